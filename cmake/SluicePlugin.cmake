@@ -1,0 +1,23 @@
+# sluice_add_plugin(NAME SOURCES src... [LIBRARIES lib...])
+#
+# Builds a plugin library named sluice_NAME.so (the loader picks up sluice_*.so files
+# from its search folders) linked against the SDK, into the build's plugin folder.
+function(sluice_add_plugin name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBRARIES" ${ARGN})
+  set(target sluice_${name})
+  add_library(${target} MODULE ${ARG_SOURCES})
+  if(TARGET sluice::sdk)
+    target_link_libraries(${target} PRIVATE sluice::sdk ${ARG_LIBRARIES})
+  else()
+    target_link_libraries(${target} PRIVATE sluice_sdk ${ARG_LIBRARIES})
+  endif()
+  set_target_properties(${target} PROPERTIES PREFIX "" OUTPUT_NAME ${target}
+                        CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
+  if(DEFINED SLUICE_PLUGIN_OUTPUT_DIR)
+    set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${SLUICE_PLUGIN_OUTPUT_DIR})
+  endif()
+  if(DEFINED SLUICE_WARNINGS)
+    target_compile_options(${target} PRIVATE ${SLUICE_WARNINGS})
+  endif()
+  target_link_options(${target} PRIVATE -Wl,--no-undefined)
+endfunction()

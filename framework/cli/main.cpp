@@ -1,0 +1,291 @@
+// The `sluice` command: run, validate, plugins, inspect, graph.
+//
+// Exit codes: 0 success; 1 the run failed; 2 a bad pipeline file, bad arguments, or
+// plugins that cannot be loaded.
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "runner.h"
+#include "session.h"
+
+namespace rt = sluice::runtime;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitRunFailed = 1;
+constexpr int kExitBadInput = 2;
+
+void print_error(const std::string& message) { std::cerr << "sluice: error: " << message << "\n"; }
+
+int report_diagnostics(const rt::Diagnostics& diagnostics, const sluice::Status& status) {
+  if (diagnostics.empty()) print_error(status.message());
+  for (const auto& d : diagnostics) std::cerr << d.to_string() << "\n";
+  return kExitBadInput;
+}
+
+// ---- signals: the first stops the sources and drains; the second exits at once.
+std::atomic<rt::Runner*> g_runner{nullptr};
+std::atomic<int> g_signals{0};
+
+void on_signal(int) {
+  if (g_signals.fetch_add(1) > 0) _exit(130);
+  if (rt::Runner* r = g_runner.load()) r->request_stop();
+  static const char kMessage[] = "\nsluice: stopping: draining what is in flight (signal again to exit now)\n";
+  (void)!write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
+}
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+// ---- progress line, on a terminal only.
+class ProgressLine {
+ public:
+  ProgressLine(const rt::Runner& runner, bool enabled) : runner_(runner) {
+    if (enabled) thread_ = std::thread([this] { loop(); });
+  }
+  ~ProgressLine() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+    std::fprintf(stderr, "\r\033[K");
+  }
+
+ private:
+  void loop() {
+    using clock = std::chrono::steady_clock;
+    const auto start = clock::now();
+    int64_t last_frames = 0;
+    auto last_time = start;
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::milliseconds(500), [this] { return done_; })) {
+      const rt::Progress p = runner_.progress();
+      const auto now = clock::now();
+      const double dt = std::chrono::duration<double>(now - last_time).count();
+      const double fps = dt > 0 ? static_cast<double>(p.frames - last_frames) / dt : 0;
+      last_frames = p.frames;
+      last_time = now;
+      std::string line = fmt::format("frames {}", p.frames);
+      if (p.expected >= 0) line += fmt::format("/{}", p.expected);
+      line += fmt::format("  {:.1f} fps  {:.0f}s", fps, std::chrono::duration<double>(now - start).count());
+      if (p.expected >= 0 && fps > 0) {
+        const auto eta = static_cast<int64_t>(static_cast<double>(std::max<int64_t>(p.expected - p.frames, 0)) / fps);
+        line += fmt::format("  ETA {}:{:02}", eta / 60, eta % 60);
+      }
+      std::fprintf(stderr, "\r\033[K%s", line.c_str());
+      std::fflush(stderr);
+    }
+  }
+  const rt::Runner& runner_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+};
+
+std::vector<rt::Override> overrides_of(const std::vector<std::string>& sets) {
+  std::vector<rt::Override> out;
+  for (const auto& s : sets) out.push_back({s});
+  return out;
+}
+
+int cmd_run(const std::string& file, const std::vector<std::string>& sets, const std::vector<std::string>& plugin_dirs,
+            const std::string& stats_json, bool quiet) {
+  rt::Diagnostics diagnostics;
+  auto session = rt::open_session(file, overrides_of(sets), plugin_dirs, diagnostics);
+  if (!session.ok()) return report_diagnostics(diagnostics, session.status());
+
+  rt::Runner runner(session->pipeline);
+  g_runner.store(&runner);
+  install_signal_handlers();
+  rt::RunReport report;
+  {
+    ProgressLine progress(runner, !quiet && isatty(STDERR_FILENO));
+    report = runner.run();
+  }
+  g_runner.store(nullptr);
+
+  if (!quiet) std::cout << format_table(report) << std::flush;
+  if (!stats_json.empty()) {
+    std::ofstream out(stats_json);
+    out << to_json(report);
+    if (!out) print_error("cannot write stats to '" + stats_json + "'");
+  }
+  if (!report.status.ok()) {
+    print_error(report.status.message());
+    return kExitRunFailed;
+  }
+  if (report.interrupted) std::cerr << "sluice: stopped by signal; outputs were drained and closed\n";
+  return kExitOk;
+}
+
+int cmd_validate(const std::string& file, const std::vector<std::string>& sets,
+                 const std::vector<std::string>& plugin_dirs) {
+  rt::Diagnostics diagnostics;
+  auto session = rt::open_session(file, overrides_of(sets), plugin_dirs, diagnostics);
+  if (!session.ok()) return report_diagnostics(diagnostics, session.status());
+  std::cout << fmt::format("{}: ok ({} nodes, {} links)\n", file, session->pipeline.nodes.size(),
+                           session->pipeline.edges.size());
+  return kExitOk;
+}
+
+int cmd_graph(const std::string& file, const std::vector<std::string>& sets, const std::vector<std::string>& plugin_dirs) {
+  rt::Diagnostics diagnostics;
+  auto session = rt::open_session(file, overrides_of(sets), plugin_dirs, diagnostics);
+  if (!session.ok()) return report_diagnostics(diagnostics, session.status());
+  std::cout << rt::to_dot(session->pipeline);
+  return kExitOk;
+}
+
+int cmd_plugins(const std::vector<std::string>& plugin_dirs) {
+  auto registry = rt::load_plugins(plugin_dirs);
+  if (!registry.ok()) {
+    print_error(registry.status().message());
+    return kExitBadInput;
+  }
+  std::size_t width = 0;
+  for (const auto& [name, t] : (*registry)->types()) width = std::max(width, name.size());
+  for (sluice::NodeKind kind : {sluice::NodeKind::kSource, sluice::NodeKind::kPreprocessor, sluice::NodeKind::kModel,
+                                sluice::NodeKind::kPostprocessor, sluice::NodeKind::kSink, sluice::NodeKind::kOther}) {
+    bool header = false;
+    for (const auto& [name, t] : (*registry)->types()) {
+      if (t.contract.kind != kind) continue;
+      if (!header) std::cout << to_string(kind) << ":\n";
+      header = true;
+      std::cout << fmt::format("  {:<{}}  {}\n", name, width, t.contract.description);
+    }
+  }
+  std::cout << fmt::format("\n{} node types from {} plugin libraries\n", (*registry)->types().size(),
+                           (*registry)->loaded_files().size());
+  return kExitOk;
+}
+
+std::string param_constraints(const sluice::ParamSpec& p) {
+  std::string out;
+  if (p.min && p.max) out = fmt::format(" [{} .. {}]", *p.min, *p.max);
+  else if (p.min) out = fmt::format(" [>= {}]", *p.min);
+  else if (p.max) out = fmt::format(" [<= {}]", *p.max);
+  if (!p.choices.empty()) {
+    out += " {";
+    for (std::size_t i = 0; i < p.choices.size(); ++i) out += (i ? ", " : "") + p.choices[i];
+    out += "}";
+  }
+  if (p.is_path) out += " (path, relative to the pipeline file)";
+  return out;
+}
+
+int cmd_inspect(const std::string& type, const std::vector<std::string>& plugin_dirs) {
+  auto registry = rt::load_plugins(plugin_dirs);
+  if (!registry.ok()) {
+    print_error(registry.status().message());
+    return kExitBadInput;
+  }
+  const rt::NodeType* t = (*registry)->find(type);
+  if (!t) {
+    print_error(fmt::format("unknown node type '{}'{}", type, rt::did_you_mean(type, (*registry)->type_names())));
+    return kExitBadInput;
+  }
+  const sluice::Contract& c = t->contract;
+  std::cout << fmt::format("{} ({})\n  {}\n  library: {}\n", c.type, to_string(c.kind), c.description, t->file);
+  if (c.stateless) std::cout << "  stateless: may run with replicas = N\n";
+  auto ports = [](const char* title, const std::vector<sluice::PortSpec>& list, bool inputs) {
+    std::cout << "\n" << title << ":\n";
+    if (list.empty()) std::cout << "  (none)\n";
+    for (const auto& p : list) {
+      std::string type = p.type;
+      if (!p.same_type_as.empty()) type = "same type as input '" + p.same_type_as + "'";
+      std::cout << fmt::format("  {:<14} {:<18} {}{}\n", p.name, type, p.description,
+                               inputs && !p.required ? " (optional)" : "");
+    }
+  };
+  ports("inputs", c.inputs, true);
+  ports("outputs", c.outputs, false);
+  std::cout << "\nparams:\n";
+  if (c.params.empty()) std::cout << "  (none)\n";
+  for (const auto& p : c.params)
+    std::cout << fmt::format("  {:<14} {:<11} = {:<10} {}{}\n", p.name, to_string(p.type),
+                             p.required ? "(required)" : sluice::to_toml_text(p.default_value), p.description,
+                             param_constraints(p));
+  std::cout << "\nframework keys (every node): queue, queues, on_error, replicas\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"sluice: run PyTorch models over images, video, cameras and streams, as TOML pipelines"};
+  app.require_subcommand(1);
+  std::vector<std::string> plugin_dirs;
+  app.add_option("--plugin-path", plugin_dirs, "also load plugins from DIR (repeatable)")->type_name("DIR");
+
+  std::string file, stats_json, type;
+  std::vector<std::string> sets;
+  bool quiet = false;
+
+  auto* run = app.add_subcommand("run", "run a pipeline until its sources end (or SIGINT)");
+  run->add_option("pipeline", file, "pipeline TOML file")->required();
+  run->add_option("--set", sets, "override a value: nodes.NODE.PARAM=VALUE (repeatable)");
+  run->add_option("--stats-json", stats_json, "write per-node statistics as JSON to FILE")->type_name("FILE");
+  run->add_flag("-q,--quiet", quiet, "print no progress line and no statistics table");
+  run->add_option("--plugin-path", plugin_dirs, "also load plugins from DIR (repeatable)")->type_name("DIR");
+
+  auto* validate = app.add_subcommand("validate", "check a pipeline file without running it");
+  validate->add_option("pipeline", file, "pipeline TOML file")->required();
+  validate->add_option("--set", sets, "override a value: nodes.NODE.PARAM=VALUE (repeatable)");
+  validate->add_option("--plugin-path", plugin_dirs, "also load plugins from DIR (repeatable)")->type_name("DIR");
+
+  auto* graph = app.add_subcommand("graph", "print the pipeline as Graphviz DOT");
+  graph->add_option("pipeline", file, "pipeline TOML file")->required();
+  graph->add_option("--set", sets, "override a value: nodes.NODE.PARAM=VALUE (repeatable)");
+  graph->add_option("--plugin-path", plugin_dirs, "also load plugins from DIR (repeatable)")->type_name("DIR");
+
+  auto* plugins = app.add_subcommand("plugins", "list the node types on the plugin path, by kind");
+  plugins->add_option("--plugin-path", plugin_dirs, "also load plugins from DIR (repeatable)")->type_name("DIR");
+
+  auto* inspect = app.add_subcommand("inspect", "print a node type's ports and params");
+  inspect->add_option("type", type, "node type name, as in plugin = \"...\"")->required();
+  inspect->add_option("--plugin-path", plugin_dirs, "also load plugins from DIR (repeatable)")->type_name("DIR");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    (void)app.exit(e);
+    return kExitBadInput;
+  }
+
+  try {
+    if (*run) return cmd_run(file, sets, plugin_dirs, stats_json, quiet);
+    if (*validate) return cmd_validate(file, sets, plugin_dirs);
+    if (*graph) return cmd_graph(file, sets, plugin_dirs);
+    if (*plugins) return cmd_plugins(plugin_dirs);
+    if (*inspect) return cmd_inspect(type, plugin_dirs);
+  } catch (const std::exception& e) {
+    print_error(e.what());
+    return kExitRunFailed;
+  }
+  return kExitBadInput;
+}

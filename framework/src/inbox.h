@@ -1,0 +1,101 @@
+// Inbox: the bounded input queues of one node, one per input port, behind one lock.
+//
+// Producers push into a port's queue; when it is full the port's overflow policy decides:
+// block the producer (nothing lost), drop the oldest queued packet, or drop the new one.
+// Drops are counted exactly. The consumer (the node's thread, or its replicas) pops
+// input sets: one packet per connected port, matched by stream id and seq when the node
+// has several connected inputs. A packet that can no longer find partners (its stream
+// moved past it on another port, or that port ended) is dropped and counted as unmatched.
+//
+// One lock per node rather than per port keeps multi-input matching simple and lets the
+// consumer wait on all its ports at once.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "pipeline_spec.h"
+#include "sluice/packet.h"
+
+namespace sluice::runtime {
+
+// A fixed-capacity ring of packets; no allocation after construction.
+class PacketRing {
+ public:
+  explicit PacketRing(std::size_t capacity) : slots_(capacity) {}
+  std::size_t size() const { return size_; }
+  std::size_t capacity() const { return slots_.size(); }
+  bool empty() const { return size_ == 0; }
+  bool full() const { return size_ == slots_.size(); }
+  Packet& at(std::size_t i) { return slots_[(head_ + i) % slots_.size()]; }
+  void push_back(Packet&& p) {
+    slots_[(head_ + size_) % slots_.size()] = std::move(p);
+    ++size_;
+  }
+  Packet pop_front() {
+    Packet p = std::move(slots_[head_]);
+    head_ = (head_ + 1) % slots_.size();
+    --size_;
+    return p;
+  }
+  Packet erase(std::size_t i);  // removes the i-th packet, keeping the order of the rest
+
+ private:
+  std::vector<Packet> slots_;
+  std::size_t head_ = 0;
+  std::size_t size_ = 0;
+};
+
+struct PortCounters {
+  int64_t pushed = 0;
+  int64_t dropped = 0;     // by the overflow policy
+  int64_t unmatched = 0;   // dropped because no partner packet could arrive
+  int64_t high_water = 0;  // most packets queued at once
+};
+
+class Inbox {
+ public:
+  // `producers[i]`: how many links feed port i (0: not connected).
+  Inbox(const std::vector<QueueSpec>& queues, const std::vector<int>& producers);
+
+  // Producer side. push may block (policy block) until the consumer makes room.
+  void push(int port, Packet packet);
+  // Pushes several packets in order under one lock; `copy` keeps the caller's packets.
+  void push_many(int port, std::vector<Packet>& packets, bool copy);
+  // One link into `port` has ended; when all have, the port has ended.
+  void producer_done(int port);
+
+  // Consumer side. Waits for up to `max_sets` input sets (at least one); each set has one
+  // packet per port (empty for unconnected ports). Returns the number popped and, through
+  // `first_ticket`, the running number of the first (for restoring order after replicas).
+  // Returns 0 when every port has ended and nothing more can match.
+  std::size_t pop(std::vector<std::vector<Packet>>& sets, std::size_t max_sets, int64_t* first_ticket);
+
+  std::vector<PortCounters> counters() const;
+  std::size_t port_count() const { return ports_.size(); }
+
+ private:
+  struct Port {
+    PacketRing ring;
+    Overflow overflow;
+    int producers_left;
+    bool connected;
+    PortCounters counters;
+  };
+  bool push_locked(std::unique_lock<std::mutex>& lock, int port, Packet&& packet);
+  bool all_ended() const;
+  bool try_match(std::vector<Packet>& set);
+
+  mutable std::mutex mu_;
+  std::condition_variable data_cv_;   // consumers wait here
+  std::condition_variable space_cv_;  // blocked producers wait here
+  int consumers_waiting_ = 0;
+  int producers_waiting_ = 0;
+  std::vector<Port> ports_;
+  std::vector<int> connected_;  // indices of connected ports
+  int64_t next_ticket_ = 0;
+};
+
+}  // namespace sluice::runtime

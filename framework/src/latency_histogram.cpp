@@ -1,0 +1,44 @@
+#include "latency_histogram.h"
+
+#include <bit>
+#include <cmath>
+
+namespace sluice::runtime {
+
+int LatencyHistogram::bucket_of(uint64_t ns) {
+  if (ns < (1u << kSubBits)) return static_cast<int>(ns);
+  const int exponent = 63 - std::countl_zero(ns);  // ns in [2^e, 2^(e+1))
+  const int sub = static_cast<int>((ns >> (exponent - kSubBits)) & ((1u << kSubBits) - 1));
+  return ((exponent - kSubBits + 1) << kSubBits) + sub;
+}
+
+double LatencyHistogram::bucket_mid(int b) {
+  if (b < (1 << kSubBits)) return b;
+  const int exponent = (b >> kSubBits) + kSubBits - 1;
+  const int sub = b & ((1 << kSubBits) - 1);
+  const double width = std::ldexp(1.0, exponent - kSubBits);
+  return std::ldexp(1.0, exponent) + (sub + 0.5) * width;
+}
+
+void LatencyHistogram::record(int64_t ns) {
+  ++buckets_[bucket_of(ns < 0 ? 0 : static_cast<uint64_t>(ns))];
+  ++count_;
+}
+
+void LatencyHistogram::merge(const LatencyHistogram& o) {
+  for (int i = 0; i < kBuckets; ++i) buckets_[i] += o.buckets_[i];
+  count_ += o.count_;
+}
+
+double LatencyHistogram::quantile_ns(double q) const {
+  if (count_ == 0) return 0;
+  const int64_t rank = static_cast<int64_t>(std::ceil(q * static_cast<double>(count_)));
+  int64_t seen = 0;
+  for (int i = 0; i < kBuckets; ++i) {
+    seen += buckets_[i];
+    if (seen >= rank && buckets_[i] > 0) return bucket_mid(i);
+  }
+  return bucket_mid(kBuckets - 1);
+}
+
+}  // namespace sluice::runtime

@@ -1,0 +1,412 @@
+#include "runner.h"
+
+#include <pthread.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <fmt/format.h>
+#include <thread>
+
+#include "inbox.h"
+
+namespace sluice::runtime {
+namespace {
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Runs a node method, turning anything it throws into an error Status, so that no
+// exception (and no type_info of a plugin) crosses into the runtime.
+template <class F>
+Status guarded(const char* what, F&& f) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    return internal_error(fmt::format("{} threw: {}", what, e.what()));
+  } catch (...) {
+    return internal_error(fmt::format("{} threw an exception that is not a std::exception", what));
+  }
+}
+
+// "open: why", unless the message already says "open threw: why".
+Status in_stage(const char* stage, const Status& s) {
+  if (s.message().rfind(std::string(stage) + " threw", 0) == 0) return s;
+  return Status(s.code(), fmt::format("{}: {}", stage, s.message()));
+}
+
+// A source that keeps failing under on_error = "skip" would spin forever.
+constexpr int kMaxConsecutiveSourceErrors = 1000;
+// Input sets one thread takes per lock; fewer for drop policies, so drops act on fresh data.
+constexpr std::size_t kMaxBatch = 16;
+
+}  // namespace
+
+struct Runner::Target {
+  Inbox* inbox;
+  int port;
+};
+
+struct Runner::NodeRuntime {
+  const PipelineNode* spec = nullptr;
+  std::vector<NodePtr> instances;              // one per replica
+  std::vector<detail::ContextState> contexts;  // one per replica
+  std::vector<bool> opened;
+  std::unique_ptr<Inbox> inbox;                // null for sources
+  std::vector<std::vector<Target>> targets;    // per output port
+  std::size_t batch = kMaxBatch;
+
+  std::atomic<int64_t> emitted{0};
+  std::atomic<int> instances_running{0};
+
+  // Restores input order after replicas: a batch is delivered when its ticket comes up.
+  std::mutex order_mu;
+  std::condition_variable order_cv;
+  int64_t next_ticket = 0;
+
+  std::mutex stats_mu;  // the fields below are merged in by each instance when it ends
+  int64_t processed = 0;
+  int64_t errors = 0;
+  int64_t first_ns = 0;
+  int64_t last_ns = 0;
+  LatencyHistogram latency;
+  LatencyHistogram end_to_end;
+};
+
+Runner::Runner(const Pipeline& pipeline) : pipeline_(pipeline) {
+  for (const PipelineNode& pn : pipeline.nodes) {
+    auto n = std::make_unique<NodeRuntime>();
+    n->spec = &pn;
+    n->targets.resize(pn.contract().outputs.size());
+    if (!pn.is_source()) {
+      std::vector<int> producers(pn.contract().inputs.size(), 0);
+      for (const Edge& e : pipeline.edges)
+        if (&pipeline.nodes[e.to_node] == &pn) ++producers[e.to_port];
+      n->inbox = std::make_unique<Inbox>(pn.input_queues, producers);
+      bool drop_policy = false;
+      for (const auto& q : pn.input_queues) drop_policy |= q.overflow != Overflow::kBlock;
+      n->batch = (pn.replicas > 1 || drop_policy) ? 1 : kMaxBatch;
+    }
+    nodes_.push_back(std::move(n));
+  }
+  for (const Edge& e : pipeline.edges)
+    nodes_[e.from_node]->targets[e.from_port].push_back({nodes_[e.to_node]->inbox.get(), e.to_port});
+}
+
+Runner::~Runner() = default;
+
+Progress Runner::progress() const {
+  Progress p;
+  int64_t expected = 0;
+  bool known = true;
+  for (const auto& n : nodes_) {
+    if (!n->spec->is_source()) continue;
+    p.frames += n->emitted.load(std::memory_order_relaxed);
+    if (!started_.load()) {
+      known = false;
+      continue;
+    }
+    const int64_t e = n->instances.empty() ? -1 : n->instances[0]->expected_frames();
+    if (e < 0) known = false;
+    else expected += e;
+  }
+  p.expected = known ? expected : -1;
+  return p;
+}
+
+void Runner::fail(const NodeRuntime& n, const PacketHeader* at, const Status& s) {
+  {
+    std::lock_guard lock(error_mu_);
+    if (first_error_.ok()) {
+      std::string where = at ? fmt::format(" on stream {} frame {}", at->stream_id, at->seq) : "";
+      first_error_ = Status(s.code(), fmt::format("node '{}' ({}) failed{}: {}", n.spec->name,
+                                                  n.spec->contract().type, where, s.message()));
+    }
+  }
+  failed_.store(true);
+  stop_.store(true);
+}
+
+Status Runner::open_all() {
+  uint32_t stream_base = 0;
+  for (auto& n : nodes_) {
+    const PipelineNode& pn = *n->spec;
+    n->contexts.resize(pn.replicas);
+    for (int r = 0; r < pn.replicas; ++r) {
+      Result<NodePtr> node = create_node(*pn.type);
+      if (!node.ok()) {
+        fail(*n, nullptr, node.status());
+        return first_error_;
+      }
+      n->instances.push_back(std::move(*node));
+      n->opened.push_back(false);
+      detail::ContextState& ctx = n->contexts[r];
+      ctx.contract = &pn.contract();
+      ctx.inputs.resize(pn.contract().inputs.size());
+      ctx.library = pn.type->library;
+      ctx.stop = &stop_;
+      ctx.node_name = pn.name;
+      Node* instance = n->instances.back().get();
+      Status s = guarded("open", [&] { return instance->open(pn.params); });
+      if (!s.ok()) {
+        fail(*n, nullptr, in_stage("open", s));
+        return first_error_;
+      }
+      n->opened.back() = true;
+    }
+    if (pn.is_source()) {
+      int streams = 1;
+      Node* first = n->instances[0].get();
+      Status s = guarded("streams()", [&] {
+        streams = first->streams();
+        return ok();
+      });
+      if (!s.ok()) {
+        fail(*n, nullptr, s);
+        return first_error_;
+      }
+      for (auto& ctx : n->contexts) ctx.stream_base = stream_base;
+      stream_base += static_cast<uint32_t>(std::max(streams, 1));
+    }
+  }
+  return ok();
+}
+
+void Runner::close_unstarted() {
+  // Close what was opened, last opened first, when the run ends before threads start.
+  for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) {
+    NodeRuntime& n = **it;
+    for (std::size_t r = n.instances.size(); r-- > 0;) {
+      if (!n.opened[r]) continue;
+      Context ctx(n.contexts[r]);
+      Node* instance = n.instances[r].get();
+      (void)guarded("close", [&] { return instance->close(ctx); });
+      n.contexts[r].outputs.clear();
+    }
+  }
+}
+
+void Runner::deliver(NodeRuntime& n, std::vector<std::pair<int, Packet>>& outputs, std::vector<Packet>& scratch) {
+  if (outputs.empty()) return;
+  n.emitted.fetch_add(static_cast<int64_t>(outputs.size()), std::memory_order_relaxed);
+  if (failed_.load(std::memory_order_relaxed)) {
+    outputs.clear();
+    return;
+  }
+  for (std::size_t port = 0; port < n.targets.size(); ++port) {
+    const auto& targets = n.targets[port];
+    scratch.clear();
+    for (auto& [p, packet] : outputs)
+      if (p == static_cast<int>(port)) scratch.push_back(std::move(packet));
+    if (scratch.empty() || targets.empty()) continue;
+    for (std::size_t t = 0; t < targets.size(); ++t)
+      targets[t].inbox->push_many(targets[t].port, scratch, t + 1 < targets.size());
+  }
+  outputs.clear();
+}
+
+void Runner::finish_instance(NodeRuntime& n, std::size_t replica) {
+  detail::ContextState& state = n.contexts[replica];
+  Context ctx(state);
+  Node* instance = n.instances[replica].get();
+  state.inputs.assign(state.inputs.size(), Packet());
+  Status s = guarded("close", [&] { return instance->close(ctx); });
+  if (!s.ok()) fail(n, nullptr, in_stage("close", s));
+  std::vector<Packet> scratch;
+  if (n.spec->replicas > 1) {
+    // Packets sent from close go out after every replica's ordered batches.
+    std::lock_guard lock(n.order_mu);
+    deliver(n, state.outputs, scratch);
+  } else {
+    deliver(n, state.outputs, scratch);
+  }
+  if (n.instances_running.fetch_sub(1) == 1) {
+    // The last instance of this node: its outputs have ended.
+    for (const auto& targets : n.targets)
+      for (const Target& t : targets) t.inbox->producer_done(t.port);
+  }
+}
+
+void Runner::run_source(NodeRuntime& n, std::size_t replica) {
+  detail::ContextState& state = n.contexts[replica];
+  Context ctx(state);
+  Node* instance = n.instances[replica].get();
+  std::vector<Packet> scratch;
+  LatencyHistogram latency;
+  int64_t processed = 0, errors = 0, first_ns = 0, last_ns = 0;
+  int consecutive_errors = 0;
+  while (!stop_.load(std::memory_order_relaxed)) {
+    const int64_t t0 = now_ns();
+    if (first_ns == 0) first_ns = t0;
+    Status s = guarded("process", [&] { return instance->process(ctx); });
+    last_ns = now_ns();
+    if (s.end_of_stream()) {
+      deliver(n, state.outputs, scratch);
+      break;
+    }
+    if (!s.ok()) {
+      ++errors;
+      const PacketHeader* at = state.outputs.empty() ? nullptr : &state.outputs.back().second.header();
+      state.outputs.clear();
+      if (n.spec->on_error == OnError::kFail) {
+        fail(n, at, s);
+        break;
+      }
+      if (++consecutive_errors >= kMaxConsecutiveSourceErrors) {
+        fail(n, at, Status(s.code(), fmt::format("failed {} times in a row, last: {}", consecutive_errors, s.message())));
+        break;
+      }
+      continue;
+    }
+    consecutive_errors = 0;
+    if (!state.outputs.empty()) {
+      ++processed;
+      latency.record(last_ns - t0);
+    }
+    deliver(n, state.outputs, scratch);
+  }
+  {
+    std::lock_guard lock(n.stats_mu);
+    n.processed += processed;
+    n.errors += errors;
+    n.latency.merge(latency);
+    if (first_ns && (n.first_ns == 0 || first_ns < n.first_ns)) n.first_ns = first_ns;
+    n.last_ns = std::max(n.last_ns, last_ns);
+  }
+  finish_instance(n, replica);
+}
+
+void Runner::run_node(NodeRuntime& n, std::size_t replica) {
+  detail::ContextState& state = n.contexts[replica];
+  Context ctx(state);
+  Node* instance = n.instances[replica].get();
+  const Contract& contract = n.spec->contract();
+  const bool is_sink = contract.outputs.empty();
+  const bool ordered = n.spec->replicas > 1;
+  std::vector<std::vector<Packet>> sets;
+  std::vector<std::pair<int, Packet>> batch_outputs;
+  std::vector<Packet> scratch;
+  LatencyHistogram latency, end_to_end;
+  int64_t processed = 0, errors = 0, first_ns = 0, last_ns = 0;
+
+  while (true) {
+    int64_t ticket = 0;
+    const std::size_t count = n.inbox->pop(sets, n.batch, &ticket);
+    if (count == 0) break;
+    for (std::size_t i = 0; i < count; ++i) {
+      std::vector<Packet>& set = sets[i];
+      if (failed_.load(std::memory_order_relaxed)) {
+        for (auto& p : set) p = Packet();
+        continue;
+      }
+      // Payload types: checked statically along links, and here for Any-typed producers.
+      Status s;
+      for (std::size_t p = 0; p < set.size() && s.ok(); ++p) {
+        const PortSpec& port = contract.inputs[p];
+        if (!set[p].empty() && port.type != "Any" && set[p].type() != port.type)
+          s = invalid_argument(fmt::format("input '{}' takes {} but received a {} packet", port.name, port.type,
+                                           set[p].type()));
+      }
+      for (std::size_t p = 0; p < set.size(); ++p) state.inputs[p] = std::move(set[p]);
+      const PacketHeader header = ctx.header();
+      const int64_t t0 = now_ns();
+      if (first_ns == 0) first_ns = t0;
+      if (s.ok()) s = guarded("process", [&] { return instance->process(ctx); });
+      last_ns = now_ns();
+      latency.record(last_ns - t0);
+      if (is_sink && header.created_ns > 0) end_to_end.record(last_ns - header.created_ns);
+      for (auto& p : state.inputs) p = Packet();
+      if (!s.ok()) {
+        ++errors;
+        state.outputs.clear();
+        if (n.spec->on_error == OnError::kFail) fail(n, &header, s);
+        continue;
+      }
+      ++processed;
+      for (auto& o : state.outputs) batch_outputs.push_back(std::move(o));
+      state.outputs.clear();
+    }
+    if (ordered) {
+      std::unique_lock lock(n.order_mu);
+      n.order_cv.wait(lock, [&] { return n.next_ticket == ticket; });
+      deliver(n, batch_outputs, scratch);
+      n.next_ticket += static_cast<int64_t>(count);
+      n.order_cv.notify_all();
+    } else {
+      deliver(n, batch_outputs, scratch);
+    }
+  }
+  {
+    std::lock_guard lock(n.stats_mu);
+    n.processed += processed;
+    n.errors += errors;
+    n.latency.merge(latency);
+    n.end_to_end.merge(end_to_end);
+    if (first_ns && (n.first_ns == 0 || first_ns < n.first_ns)) n.first_ns = first_ns;
+    n.last_ns = std::max(n.last_ns, last_ns);
+  }
+  finish_instance(n, replica);
+}
+
+NodeReport Runner::report_of(NodeRuntime& n) const {
+  NodeReport r;
+  const PipelineNode& pn = *n.spec;
+  r.name = pn.name;
+  r.plugin = pn.contract().type;
+  r.kind = pn.contract().kind;
+  r.replicas = pn.replicas;
+  std::lock_guard lock(n.stats_mu);
+  r.processed = n.processed;
+  r.emitted = n.emitted.load();
+  r.errors = n.errors;
+  r.active_s = n.last_ns > n.first_ns ? static_cast<double>(n.last_ns - n.first_ns) / 1e9 : 0;
+  r.latency = n.latency;
+  r.end_to_end = n.end_to_end;
+  if (n.inbox) {
+    const auto counters = n.inbox->counters();
+    for (std::size_t p = 0; p < counters.size(); ++p) {
+      if (!pn.input_connected[p]) continue;
+      r.queues.push_back({pn.contract().inputs[p].name, pn.input_queues[p].capacity, pn.input_queues[p].overflow,
+                          counters[p].high_water, counters[p].dropped, counters[p].unmatched});
+    }
+  }
+  return r;
+}
+
+RunReport Runner::run() {
+  RunReport report;
+  report.pipeline = pipeline_.name;
+  const auto t0 = std::chrono::steady_clock::now();
+  Status opened = open_all();
+  if (!opened.ok()) {
+    close_unstarted();
+  } else {
+    started_.store(true);
+    std::vector<std::thread> threads;
+    for (auto& n : nodes_) n->instances_running.store(static_cast<int>(n->instances.size()));
+    for (auto& n : nodes_) {
+      for (std::size_t r = 0; r < n->instances.size(); ++r) {
+        NodeRuntime* node = n.get();
+        threads.emplace_back([this, node, r] {
+          std::string thread_name = node->spec->name.substr(0, 15);
+          pthread_setname_np(pthread_self(), thread_name.c_str());
+          if (node->spec->is_source()) run_source(*node, r);
+          else run_node(*node, r);
+        });
+      }
+    }
+    for (auto& t : threads) t.join();
+  }
+  report.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  {
+    std::lock_guard lock(error_mu_);
+    report.status = first_error_;
+  }
+  report.interrupted = stop_.load() && !failed_.load();
+  for (auto& n : nodes_) report.nodes.push_back(report_of(*n));
+  return report;
+}
+
+}  // namespace sluice::runtime

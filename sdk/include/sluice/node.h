@@ -1,0 +1,204 @@
+// The node API. This header is the contract between sluice and every plugin; it is
+// written here once.
+//
+// A plugin is a shared library holding one or more node classes and one
+// SLUICE_EXPORT_NODES line. Each node class declares its contract (SLUICE_CONTRACT, see
+// contract.h) and implements some of open / process / close:
+//
+//   // Keeps detections scoring at least `min_score`.
+//   //
+//   //   [nodes.keep]
+//   //   plugin = "score_filter"
+//   //   min_score = 0.5
+//   class ScoreFilter final : public sluice::Node {
+//    public:
+//     static constexpr sluice::NodeInfo kInfo{"score_filter", sluice::NodeKind::kPostprocessor,
+//                                             "Keeps detections scoring at least min_score."};
+//     static constexpr sluice::Input<sluice::Detections> kIn{"in", "detections"};
+//     static constexpr sluice::Output<sluice::Detections> kOut{"out", "kept detections"};
+//     static inline const sluice::Param<double> kMinScore{
+//         .name = "min_score", .default_value = 0.5, .description = "lowest score kept",
+//         .min = 0.0, .max = 1.0};
+//     SLUICE_CONTRACT(kInfo, kIn, kOut, kMinScore);
+//
+//     sluice::Status open(const sluice::Params& p) override {
+//       min_score_ = p.get(kMinScore);
+//       return sluice::ok();
+//     }
+//     sluice::Status process(sluice::Context& ctx) override {
+//       sluice::Detections kept;
+//       for (const auto& d : ctx.get(kIn).items)
+//         if (d.score >= min_score_) kept.items.push_back(d);
+//       ctx.send(kOut, std::move(kept));
+//       return sluice::ok();
+//     }
+//    private:
+//     double min_score_ = 0.5;
+//   };
+//   SLUICE_EXPORT_NODES(ScoreFilter)
+//
+// Lifecycle and threading, as the runtime guarantees them:
+// - One instance per node of a pipeline (N with `replicas = N`). An instance is never
+//   called from two threads at once; replicas are distinct instances.
+// - `open(params)` once, with every declared param checked and defaulted. A failing
+//   open stops the run before any packet flows.
+// - Sources (nodes with no inputs): `process` is called again and again until it returns
+//   `end_of_stream()` or the run is stopped. Send at most a few packets per call and
+//   return, so a stop request is seen; in a call that blocks, poll `ctx.stop_requested()`.
+// - Other nodes: `process` is called once per input set: one packet per connected
+//   input, matched by stream id and seq when there are several inputs. Read them with
+//   `ctx.get(kIn)`; their payload types have been checked against the ports already.
+// - `close(ctx)` once after the last `process` whenever `open` succeeded: at end of
+//   stream, after a stop, or after a failure elsewhere. Packets sent from close (a flushed
+//   batch) are delivered downstream unless the run has failed.
+// - A returned error Status, or any exception thrown out of a method, is an error of
+//   this node: the run stops (exit 1) naming node, stream and frame, unless the node has
+//   `on_error = "skip"`, in which case that input set is dropped and counted.
+// - Packets are immutable and shared. To change data, send a new payload.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "sluice/contract.h"
+#include "sluice/packet.h"
+#include "sluice/params.h"
+#include "sluice/status.h"
+
+namespace sluice {
+
+// Bumped whenever a change to the SDK breaks binary compatibility with built plugins.
+inline constexpr uint32_t kAbiVersion = 1;
+
+namespace detail {
+// What the runtime fills in for one node instance; plugins use it through Context only.
+struct ContextState {
+  const Contract* contract = nullptr;
+  std::vector<Packet> inputs;                   // one per input port; empty when unconnected
+  std::vector<std::pair<int, Packet>> outputs;  // (output port index, packet), sent after the call
+  std::shared_ptr<const void> library;          // keeps the node's library loaded
+  uint32_t stream_base = 0;                     // first global stream id of a source
+  const std::atomic<bool>* stop = nullptr;
+  std::string node_name;
+  mutable std::vector<const char*> input_names;   // port-name literals seen, for fast lookup
+  mutable std::vector<const char*> output_names;
+};
+}  // namespace detail
+
+// What a node sees during one call: its input packets, where to send outputs.
+class Context {
+ public:
+  explicit Context(detail::ContextState& state) : s_(state) {}
+
+  // The payload of a required input (for an optional one, use get_if).
+  template <class T>
+  const T& get(const Input<T>& port) const {
+    return *static_cast<const T*>(s_.inputs[input_index(port.name)].payload().get());
+  }
+  // The payload of an optional input, or nullptr when it is not connected.
+  template <class T>
+  const T* get_if(const Input<T>& port) const {
+    const Packet& p = s_.inputs[input_index(port.name)];
+    return p.empty() ? nullptr : static_cast<const T*>(p.payload().get());
+  }
+  template <class T>
+  const Packet& packet(const Input<T>& port) const {
+    return s_.inputs[input_index(port.name)];
+  }
+  // Moves the input packet out, to forward it without touching reference counts.
+  template <class T>
+  Packet take(const Input<T>& port) {
+    return std::move(s_.inputs[input_index(port.name)]);
+  }
+  // The header of this input set (the first connected input's packet).
+  const PacketHeader& header() const;
+
+  // Sends a new payload, with the header of this input set.
+  template <class T, class V>
+  void send(const Output<T>& port, V value) {
+    send(port, std::move(value), header());
+  }
+  template <class T, class V>
+  void send(const Output<T>& port, V value, PacketHeader header) {
+    static_assert(std::is_same_v<T, V> || std::is_same_v<T, Any>, "payload type differs from port");
+    emit(output_index(port.name), Packet::make(std::move(header), std::move(value)), true);
+  }
+  // Sends an existing packet unchanged (zero-copy forwarding).
+  template <class T>
+  void forward(const Output<T>& port, Packet packet) {
+    emit(output_index(port.name), std::move(packet), false);
+  }
+
+  // For sources: a header for frame `seq` of local stream `stream` (0-based, below
+  // Node::streams()); the runtime makes stream ids unique across sources.
+  PacketHeader source_header(uint32_t stream, int64_t seq, int64_t pts_us) const;
+
+  // True once the run is stopping (signal or failure): sources should return.
+  bool stop_requested() const { return s_.stop && s_.stop->load(std::memory_order_relaxed); }
+  const std::string& node_name() const { return s_.node_name; }
+
+ private:
+  int input_index(const char* name) const;
+  int output_index(const char* name) const;
+  void emit(int port, Packet packet, bool new_payload);
+
+  detail::ContextState& s_;
+};
+
+class Node {
+ public:
+  virtual ~Node() = default;
+  virtual Status open(const Params& params) {
+    (void)params;
+    return ok();
+  }
+  virtual Status process(Context& ctx) = 0;
+  virtual Status close(Context& ctx) {
+    (void)ctx;
+    return ok();
+  }
+  // Sources: how many streams this source emits (ids 0..streams()-1 in source_header).
+  virtual int streams() const { return 1; }
+  // Sources: how many packets they will emit in all, or -1 when unknown (live, looping).
+  virtual int64_t expected_frames() const { return -1; }
+};
+
+// What a plugin library exports: its ABI version and a factory per node type.
+struct NodeFactory {
+  Contract (*contract)();
+  Node* (*create)();
+};
+struct PluginDescriptor {
+  uint32_t abi_version;  // first, so a loader can read it before trusting the rest
+  const NodeFactory* factories;
+  std::size_t count;
+};
+
+namespace detail {
+template <class N>
+Node* create_node() {
+  return new N();
+}
+template <class... N>
+const PluginDescriptor* descriptor_of() {
+  static const NodeFactory factories[] = {{&N::contract, &create_node<N>}...};
+  static const PluginDescriptor descriptor{kAbiVersion, factories, sizeof...(N)};
+  return &descriptor;
+}
+}  // namespace detail
+
+}  // namespace sluice
+
+#define SLUICE_PLUGIN_ENTRY_SYMBOL "sluice_plugin_descriptor"
+
+// Exports the node classes of this library. Write it once per plugin library.
+#define SLUICE_EXPORT_NODES(...)                                                         \
+  extern "C" __attribute__((visibility("default"))) const ::sluice::PluginDescriptor* \
+  sluice_plugin_descriptor() {                                                         \
+    return ::sluice::detail::descriptor_of<__VA_ARGS__>();                             \
+  }

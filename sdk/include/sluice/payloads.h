@@ -1,0 +1,111 @@
+// The payload types every plugin understands, and how a payload type is named.
+//
+// Links are type-checked by name before a pipeline runs, so every payload type carries
+// a stable name. A plugin that adds its own type names it once:
+//
+//   struct Keypoints { std::vector<cv::Point2f> points; };
+//   SLUICE_PAYLOAD_TYPE(Keypoints, "my.Keypoints");
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+namespace sluice {
+
+// Specialized once per payload type by SLUICE_PAYLOAD_TYPE.
+template <class T>
+struct PayloadName;
+
+#define SLUICE_PAYLOAD_TYPE(Type, Name)                 \
+  template <>                                           \
+  struct sluice::PayloadName<Type> {                    \
+    static constexpr std::string_view value = Name;     \
+  }
+
+// Stands for "any payload type" in a port declaration (passthrough, sinks that count).
+struct Any {};
+
+enum class PixelFormat { kBGR, kRGB, kGRAY, kBGRA, kRGBA };
+const char* to_string(PixelFormat f);
+
+// A picture: an image and its pixel format.
+struct Frame {
+  cv::Mat image;
+  PixelFormat format = PixelFormat::kBGR;
+};
+
+enum class DType { kFloat32, kFloat16, kUInt8, kInt32, kInt64 };
+const char* to_string(DType t);
+std::size_t element_size(DType t);
+
+struct Device {
+  enum class Kind { kCPU, kCUDA } kind = Kind::kCPU;
+  int index = 0;
+  std::string to_string() const;
+};
+
+// An n-dimensional array. `buffer` owns the memory (shared, never copied on fan-out);
+// `data` points at the first element inside it, so views share one buffer.
+struct Tensor {
+  DType dtype = DType::kFloat32;
+  std::vector<int64_t> shape;
+  Device device;
+  std::shared_ptr<void> buffer;
+  void* data = nullptr;
+
+  int64_t numel() const;
+  std::size_t nbytes() const { return static_cast<std::size_t>(numel()) * element_size(dtype); }
+  template <class T>
+  T* as() const { return static_cast<T*>(data); }
+
+  // A new CPU tensor of the given shape, its memory owned by the tensor.
+  static Tensor zeros(DType dtype, std::vector<int64_t> shape);
+  // Shares the memory of a continuous cv::Mat (no copy): shape [rows, cols, channels].
+  static Tensor from_mat(const cv::Mat& mat);
+  // A 2-d view on the last two dimensions when the others are 1; shares memory.
+  cv::Mat to_mat() const;
+};
+
+// One object found in a frame. `box` is in source-frame pixels.
+struct Detection {
+  cv::Rect2f box;
+  float score = 0;
+  int class_id = -1;
+  std::string label;
+  std::vector<cv::Point2f> landmarks;  // in source-frame pixels
+  int64_t track_id = -1;               // -1: not tracked
+};
+struct Detections {
+  std::vector<Detection> items;
+};
+
+struct Classification {
+  int class_id = -1;
+  float score = 0;
+  std::string label;
+};
+// Best first.
+struct Classifications {
+  std::vector<Classification> top;
+};
+
+// Per-pixel class ids (CV_8U or CV_32S) or probabilities (CV_32F), in the geometry of the
+// packet's transform; `labels[i]` names class i when known.
+struct SegmentationMask {
+  cv::Mat mask;
+  std::vector<std::string> labels;
+};
+
+}  // namespace sluice
+
+SLUICE_PAYLOAD_TYPE(sluice::Any, "Any");
+SLUICE_PAYLOAD_TYPE(sluice::Frame, "Frame");
+SLUICE_PAYLOAD_TYPE(sluice::Tensor, "Tensor");
+SLUICE_PAYLOAD_TYPE(sluice::Detections, "Detections");
+SLUICE_PAYLOAD_TYPE(sluice::Classifications, "Classifications");
+SLUICE_PAYLOAD_TYPE(sluice::SegmentationMask, "SegmentationMask");

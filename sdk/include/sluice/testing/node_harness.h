@@ -1,0 +1,68 @@
+// NodeHarness: test one node by its type name, through the real plugin loader and the
+// real contract check, without writing a pipeline. Calls run on the test's thread.
+//
+//   auto h = sluice::testing::NodeHarness::load("score_filter", "min_score = 0.5");
+//   h.push(ScoreFilter::kIn, detections_with_scores({0.9f, 0.1f}));
+//   EXPECT_EQ(h.pull(ScoreFilter::kOut).get_if<sluice::Detections>()->items.size(), 1u);
+//
+// Lives in the runtime library (target sluice::testing), not in a plugin's own code.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sluice/node.h"
+
+namespace sluice::testing {
+
+class NodeHarness {
+ public:
+  // Loads node type `type` from the plugin search path (the build's plugin folder,
+  // SLUICE_PLUGIN_PATH, then `plugin_path`), checks `params_toml` (TOML key = value
+  // lines) against the contract and opens the node. Throws std::runtime_error with the
+  // loader's or validator's message on failure; try_load returns it instead.
+  static NodeHarness load(const std::string& type, const std::string& params_toml = "",
+                          const std::vector<std::string>& plugin_path = {});
+  static Result<NodeHarness> try_load(const std::string& type, const std::string& params_toml = "",
+                                      const std::vector<std::string>& plugin_path = {});
+
+  NodeHarness(NodeHarness&&) noexcept;
+  NodeHarness& operator=(NodeHarness&&) noexcept;
+  ~NodeHarness();  // closes the node if close() was not called
+
+  const Contract& contract() const;
+
+  // Queues a packet on an input. When every required input (and every optional input
+  // pushed to so far) holds a packet of the same stream and seq, process() runs and its
+  // Status is returned; otherwise ok.
+  Status push(const std::string& input, Packet packet);
+  template <class T, class V>
+  Status push(const Input<T>& port, V value, PacketHeader header = {}) {
+    return push(port.name, Packet::make(std::move(header), std::move(value)));
+  }
+
+  // Sources: calls process() until end of stream, an error, or `max_calls` calls.
+  // Returns ok at end of stream (or after max_calls), else the error.
+  Status run_source(int64_t max_calls = 1'000'000);
+
+  // The oldest unread packet of an output; an empty Packet when there is none.
+  Packet pull(const std::string& output);
+  template <class T>
+  Packet pull(const Output<T>& port) {
+    return pull(port.name);
+  }
+  // Unread packets waiting on an output.
+  std::size_t pending(const std::string& output) const;
+
+  Status close();
+
+ private:
+  struct State;
+  explicit NodeHarness(std::unique_ptr<State> state);
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace sluice::testing

@@ -1,0 +1,70 @@
+// The Context's non-template half: port lookup, output collection, stream ids.
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+
+#include "sluice/node.h"
+
+namespace sluice {
+namespace {
+
+// Port names are usually string literals of the node's class, so after the first lookup a
+// pointer comparison finds them; the string comparison is the fallback.
+int find_port(const char* name, const std::vector<PortSpec>& ports,
+              std::vector<const char*>& seen) {
+  if (seen.size() != ports.size()) seen.assign(ports.size(), nullptr);
+  for (std::size_t i = 0; i < seen.size(); ++i)
+    if (seen[i] == name) return static_cast<int>(i);
+  for (std::size_t i = 0; i < ports.size(); ++i) {
+    if (ports[i].name == name) {
+      seen[i] = name;
+      return static_cast<int>(i);
+    }
+  }
+  throw std::logic_error(std::string("no port named '") + name + "' in this node's contract");
+}
+
+}  // namespace
+
+int Context::input_index(const char* name) const {
+  return find_port(name, s_.contract->inputs, s_.input_names);
+}
+
+int Context::output_index(const char* name) const {
+  return find_port(name, s_.contract->outputs, s_.output_names);
+}
+
+const PacketHeader& Context::header() const {
+  for (const Packet& p : s_.inputs)
+    if (!p.empty()) return p.header();
+  static const PacketHeader kNone;
+  return kNone;
+}
+
+PacketHeader Context::source_header(uint32_t stream, int64_t seq, int64_t pts_us) const {
+  PacketHeader h;
+  h.stream_id = s_.stream_base + stream;
+  h.seq = seq;
+  h.pts_us = pts_us;
+  h.created_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                     std::chrono::steady_clock::now().time_since_epoch())
+                     .count();
+  return h;
+}
+
+void Context::emit(int port, Packet packet, bool new_payload) {
+  if (new_payload && s_.library) {
+    // The payload's destructor is code of the plugin that made it: bundle a reference to
+    // that library with the payload so the library outlives every copy of the packet.
+    struct Bundle {
+      std::shared_ptr<const void> library;  // declared first: released last
+      std::shared_ptr<const void> payload;
+    };
+    const void* raw = packet.payload().get();
+    auto bundle = std::make_shared<const Bundle>(Bundle{s_.library, packet.payload()});
+    packet.set_payload(std::shared_ptr<const void>(bundle, raw));
+  }
+  s_.outputs.emplace_back(port, std::move(packet));
+}
+
+}  // namespace sluice

@@ -1,0 +1,74 @@
+#include "sluice/testing/node_harness.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "test_support.h"
+
+namespace sluice::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+PacketHeader at(uint32_t stream, int64_t seq) {
+  PacketHeader h;
+  h.stream_id = stream;
+  h.seq = seq;
+  return h;
+}
+
+TEST(NodeHarness, LoadsByNameChecksParamsAndRuns) {
+  auto h = NodeHarness::load("frame_to_detections", "", {test::test_plugin_dir()});
+  EXPECT_EQ(h.contract().type, "frame_to_detections");
+  ASSERT_TRUE(h.push(Input<Frame>{"in", ""}, Frame{}, at(0, 250)).ok());
+  Packet out = h.pull(Output<Detections>{"out", ""});
+  ASSERT_FALSE(out.empty());
+  ASSERT_NE(out.get_if<Detections>(), nullptr);
+  EXPECT_FLOAT_EQ(out.get_if<Detections>()->items.at(0).score, 0.25f);
+  EXPECT_EQ(out.header().seq, 250);
+  EXPECT_TRUE(h.pull("out").empty());
+}
+
+TEST(NodeHarness, BadParamsAndUnknownTypesAreClearErrors) {
+  auto bad = NodeHarness::try_load("synthetic_source", "frames = -1");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("param 'frames' = -1 is out of range"));
+  auto unknown = NodeHarness::try_load("pasthrough");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_THAT(unknown.status().message(), HasSubstr("did you mean 'passthrough'?"));
+  EXPECT_THROW(NodeHarness::load("synthetic_source", "nope = 1"), std::runtime_error);
+}
+
+TEST(NodeHarness, MatchesSeveralInputsBeforeProcessing) {
+  auto h = NodeHarness::load("zip_check", "", {test::test_plugin_dir()});
+  ASSERT_TRUE(h.push("a", Packet::make(at(1, 5), Frame{})).ok());
+  EXPECT_EQ(h.pending("out"), 0u);  // waits for b
+  ASSERT_TRUE(h.push("b", Packet::make(at(1, 5), Frame{})).ok());
+  EXPECT_EQ(h.pending("out"), 1u);
+  EXPECT_FALSE(h.push("d", Packet::make(at(1, 5), Frame{})).ok());
+}
+
+TEST(NodeHarness, ReportsWhatTheNodeThrows) {
+  auto h = NodeHarness::load("fail", "at_frames = [2]\nhow = \"throw\"");
+  EXPECT_TRUE(h.push("in", Packet::make(at(0, 1), Frame{})).ok());
+  const Status s = h.push("in", Packet::make(at(0, 2), Frame{}));
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("process threw: failure injected"));
+  EXPECT_EQ(h.pending("out"), 1u);
+}
+
+TEST(NodeHarness, PulledPacketsOutliveTheHarnessAndItsLibrary) {
+  Packet kept;
+  {
+    auto h = NodeHarness::load("frame_to_detections", "", {test::test_plugin_dir()});
+    ASSERT_TRUE(h.push("in", Packet::make(at(0, 1), Frame{})).ok());
+    kept = h.pull("out");
+  }
+  // The payload's destructor is code of the plugin: the packet keeps that library loaded.
+  ASSERT_NE(kept.get_if<Detections>(), nullptr);
+  EXPECT_EQ(kept.get_if<Detections>()->items.size(), 1u);
+  kept = Packet();
+}
+
+}  // namespace
+}  // namespace sluice::testing

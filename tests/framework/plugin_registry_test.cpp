@@ -1,0 +1,111 @@
+#include "plugin_registry.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "test_support.h"
+
+namespace sluice::runtime {
+namespace {
+
+using ::testing::HasSubstr;
+using sluice::test::test_plugin_dir;
+
+TEST(PluginRegistry, LoadsTheBuiltInPluginsFromTheDefaultFolder) {
+  PluginRegistry r;
+  ASSERT_TRUE(r.load_dirs({PluginRegistry::default_plugin_dir()}).ok());
+  for (const char* t : {"synthetic_source", "passthrough", "delay", "fail", "null_sink", "count_sink"})
+    EXPECT_NE(r.find(t), nullptr) << t;
+  const NodeType* src = r.find("synthetic_source");
+  EXPECT_EQ(src->contract.kind, NodeKind::kSource);
+  EXPECT_THAT(src->file, HasSubstr("sluice_builtin.so"));
+  ASSERT_NE(src->contract.find_param("frames"), nullptr);
+  EXPECT_EQ(std::get<int64_t>(src->contract.find_param("frames")->default_value), 100);
+}
+
+TEST(PluginRegistry, WrongAbiVersionIsRefusedByName) {
+  PluginRegistry r;
+  const Status s = r.load_dirs({test_plugin_dir("bad_abi")});
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("sluice_bad_abi.so"));
+  EXPECT_THAT(s.message(), HasSubstr("ABI version 42"));
+}
+
+TEST(PluginRegistry, LibraryWithoutDescriptorIsRefusedByName) {
+  PluginRegistry r;
+  const Status s = r.load_dirs({test_plugin_dir("no_descriptor")});
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("sluice_no_descriptor.so"));
+  EXPECT_THAT(s.message(), HasSubstr("SLUICE_EXPORT_NODES"));
+}
+
+TEST(PluginRegistry, DuplicateNodeTypeNamesBothFiles) {
+  PluginRegistry r;
+  const Status s = r.load_dirs({PluginRegistry::default_plugin_dir(), test_plugin_dir("duplicate")});
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("'passthrough'"));
+  EXPECT_THAT(s.message(), HasSubstr("sluice_builtin.so"));
+  EXPECT_THAT(s.message(), HasSubstr("sluice_duplicate_type.so"));
+}
+
+TEST(PluginRegistry, UnloadableLibrariesAreErrorsNamingTheFile) {
+  PluginRegistry r;
+  Status s = r.load_dirs({test_plugin_dir("unresolved")});
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("sluice_unresolved.so"));
+  EXPECT_THAT(s.message(), HasSubstr("failed to load"));
+
+  sluice::test::TempDir dir;
+  dir.write("sluice_garbage.so", "this is not an ELF file");
+  PluginRegistry r2;
+  s = r2.load_dirs({dir.path().string()});
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("sluice_garbage.so"));
+}
+
+TEST(PluginRegistry, MissingFolderIsAnError) {
+  PluginRegistry r;
+  const Status s = r.load_dirs({"/nonexistent/plugins"});
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("/nonexistent/plugins"));
+}
+
+TEST(PluginRegistry, OnlySluicePrefixedLibrariesAreLoaded) {
+  sluice::test::TempDir dir;
+  dir.write("libhelper.so", "not a plugin and not loaded");
+  PluginRegistry r;
+  EXPECT_TRUE(r.load_dirs({dir.path().string()}).ok());
+  EXPECT_TRUE(r.types().empty());
+}
+
+TEST(PluginRegistry, NodesKeepTheirLibraryLoadedAfterTheRegistryIsGone) {
+  NodePtr node{nullptr, [](Node*) {}};
+  {
+    PluginRegistry r;
+    ASSERT_TRUE(r.load_dirs({PluginRegistry::default_plugin_dir()}).ok());
+    auto created = create_node(*r.find("passthrough"));
+    ASSERT_TRUE(created.ok());
+    node = std::move(*created);
+  }
+  // The registry (and its reference to the library) is gone; the node's code must still be there.
+  detail::ContextState state;
+  Contract c = make_contract(NodeInfo{"x", NodeKind::kOther, ""}, Input<Any>{"in", ""}, Output<Any>{"out", ""});
+  state.contract = &c;
+  state.inputs.resize(1);
+  state.inputs[0] = Packet::make(PacketHeader{}, Frame{});
+  Context ctx(state);
+  EXPECT_TRUE(node->process(ctx).ok());
+  EXPECT_EQ(state.outputs.size(), 1u);
+  node.reset();
+}
+
+TEST(PluginRegistry, ConstructorThatThrowsIsAnError) {
+  PluginRegistry r;
+  ASSERT_TRUE(r.load_dirs({test_plugin_dir("good")}).ok());
+  auto created = create_node(*r.find("ctor_throws"));
+  ASSERT_FALSE(created.ok());
+  EXPECT_THAT(created.status().message(), HasSubstr("constructor refused"));
+}
+
+}  // namespace
+}  // namespace sluice::runtime

@@ -1,0 +1,488 @@
+// Whole pipelines run in-process: end of stream, fan-out, merge, matched inputs,
+// replicas, errors, skips, drops, stop-and-drain, statistics.
+#include "runner.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <future>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "test_support.h"
+
+namespace sluice::runtime {
+namespace {
+
+using ::testing::HasSubstr;
+using nlohmann::json;
+
+constexpr auto kTimeout = std::chrono::seconds(60);
+
+class RunnerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    registry_ = new PluginRegistry();
+    ASSERT_TRUE(registry_->load_dirs({PluginRegistry::default_plugin_dir(), test::test_plugin_dir("good")}).ok());
+  }
+  static void TearDownTestSuite() {
+    delete registry_;
+    registry_ = nullptr;
+  }
+
+  Pipeline build(const std::string& text) {
+    Diagnostics d;
+    auto spec = load_pipeline_text(text, "test.toml", dir_.path().string(), {}, d);
+    EXPECT_TRUE(spec.ok()) << (d.empty() ? "" : d[0].to_string());
+    auto p = validate(*spec, *registry_, d);
+    EXPECT_TRUE(p.ok()) << (d.empty() ? "" : d[0].to_string());
+    return std::move(*p);
+  }
+
+  // Runs with a time limit; `during` runs on another thread while the pipeline runs.
+  RunReport run(const std::string& text, std::function<void(Runner&)> during = nullptr) {
+    Pipeline p = build(text);
+    Runner runner(p);
+    auto result = std::async(std::launch::async, [&] { return runner.run(); });
+    if (during) during(runner);
+    if (result.wait_for(kTimeout) != std::future_status::ready) {
+      ADD_FAILURE() << "pipeline did not finish: probable deadlock";
+      std::abort();  // a hung run cannot be cleaned up
+    }
+    return result.get();
+  }
+
+  json counts(const std::string& name = "counts.json") {
+    return json::parse(test::read_file(dir_.file(name)));
+  }
+
+  static const NodeReport& node(const RunReport& r, const std::string& name) {
+    for (const auto& n : r.nodes)
+      if (n.name == name) return n;
+    throw std::runtime_error("no node " + name);
+  }
+
+  test::TempDir dir_;
+  static PluginRegistry* registry_;
+};
+PluginRegistry* RunnerTest::registry_ = nullptr;
+
+TEST_F(RunnerTest, ChainRunsToEndOfStreamAndCountsEverything) {
+  const RunReport r = run(R"([pipeline]
+links = ["src -> a -> b -> c -> count"]
+[nodes.src]
+plugin = "synthetic_source"
+frames = 500
+streams = 3
+[nodes.a]
+plugin = "passthrough"
+[nodes.b]
+plugin = "passthrough"
+[nodes.c]
+plugin = "passthrough"
+[nodes.count]
+plugin = "count_sink"
+path = "counts.json"
+print = false
+)");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_FALSE(r.interrupted);
+  const json c = counts();
+  EXPECT_EQ(c["total"], 1500);
+  for (const char* s : {"0", "1", "2"}) {
+    EXPECT_EQ(c["streams"][s]["count"], 500);
+    EXPECT_EQ(c["streams"][s]["in_order"], true);
+  }
+  EXPECT_EQ(node(r, "src").emitted, 1500);
+  EXPECT_EQ(node(r, "b").processed, 1500);
+  EXPECT_EQ(node(r, "count").processed, 1500);
+  EXPECT_EQ(node(r, "count").end_to_end.count(), 1500);
+  EXPECT_LE(node(r, "b").queues[0].high_water, 8);
+  EXPECT_EQ(node(r, "b").dropped(), 0);
+}
+
+TEST_F(RunnerTest, FanOutGivesEveryConsumerEveryPacket) {
+  const RunReport r = run(R"([pipeline]
+links = ["src -> a", "src -> slow -> b"]
+[nodes.src]
+plugin = "synthetic_source"
+frames = 200
+[nodes.slow]
+plugin = "delay"
+ms = 0.1
+[nodes.a]
+plugin = "count_sink"
+path = "a.json"
+print = false
+[nodes.b]
+plugin = "count_sink"
+path = "b.json"
+print = false
+)");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(counts("a.json")["total"], 200);
+  EXPECT_EQ(counts("b.json")["total"], 200);
+}
+
+TEST_F(RunnerTest, MergeGivesEachSourceItsOwnStreamIds) {
+  const RunReport r = run(R"([pipeline]
+links = ["cam1 -> count", "cam2 -> count"]
+[nodes.cam1]
+plugin = "synthetic_source"
+frames = 100
+streams = 2
+[nodes.cam2]
+plugin = "synthetic_source"
+frames = 50
+[nodes.count]
+plugin = "count_sink"
+path = "counts.json"
+print = false
+)");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  const json c = counts();
+  EXPECT_EQ(c["total"], 250);
+  EXPECT_EQ(c["streams"]["0"]["count"], 100);
+  EXPECT_EQ(c["streams"]["1"]["count"], 100);
+  EXPECT_EQ(c["streams"]["2"]["count"], 50);
+  EXPECT_EQ(c["streams"]["2"]["in_order"], true);
+}
+
+TEST_F(RunnerTest, SeveralRequiredInputsAreMatchedByStreamAndFrame) {
+  const RunReport r = run(R"([pipeline]
+links = ["src -> slow -> zip.a", "src -> zip.b", "src -> pass -> zip.c", "zip -> count"]
+[nodes.src]
+plugin = "synthetic_source"
+frames = 300
+streams = 2
+[nodes.slow]
+plugin = "delay"
+ms = 0.05
+jitter_ms = 0.2
+[nodes.pass]
+plugin = "passthrough"
+[nodes.zip]
+plugin = "zip_check"
+queue = { capacity = 4 }
+[nodes.count]
+plugin = "count_sink"
+path = "counts.json"
+print = false
+)");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(counts()["total"], 600);
+  EXPECT_EQ(node(r, "zip").errors, 0);
+}
+
+TEST_F(RunnerTest, ReplicasRunInParallelAndKeepPerStreamOrder) {
+  const RunReport r = run(R"([pipeline]
+links = ["src -> work -> count"]
+[nodes.src]
+plugin = "synthetic_source"
+frames = 150
+streams = 3
+[nodes.work]
+plugin = "delay"
+ms = 0.2
+jitter_ms = 2
+replicas = 4
+[nodes.count]
+plugin = "count_sink"
+path = "counts.json"
+record_seqs = true
+print = false
+)");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  const json c = counts();
+  EXPECT_EQ(c["total"], 450);
+  for (const char* s : {"0", "1", "2"}) {
+    EXPECT_EQ(c["streams"][s]["in_order"], true) << "stream " << s;
+    EXPECT_EQ(c["streams"][s]["count"], 150);
+  }
+  EXPECT_EQ(node(r, "work").replicas, 4);
+  EXPECT_EQ(node(r, "work").processed, 450);
+  // 450 packets of 0.2..2.2 ms on 4 replicas take well under the ~540 ms one would need.
+  EXPECT_LT(node(r, "work").active_s, 0.45);
+}
+
+TEST_F(RunnerTest, AFailingNodeStopsTheRunNamingNodeStreamAndFrame) {
+  for (const char* how : {"status", "throw"}) {
+    const RunReport r = run(std::string(R"([pipeline]
+links = ["src -> boom -> count"]
+[nodes.src]
+plugin = "synthetic_source"
+frames = 0
+[nodes.boom]
+plugin = "fail"
+at_frames = [17]
+how = ")") + how + R"("
+[nodes.count]
+plugin = "count_sink"
+path = "counts.json"
+print = false
+)");
+    ASSERT_FALSE(r.status.ok()) << how;
+    EXPECT_THAT(r.status.message(), HasSubstr("node 'boom' (fail) failed on stream 0 frame 17"));
+    EXPECT_THAT(r.status.message(), HasSubstr("failure injected by the fail node"));
+    if (std::string(how) == "throw") {
+      EXPECT_THAT(r.status.message(), HasSubstr("process threw"));
+    }
+    EXPECT_FALSE(r.interrupted);
+    EXPECT_EQ(node(r, "boom").errors, 1);
+    // The sink was still closed: its file exists, holding at most the frames before 17.
+    EXPECT_LE(counts()["total"].get<int>(), 17);
+  }
+}
+
+TEST_F(RunnerTest, SkipDropsTheFailingPacketCountsItAndGoesOn) {
+  const RunReport r = run(R"([pipeline]
+links = ["src -> boom -> count"]
+[nodes.src]
+plugin = "synthetic_source"
+frames = 100
+[nodes.boom]
+plugin = "fail"
+at_frames = [3, 50, 99]
+on_error = "skip"
+[nodes.count]
+plugin = "count_sink"
+path = "counts.json"
+print = false
+)");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(counts()["total"], 97);
+  EXPECT_EQ(node(r, "boom").errors, 3);
+  EXPECT_EQ(node(r, "boom").processed, 97);
+}
+
+TEST_F(RunnerTest, FailingOpenEndsTheRunBeforeAnyPacketFlows) {
+  const RunReport r = run(R"([pipeline]
+links = ["src -> boom -> count"]
+[nodes.src]
+plugin = "synthetic_source"
+frames = 0
+[nodes.boom]
+plugin = "fail"
+stage = "open"
+how = "throw"
+[nodes.count]
+plugin = "count_sink"
+path = "counts.json"
+print = false
+)");
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_THAT(r.status.message(), HasSubstr("node 'boom' (fail) failed: open threw: failure injected"));
+  EXPECT_EQ(node(r, "src").emitted, 0);
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("counts.json")));  // count was never opened
+}
+
+TEST_F(RunnerTest, FailingCloseIsReported) {
+  const RunReport r = run(R"([pipeline]
+links = ["src -> boom -> count"]
+[nodes.src]
+plugin = "synthetic_source"
+frames = 10
+[nodes.boom]
+plugin = "fail"
+stage = "close"
+[nodes.count]
+plugin = "count_sink"
+path = "counts.json"
+print = false
+)");
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_THAT(r.status.message(), HasSubstr("node 'boom' (fail) failed: close: failure injected"));
+  // After a failure, what is still queued is discarded, but the sink is closed properly.
+  EXPECT_LE(counts()["total"].get<int>(), 10);
+}
+
+TEST_F(RunnerTest, FailingSourceAndThrowingConstructorAreErrors) {
+  RunReport r = run(R"([pipeline]
+links = ["src -> count"]
+[nodes.src]
+plugin = "failing_source"
+throw = true
+[nodes.count]
+plugin = "null_sink"
+)");
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_THAT(r.status.message(), HasSubstr("node 'src' (failing_source) failed"));
+  EXPECT_THAT(r.status.message(), HasSubstr("source exploded"));
+
+  r = run(R"([pipeline]
+links = ["src -> c"]
+[nodes.src]
+plugin = "synthetic_source"
+[nodes.c]
+plugin = "ctor_throws"
+)");
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_THAT(r.status.message(), HasSubstr("constructor refused"));
+}
+
+TEST_F(RunnerTest, SourceErrorsCanBeSkipped) {
+  const RunReport r = run(R"([pipeline]
+links = ["src -> count"]
+[nodes.src]
+plugin = "failing_source"
+at_frame = 4
+frames = 10
+on_error = "skip"
+[nodes.count]
+plugin = "count_sink"
+path = "counts.json"
+print = false
+)");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(counts()["total"], 9);
+  EXPECT_EQ(node(r, "src").errors, 1);
+}
+
+TEST_F(RunnerTest, StopDrainsInFlightPacketsAndClosesSinks) {
+  const RunReport r = run(R"([pipeline]
+links = ["src -> slow -> count"]
+[nodes.src]
+plugin = "synthetic_source"
+frames = 0
+[nodes.slow]
+plugin = "delay"
+ms = 1
+queue = { capacity = 16 }
+[nodes.count]
+plugin = "count_sink"
+path = "counts.json"
+print = false
+)",
+                          [](Runner& runner) {
+                            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+                            runner.request_stop();
+                          });
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_TRUE(r.interrupted);
+  const int64_t emitted = node(r, "src").emitted;
+  EXPECT_GT(emitted, 10);
+  // Everything the source emitted went through the slow stage into the sink's file.
+  EXPECT_EQ(counts()["total"].get<int64_t>(), emitted);
+  EXPECT_EQ(node(r, "slow").dropped(), 0);
+}
+
+TEST_F(RunnerTest, DropPoliciesCountExactlyWhatTheyDrop) {
+  for (const char* policy : {"drop_oldest", "drop_newest"}) {
+    const RunReport r = run(std::string(R"([pipeline]
+links = ["src -> slow -> count"]
+[nodes.src]
+plugin = "synthetic_source"
+frames = 3000
+[nodes.slow]
+plugin = "delay"
+ms = 0.02
+queue = { capacity = 2, overflow = ")") + policy + R"(" }
+[nodes.count]
+plugin = "count_sink"
+path = "counts.json"
+print = false
+)");
+    ASSERT_TRUE(r.status.ok()) << r.status.message();
+    const int64_t received = counts()["total"];
+    const NodeReport& slow = node(r, "slow");
+    EXPECT_GT(slow.dropped(), 0) << policy;
+    EXPECT_EQ(received + slow.queues[0].dropped, 3000) << policy;
+    EXPECT_EQ(slow.processed, received);
+    EXPECT_LE(slow.queues[0].high_water, 2);
+    EXPECT_EQ(counts()["streams"]["0"]["in_order"], true);
+  }
+}
+
+class RunnerCapacity : public RunnerTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(RunnerCapacity, BlockLosesNothingAtAnyCapacity) {
+  const std::string cap = std::to_string(GetParam());
+  const RunReport r = run(R"([pipeline]
+links = ["src -> a -> b -> slow -> c -> count", "b -> count2"]
+[nodes.src]
+plugin = "synthetic_source"
+frames = 400
+streams = 2
+[nodes.a]
+plugin = "passthrough"
+queue = { capacity = )" + cap + R"( }
+[nodes.b]
+plugin = "passthrough"
+queue = { capacity = )" + cap + R"( }
+[nodes.slow]
+plugin = "delay"
+ms = 0.01
+replicas = 2
+queue = { capacity = )" + cap + R"( }
+[nodes.c]
+plugin = "passthrough"
+queue = { capacity = )" + cap + R"( }
+[nodes.count]
+plugin = "count_sink"
+path = "counts.json"
+print = false
+queue = { capacity = )" + cap + R"( }
+[nodes.count2]
+plugin = "count_sink"
+path = "counts2.json"
+print = false
+queue = { capacity = )" + cap + R"( }
+)");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(counts()["total"], 800);
+  EXPECT_EQ(counts("counts2.json")["total"], 800);
+  EXPECT_EQ(counts()["streams"]["0"]["in_order"], true);
+  EXPECT_EQ(counts()["streams"]["1"]["in_order"], true);
+  for (const auto& n : r.nodes)
+    for (const auto& q : n.queues) EXPECT_LE(q.high_water, GetParam()) << n.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Capacities, RunnerCapacity, ::testing::Values(1, 2, 64),
+                         [](const auto& info) { return "capacity" + std::to_string(info.param); });
+
+TEST_F(RunnerTest, ProgressKnowsTheExpectedLength) {
+  Pipeline p = build(R"([pipeline]
+links = ["src -> sink"]
+[nodes.src]
+plugin = "synthetic_source"
+frames = 20
+streams = 2
+fps = 100
+[nodes.sink]
+plugin = "null_sink"
+)");
+  Runner runner(p);
+  auto result = std::async(std::launch::async, [&] { return runner.run(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const Progress progress = runner.progress();
+  EXPECT_EQ(progress.expected, 40);
+  EXPECT_GT(progress.frames, 0);
+  ASSERT_EQ(result.wait_for(kTimeout), std::future_status::ready);
+  EXPECT_EQ(runner.progress().frames, 40);
+  EXPECT_TRUE(result.get().status.ok());
+}
+
+TEST_F(RunnerTest, ReportFormatsAsTableAndJson) {
+  const RunReport r = run(R"([pipeline]
+name = "tiny"
+links = ["src -> sink"]
+[nodes.src]
+plugin = "synthetic_source"
+frames = 10
+[nodes.sink]
+plugin = "null_sink"
+)");
+  const std::string table = format_table(r);
+  EXPECT_THAT(table, HasSubstr("processed"));
+  EXPECT_THAT(table, HasSubstr("synthetic_source"));
+  const json j = json::parse(to_json(r));
+  EXPECT_EQ(j["pipeline"], "tiny");
+  EXPECT_EQ(j["status"], "ok");
+  EXPECT_EQ(j["nodes"][1]["name"], "sink");
+  EXPECT_EQ(j["nodes"][1]["processed"], 10);
+  EXPECT_EQ(j["nodes"][1]["queues"][0]["capacity"], 8);
+  EXPECT_TRUE(j["nodes"][1]["end_to_end_ms"].is_object());
+}
+
+}  // namespace
+}  // namespace sluice::runtime

@@ -1,0 +1,105 @@
+// Node types that exist only for the runtime's tests: typed ports (to test link type
+// checks), a multi-input node that checks its inputs are matched, failing sources and
+// constructors.
+#include <stdexcept>
+
+#include "sluice/sluice.h"
+
+namespace sluice::test_nodes {
+
+// Accepts Detections only; emits nothing.
+class DetectionsSink final : public Node {
+ public:
+  static constexpr NodeInfo kInfo{"detections_sink", NodeKind::kSink, "Takes Detections (tests type checks)."};
+  static constexpr Input<Detections> kIn{"in", "detections"};
+  SLUICE_CONTRACT(kInfo, kIn);
+  Status process(Context& ctx) override {
+    (void)ctx.get(kIn).items.size();
+    return ok();
+  }
+};
+
+// One Detection per frame whose score is the frame's seq / 1000.
+class FrameToDetections final : public Node {
+ public:
+  static constexpr NodeInfo kInfo{"frame_to_detections", NodeKind::kPostprocessor,
+                                  "One detection per frame, score = seq/1000.", true};
+  static constexpr Input<Frame> kIn{"in", "frames"};
+  static constexpr Output<Detections> kOut{"out", "one detection"};
+  SLUICE_CONTRACT(kInfo, kIn, kOut);
+  Status process(Context& ctx) override {
+    Detections d;
+    d.items.push_back({cv::Rect2f(0, 0, 1, 1), static_cast<float>(ctx.header().seq) / 1000.f, 0, "x", {}, -1});
+    ctx.send(kOut, std::move(d));
+    return ok();
+  }
+};
+
+// Three inputs, matched by the runtime: fails unless a and b (and c when connected)
+// carry the same stream and seq; forwards a.
+class ZipCheck final : public Node {
+ public:
+  static constexpr NodeInfo kInfo{"zip_check", NodeKind::kOther, "Checks that its inputs arrive matched."};
+  static constexpr Input<Any> kA{"a", "first"};
+  static constexpr Input<Any> kB{"b", "second"};
+  static constexpr Input<Any> kC{"c", "third", false};
+  static constexpr Output<Any> kOut{"out", "a, forwarded", "a"};
+  SLUICE_CONTRACT(kInfo, kA, kB, kC, kOut);
+  Status process(Context& ctx) override {
+    const PacketHeader& a = ctx.packet(kA).header();
+    const PacketHeader& b = ctx.packet(kB).header();
+    if (a.stream_id != b.stream_id || a.seq != b.seq) return internal_error("inputs a and b are not matched");
+    if (!ctx.packet(kC).empty()) {
+      const PacketHeader& c = ctx.packet(kC).header();
+      if (c.stream_id != a.stream_id || c.seq != a.seq) return internal_error("input c is not matched");
+    }
+    ctx.forward(kOut, ctx.take(kA));
+    return ok();
+  }
+};
+
+// A source that fails at frame `at_frame` by status or by throwing.
+class FailingSource final : public Node {
+ public:
+  static constexpr NodeInfo kInfo{"failing_source", NodeKind::kSource, "Emits frames, fails at at_frame."};
+  static constexpr Output<Frame> kOut{"out", "frames"};
+  static inline const Param<int64_t> kAtFrame{.name = "at_frame", .default_value = 5, .description = "", .min = 0};
+  static inline const Param<int64_t> kFrames{.name = "frames", .default_value = 10, .description = "", .min = 0};
+  static inline const Param<bool> kThrow{.name = "throw", .default_value = false, .description = ""};
+  SLUICE_CONTRACT(kInfo, kOut, kAtFrame, kFrames, kThrow);
+  Status open(const Params& p) override {
+    at_ = p.get(kAtFrame);
+    frames_ = p.get(kFrames);
+    throw_ = p.get(kThrow);
+    return ok();
+  }
+  Status process(Context& ctx) override {
+    if (seq_ >= frames_) return end_of_stream();
+    const int64_t seq = seq_++;
+    if (seq == at_) {
+      if (throw_) throw std::runtime_error("source exploded");
+      return unavailable("source lost its device");
+    }
+    ctx.send(kOut, Frame{}, ctx.source_header(0, seq, 0));
+    return ok();
+  }
+
+ private:
+  int64_t at_ = 5, frames_ = 10, seq_ = 0;
+  bool throw_ = false;
+};
+
+// Its constructor throws.
+class CtorThrows final : public Node {
+ public:
+  static constexpr NodeInfo kInfo{"ctor_throws", NodeKind::kOther, "Throws from its constructor."};
+  static constexpr Input<Any> kIn{"in", "any"};
+  SLUICE_CONTRACT(kInfo, kIn);
+  CtorThrows() { throw std::runtime_error("constructor refused"); }
+  Status process(Context&) override { return ok(); }
+};
+
+}  // namespace sluice::test_nodes
+
+SLUICE_EXPORT_NODES(sluice::test_nodes::DetectionsSink, sluice::test_nodes::FrameToDetections,
+                    sluice::test_nodes::ZipCheck, sluice::test_nodes::FailingSource, sluice::test_nodes::CtorThrows)
