@@ -234,12 +234,10 @@ void Runner::run_source(NodeRuntime& n, std::size_t replica) {
   Context ctx(state);
   Node* instance = n.instances[replica].get();
   std::vector<Packet> scratch;
-  LatencyHistogram latency;
   int64_t processed = 0, errors = 0, first_ns = 0, last_ns = 0;
   int consecutive_errors = 0;
   while (!stop_.load(std::memory_order_relaxed)) {
-    const int64_t t0 = now_ns();
-    if (first_ns == 0) first_ns = t0;
+    if (first_ns == 0) first_ns = now_ns();
     Status s = guarded("process", [&] { return instance->process(ctx); });
     last_ns = now_ns();
     if (s.end_of_stream()) {
@@ -261,17 +259,14 @@ void Runner::run_source(NodeRuntime& n, std::size_t replica) {
       continue;
     }
     consecutive_errors = 0;
-    if (!state.outputs.empty()) {
-      ++processed;
-      latency.record(last_ns - t0);
-    }
+    // No latency for sources: their process() mostly waits (pacing, a camera, the network).
+    if (!state.outputs.empty()) ++processed;
     deliver(n, state.outputs, scratch);
   }
   {
     std::lock_guard lock(n.stats_mu);
     n.processed += processed;
     n.errors += errors;
-    n.latency.merge(latency);
     if (first_ns && (n.first_ns == 0 || first_ns < n.first_ns)) n.first_ns = first_ns;
     n.last_ns = std::max(n.last_ns, last_ns);
   }

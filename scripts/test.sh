@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs the whole test suite with ctest.
+# SLUICE_TSAN=1 also builds the framework into build-tsan/ with ThreadSanitizer and runs
+# the framework's tests there (CI does).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build.sh -DSLUICE_BUILD_TESTS=ON
+ctest --test-dir build --output-on-failure -j2 --timeout 600
+
+if [ "${SLUICE_TSAN:-0}" = "1" ]; then
+  cmake -S . -B build-tsan -G Ninja -DSLUICE_TSAN=ON -DCMAKE_BUILD_TYPE=Debug > /dev/null
+  ninja -C build-tsan framework_tests cli_tests builtin_plugin_tests sluice sluice_builtin
+  # halt_on_error: a race fails the test instead of only printing a report.
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+    ctest --test-dir build-tsan --output-on-failure -j2 --timeout 600 -L framework
+fi
