@@ -1,6 +1,7 @@
 #include "inbox.h"
 
 #include <algorithm>
+#include <thread>
 
 namespace sluice::runtime {
 
@@ -33,6 +34,14 @@ bool Inbox::push_locked(std::unique_lock<std::mutex>& lock, int port, Packet&& p
         ++p.counters.dropped;
         break;
       case Overflow::kBlock:
+        // As in pop: yield a moment before sleeping, the consumer is probably draining.
+        for (int yields = 0; p.ring.full() && yields < kYieldsBeforeSleep;) {
+          const uint64_t seen = pop_count_;
+          lock.unlock();
+          for (; yields < kYieldsBeforeSleep && pop_count_atomic_.load(std::memory_order_acquire) == seen; ++yields)
+            std::this_thread::yield();
+          lock.lock();
+        }
         ++producers_waiting_;
         space_cv_.wait(lock, [&] { return !p.ring.full(); });
         --producers_waiting_;
@@ -40,6 +49,7 @@ bool Inbox::push_locked(std::unique_lock<std::mutex>& lock, int port, Packet&& p
     }
   }
   p.ring.push_back(std::move(packet));
+  push_count_atomic_.store(++push_count_, std::memory_order_release);
   p.counters.high_water = std::max<int64_t>(p.counters.high_water, static_cast<int64_t>(p.ring.size()));
   return true;
 }
@@ -134,9 +144,20 @@ std::size_t Inbox::pop(std::vector<std::vector<Packet>>& sets, std::size_t max_s
   if (connected_.empty()) return 0;
   if (sets.size() < max_sets) sets.resize(max_sets);
   std::size_t n = 0;
+  int yields = 0;
   while (true) {
     while (n < max_sets && try_match(sets[n])) ++n;
     if (n > 0 || all_ended()) break;
+    if (yields < kYieldsBeforeSleep) {
+      // Let the producer run for a moment before sleeping: when packets stream in, the
+      // next few arrive while we yield, and a batch costs one wake-up instead of one each.
+      const uint64_t seen = push_count_;
+      lock.unlock();
+      for (; yields < kYieldsBeforeSleep && push_count_atomic_.load(std::memory_order_acquire) == seen; ++yields)
+        std::this_thread::yield();
+      lock.lock();
+      continue;
+    }
     ++consumers_waiting_;
     data_cv_.wait(lock);
     --consumers_waiting_;
@@ -148,6 +169,7 @@ std::size_t Inbox::pop(std::vector<std::vector<Packet>>& sets, std::size_t max_s
       while (!ports_[i].ring.empty()) ports_[i].ring.pop_front();
     }
   }
+  if (n > 0) pop_count_atomic_.store(++pop_count_, std::memory_order_release);
   if (first_ticket) *first_ticket = next_ticket_;
   next_ticket_ += static_cast<int64_t>(n);
   if (n > 0 && producers_waiting_ > 0) space_cv_.notify_all();

@@ -11,6 +11,7 @@
 // consumer wait on all its ports at once.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -96,6 +97,11 @@ class Inbox {
   std::vector<Port> ports_;
   std::vector<int> connected_;  // indices of connected ports
   int64_t next_ticket_ = 0;
+  uint64_t push_count_ = 0;                       // packets queued so far (under mu_)
+  std::atomic<uint64_t> push_count_atomic_{0};    // the same, readable without the lock
+  uint64_t pop_count_ = 0;                        // pops so far (under mu_)
+  std::atomic<uint64_t> pop_count_atomic_{0};
+  static constexpr int kYieldsBeforeSleep = 16;
 };
 
 }  // namespace sluice::runtime
