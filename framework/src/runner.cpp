@@ -60,6 +60,7 @@ struct Runner::NodeRuntime {
 
   std::atomic<int64_t> emitted{0};
   std::atomic<int> instances_running{0};
+  int64_t expected_frames = -1;  // sources: asked once after open, never during the run
 
   // Restores input order after replicas: a batch is delivered when its ticket comes up.
   std::mutex order_mu;
@@ -108,9 +109,8 @@ Progress Runner::progress() const {
       known = false;
       continue;
     }
-    const int64_t e = n->instances.empty() ? -1 : n->instances[0]->expected_frames();
-    if (e < 0) known = false;
-    else expected += e;
+    if (n->expected_frames < 0) known = false;
+    else expected += n->expected_frames;
   }
   p.expected = known ? expected : -1;
   return p;
@@ -161,6 +161,7 @@ Status Runner::open_all() {
       Node* first = n->instances[0].get();
       Status s = guarded("streams()", [&] {
         streams = first->streams();
+        n->expected_frames = first->expected_frames();
         return ok();
       });
       if (!s.ok()) {

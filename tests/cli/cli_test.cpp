@@ -186,6 +186,28 @@ path = "counts.json"
   EXPECT_EQ(counts["total"].get<int64_t>(), emitted);
 }
 
+TEST_F(Cli, OnATerminalAProgressLineShowsFramesFpsAndEta) {
+  const std::string file = pipeline(R"([pipeline]
+links = ["src -> sink"]
+[nodes.src]
+plugin = "synthetic_source"
+frames = 40
+fps = 25
+[nodes.sink]
+plugin = "null_sink"
+)");
+  // script(1) gives the command a pseudo-terminal, as a user's shell would.
+  const auto tty = run_command("script -qec '" + sluice_cli() + " run " + file + "' /dev/null");
+  EXPECT_EQ(tty.exit_code, 0) << tty.output;
+  EXPECT_THAT(tty.output, HasSubstr("frames "));
+  EXPECT_THAT(tty.output, HasSubstr("/40"));
+  EXPECT_THAT(tty.output, HasSubstr("fps"));
+  EXPECT_THAT(tty.output, HasSubstr("ETA 0:0"));
+  // Not on a pipe: no progress line to garble logs.
+  const auto piped = sluice("run " + file);
+  EXPECT_THAT(piped.output, Not(HasSubstr("ETA")));
+}
+
 TEST_F(Cli, SecondSignalExitsAtOnce) {
   const std::string file = pipeline(R"([pipeline]
 links = ["src -> stuck -> sink"]

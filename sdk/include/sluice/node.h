@@ -162,9 +162,10 @@ class Node {
     (void)ctx;
     return ok();
   }
-  // Sources: how many streams this source emits (ids 0..streams()-1 in source_header).
+  // Sources, asked once right after open: how many streams this source emits (ids
+  // 0..streams()-1 in source_header), and how many packets it will emit in all, or -1
+  // when unknown (live, looping); the progress line's ETA comes from the latter.
   virtual int streams() const { return 1; }
-  // Sources: how many packets they will emit in all, or -1 when unknown (live, looping).
   virtual int64_t expected_frames() const { return -1; }
 };
 
