@@ -25,15 +25,22 @@ namespace score_filter {
 //   top_k = 100
 class ScoreFilter final : public sluice::Node {
  public:
-  static constexpr sluice::NodeInfo kInfo{"score_filter", sluice::NodeKind::kPostprocessor,
-                                          "Keeps detections scoring at least min_score, best first, at most top_k.",
-                                          /*stateless=*/true};
+  static constexpr sluice::NodeInfo kInfo{
+      "score_filter", sluice::NodeKind::kPostprocessor,
+      "Keeps detections scoring at least min_score, best first, at most top_k.",
+      /*stateless=*/true};
   static constexpr sluice::Input<sluice::Detections> kIn{"in", "detections to filter"};
   static constexpr sluice::Output<sluice::Detections> kOut{"out", "kept detections, best first"};
-  static inline const sluice::Param<float> kMinScore{
-      .name = "min_score", .default_value = 0.5f, .description = "lowest score kept", .min = 0.0, .max = 1.0};
-  static inline const sluice::Param<int> kTopK{
-      .name = "top_k", .default_value = 100, .description = "most detections kept per packet", .min = 1, .max = 10000};
+  static inline const sluice::Param<float> kMinScore{.name = "min_score",
+                                                     .default_value = 0.5f,
+                                                     .description = "lowest score kept",
+                                                     .min = 0.0,
+                                                     .max = 1.0};
+  static inline const sluice::Param<int> kTopK{.name = "top_k",
+                                               .default_value = 100,
+                                               .description = "most detections kept per packet",
+                                               .min = 1,
+                                               .max = 10000};
   SLUICE_CONTRACT(kInfo, kIn, kOut, kMinScore, kTopK);
 
   sluice::Status open(const sluice::Params& p) override {
@@ -47,9 +54,11 @@ class ScoreFilter final : public sluice::Node {
     for (const auto& d : ctx.get(kIn).items)
       if (d.score >= min_score_) kept.items.push_back(d);  // NaN scores are dropped too
     // Best first; equal scores keep their input order.
-    std::stable_sort(kept.items.begin(), kept.items.end(),
-                     [](const sluice::Detection& a, const sluice::Detection& b) { return a.score > b.score; });
-    if (kept.items.size() > static_cast<std::size_t>(top_k_)) kept.items.resize(static_cast<std::size_t>(top_k_));
+    std::stable_sort(
+        kept.items.begin(), kept.items.end(),
+        [](const sluice::Detection& a, const sluice::Detection& b) { return a.score > b.score; });
+    if (kept.items.size() > static_cast<std::size_t>(top_k_))
+      kept.items.resize(static_cast<std::size_t>(top_k_));
     ctx.send(kOut, std::move(kept));
     return sluice::ok();
   }
@@ -68,14 +77,19 @@ class ScoreFilter final : public sluice::Node {
 //   scores = [0.4, 0.95, 0.1, 0.7]
 class FakeDetections final : public sluice::Node {
  public:
-  static constexpr sluice::NodeInfo kInfo{"fake_detections", sluice::NodeKind::kSource,
-                                          "Detections with fixed scores, for trying detection postprocessors."};
-  static constexpr sluice::Output<sluice::Detections> kOut{"out", "one detection per score, in the given order"};
+  static constexpr sluice::NodeInfo kInfo{
+      "fake_detections", sluice::NodeKind::kSource,
+      "Detections with fixed scores, for trying detection postprocessors."};
+  static constexpr sluice::Output<sluice::Detections> kOut{
+      "out", "one detection per score, in the given order"};
   static inline const sluice::Param<int64_t> kFrames{
       .name = "frames", .default_value = 10, .description = "packets to emit", .min = 0};
   static inline const sluice::Param<std::vector<double>> kScores{
-      .name = "scores", .default_value = {0.4, 0.95, 0.1, 0.7}, .description = "detection scores per packet",
-      .min = 0.0, .max = 1.0};
+      .name = "scores",
+      .default_value = {0.4, 0.95, 0.1, 0.7},
+      .description = "detection scores per packet",
+      .min = 0.0,
+      .max = 1.0};
   SLUICE_CONTRACT(kInfo, kOut, kFrames, kScores);
 
   sluice::Status open(const sluice::Params& p) override {
@@ -97,7 +111,8 @@ class FakeDetections final : public sluice::Node {
       d.label = "object" + std::to_string(i);
       dets.items.push_back(std::move(d));
     }
-    ctx.send(kOut, std::move(dets), ctx.source_header(0, seq_, seq_ * 40'000));  // 25 fps timestamps
+    ctx.send(kOut, std::move(dets),
+             ctx.source_header(0, seq_, seq_ * 40'000));  // 25 fps timestamps
     ++seq_;
     return sluice::ok();
   }

@@ -64,7 +64,8 @@ TEST(ScoreFilter, ContractIsAsDeclared) {
 }
 
 TEST(ScoreFilter, KeepsScoresAtLeastMinScoreBestFirst) {
-  EXPECT_EQ(filter("min_score = 0.5", {0.4f, 0.95f, 0.1f, 0.7f, 0.5f}), (std::vector<float>{0.95f, 0.7f, 0.5f}));
+  EXPECT_EQ(filter("min_score = 0.5", {0.4f, 0.95f, 0.1f, 0.7f, 0.5f}),
+            (std::vector<float>{0.95f, 0.7f, 0.5f}));
 }
 
 TEST(ScoreFilter, DefaultsAreMinScoreHalfTopK100) {
@@ -74,7 +75,8 @@ TEST(ScoreFilter, DefaultsAreMinScoreHalfTopK100) {
 }
 
 TEST(ScoreFilter, TopKKeepsTheBest) {
-  EXPECT_EQ(filter("min_score = 0.0\ntop_k = 2", {0.3f, 0.8f, 0.1f, 0.9f, 0.5f}), (std::vector<float>{0.9f, 0.8f}));
+  EXPECT_EQ(filter("min_score = 0.0\ntop_k = 2", {0.3f, 0.8f, 0.1f, 0.9f, 0.5f}),
+            (std::vector<float>{0.9f, 0.8f}));
 }
 
 TEST(ScoreFilter, EqualScoresKeepInputOrder) {
@@ -109,7 +111,8 @@ TEST(ScoreFilter, RejectsMinScoreOutOfRange) {
   ASSERT_FALSE(h.ok());
   EXPECT_EQ(h.status().code(), sluice::StatusCode::kInvalidArgument);
   EXPECT_NE(h.status().message().find("min_score"), std::string::npos) << h.status().message();
-  EXPECT_THROW(NodeHarness::load("score_filter", "min_score = 2.0", kPluginPath), std::runtime_error);
+  EXPECT_THROW(NodeHarness::load("score_filter", "min_score = 2.0", kPluginPath),
+               std::runtime_error);
 }
 
 TEST(ScoreFilter, RejectsTopKOutOfRangeAndUnknownParams) {

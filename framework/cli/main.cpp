@@ -42,7 +42,8 @@ std::atomic<int> g_signals{0};
 void on_signal(int) {
   if (g_signals.fetch_add(1) > 0) _exit(130);
   if (rt::Runner* r = g_runner.load()) r->request_stop();
-  static const char kMessage[] = "\nsluice: stopping: draining what is in flight (signal again to exit now)\n";
+  static const char kMessage[] =
+      "\nsluice: stopping: draining what is in flight (signal again to exit now)\n";
   (void)!write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
 }
 
@@ -87,9 +88,11 @@ class ProgressLine {
       last_time = now;
       std::string line = fmt::format("frames {}", p.frames);
       if (p.expected >= 0) line += fmt::format("/{}", p.expected);
-      line += fmt::format("  {:.1f} fps  {:.0f}s", fps, std::chrono::duration<double>(now - start).count());
+      line += fmt::format("  {:.1f} fps  {:.0f}s", fps,
+                          std::chrono::duration<double>(now - start).count());
       if (p.expected >= 0 && fps > 0) {
-        const auto eta = static_cast<int64_t>(static_cast<double>(std::max<int64_t>(p.expected - p.frames, 0)) / fps);
+        const auto eta = static_cast<int64_t>(
+            static_cast<double>(std::max<int64_t>(p.expected - p.frames, 0)) / fps);
         line += fmt::format("  ETA {}:{:02}", eta / 60, eta % 60);
       }
       std::fprintf(stderr, "\r\033[K%s", line.c_str());
@@ -109,8 +112,9 @@ std::vector<rt::Override> overrides_of(const std::vector<std::string>& sets) {
   return out;
 }
 
-int cmd_run(const std::string& file, const std::vector<std::string>& sets, const std::vector<std::string>& plugin_dirs,
-            const std::string& stats_json, bool quiet) {
+int cmd_run(const std::string& file, const std::vector<std::string>& sets,
+            const std::vector<std::string>& plugin_dirs, const std::string& stats_json,
+            bool quiet) {
   rt::Diagnostics diagnostics;
   auto session = rt::open_session(file, overrides_of(sets), plugin_dirs, diagnostics);
   if (!session.ok()) return report_diagnostics(diagnostics, session.status());
@@ -135,7 +139,8 @@ int cmd_run(const std::string& file, const std::vector<std::string>& sets, const
     print_error(report.status.message());
     return kExitRunFailed;
   }
-  if (report.interrupted) std::cerr << "sluice: stopped by signal; outputs were drained and closed\n";
+  if (report.interrupted)
+    std::cerr << "sluice: stopped by signal; outputs were drained and closed\n";
   return kExitOk;
 }
 
@@ -149,7 +154,8 @@ int cmd_validate(const std::string& file, const std::vector<std::string>& sets,
   return kExitOk;
 }
 
-int cmd_graph(const std::string& file, const std::vector<std::string>& sets, const std::vector<std::string>& plugin_dirs) {
+int cmd_graph(const std::string& file, const std::vector<std::string>& sets,
+              const std::vector<std::string>& plugin_dirs) {
   rt::Diagnostics diagnostics;
   auto session = rt::open_session(file, overrides_of(sets), plugin_dirs, diagnostics);
   if (!session.ok()) return report_diagnostics(diagnostics, session.status());
@@ -165,8 +171,9 @@ int cmd_plugins(const std::vector<std::string>& plugin_dirs) {
   }
   std::size_t width = 0;
   for (const auto& [name, t] : (*registry)->types()) width = std::max(width, name.size());
-  for (sluice::NodeKind kind : {sluice::NodeKind::kSource, sluice::NodeKind::kPreprocessor, sluice::NodeKind::kModel,
-                                sluice::NodeKind::kPostprocessor, sluice::NodeKind::kSink, sluice::NodeKind::kOther}) {
+  for (sluice::NodeKind kind :
+       {sluice::NodeKind::kSource, sluice::NodeKind::kPreprocessor, sluice::NodeKind::kModel,
+        sluice::NodeKind::kPostprocessor, sluice::NodeKind::kSink, sluice::NodeKind::kOther}) {
     bool header = false;
     for (const auto& [name, t] : (*registry)->types()) {
       if (t.contract.kind != kind) continue;
@@ -175,16 +182,19 @@ int cmd_plugins(const std::vector<std::string>& plugin_dirs) {
       std::cout << fmt::format("  {:<{}}  {}\n", name, width, t.contract.description);
     }
   }
-  std::cout << fmt::format("\n{} node types from {} plugin libraries\n", (*registry)->types().size(),
-                           (*registry)->loaded_files().size());
+  std::cout << fmt::format("\n{} node types from {} plugin libraries\n",
+                           (*registry)->types().size(), (*registry)->loaded_files().size());
   return kExitOk;
 }
 
 std::string param_constraints(const sluice::ParamSpec& p) {
   std::string out;
-  if (p.min && p.max) out = fmt::format(" [{} .. {}]", *p.min, *p.max);
-  else if (p.min) out = fmt::format(" [>= {}]", *p.min);
-  else if (p.max) out = fmt::format(" [<= {}]", *p.max);
+  if (p.min && p.max)
+    out = fmt::format(" [{} .. {}]", *p.min, *p.max);
+  else if (p.min)
+    out = fmt::format(" [>= {}]", *p.min);
+  else if (p.max)
+    out = fmt::format(" [<= {}]", *p.max);
   if (!p.choices.empty()) {
     out += " {";
     for (std::size_t i = 0; i < p.choices.size(); ++i) out += (i ? ", " : "") + p.choices[i];
@@ -202,11 +212,13 @@ int cmd_inspect(const std::string& type, const std::vector<std::string>& plugin_
   }
   const rt::NodeType* t = (*registry)->find(type);
   if (!t) {
-    print_error(fmt::format("unknown node type '{}'{}", type, rt::did_you_mean(type, (*registry)->type_names())));
+    print_error(fmt::format("unknown node type '{}'{}", type,
+                            rt::did_you_mean(type, (*registry)->type_names())));
     return kExitBadInput;
   }
   const sluice::Contract& c = t->contract;
-  std::cout << fmt::format("{} ({})\n  {}\n  library: {}\n", c.type, to_string(c.kind), c.description, t->file);
+  std::cout << fmt::format("{} ({})\n  {}\n  library: {}\n", c.type, to_string(c.kind),
+                           c.description, t->file);
   if (c.stateless) std::cout << "  stateless: may run with replicas = N\n";
   auto ports = [](const char* title, const std::vector<sluice::PortSpec>& list, bool inputs) {
     std::cout << "\n" << title << ":\n";
@@ -224,8 +236,8 @@ int cmd_inspect(const std::string& type, const std::vector<std::string>& plugin_
   if (c.params.empty()) std::cout << "  (none)\n";
   for (const auto& p : c.params)
     std::cout << fmt::format("  {:<14} {:<11} = {:<10} {}{}\n", p.name, to_string(p.type),
-                             p.required ? "(required)" : sluice::to_toml_text(p.default_value), p.description,
-                             param_constraints(p));
+                             p.required ? "(required)" : sluice::to_toml_text(p.default_value),
+                             p.description, param_constraints(p));
   std::cout << "\nframework keys (every node): queue, queues, on_error, replicas\n";
   return kExitOk;
 }
@@ -233,10 +245,12 @@ int cmd_inspect(const std::string& type, const std::vector<std::string>& plugin_
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"sluice: run PyTorch models over images, video, cameras and streams, as TOML pipelines"};
+  CLI::App app{
+      "sluice: run PyTorch models over images, video, cameras and streams, as TOML pipelines"};
   app.require_subcommand(1);
   std::vector<std::string> plugin_dirs;
-  app.add_option("--plugin-path", plugin_dirs, "also load plugins from DIR (repeatable)")->type_name("DIR");
+  app.add_option("--plugin-path", plugin_dirs, "also load plugins from DIR (repeatable)")
+      ->type_name("DIR");
 
   std::string file, stats_json, type;
   std::vector<std::string> sets;
@@ -245,26 +259,32 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "run a pipeline until its sources end (or SIGINT)");
   run->add_option("pipeline", file, "pipeline TOML file")->required();
   run->add_option("--set", sets, "override a value: nodes.NODE.PARAM=VALUE (repeatable)");
-  run->add_option("--stats-json", stats_json, "write per-node statistics as JSON to FILE")->type_name("FILE");
+  run->add_option("--stats-json", stats_json, "write per-node statistics as JSON to FILE")
+      ->type_name("FILE");
   run->add_flag("-q,--quiet", quiet, "print no progress line and no statistics table");
-  run->add_option("--plugin-path", plugin_dirs, "also load plugins from DIR (repeatable)")->type_name("DIR");
+  run->add_option("--plugin-path", plugin_dirs, "also load plugins from DIR (repeatable)")
+      ->type_name("DIR");
 
   auto* validate = app.add_subcommand("validate", "check a pipeline file without running it");
   validate->add_option("pipeline", file, "pipeline TOML file")->required();
   validate->add_option("--set", sets, "override a value: nodes.NODE.PARAM=VALUE (repeatable)");
-  validate->add_option("--plugin-path", plugin_dirs, "also load plugins from DIR (repeatable)")->type_name("DIR");
+  validate->add_option("--plugin-path", plugin_dirs, "also load plugins from DIR (repeatable)")
+      ->type_name("DIR");
 
   auto* graph = app.add_subcommand("graph", "print the pipeline as Graphviz DOT");
   graph->add_option("pipeline", file, "pipeline TOML file")->required();
   graph->add_option("--set", sets, "override a value: nodes.NODE.PARAM=VALUE (repeatable)");
-  graph->add_option("--plugin-path", plugin_dirs, "also load plugins from DIR (repeatable)")->type_name("DIR");
+  graph->add_option("--plugin-path", plugin_dirs, "also load plugins from DIR (repeatable)")
+      ->type_name("DIR");
 
   auto* plugins = app.add_subcommand("plugins", "list the node types on the plugin path, by kind");
-  plugins->add_option("--plugin-path", plugin_dirs, "also load plugins from DIR (repeatable)")->type_name("DIR");
+  plugins->add_option("--plugin-path", plugin_dirs, "also load plugins from DIR (repeatable)")
+      ->type_name("DIR");
 
   auto* inspect = app.add_subcommand("inspect", "print a node type's ports and params");
   inspect->add_option("type", type, "node type name, as in plugin = \"...\"")->required();
-  inspect->add_option("--plugin-path", plugin_dirs, "also load plugins from DIR (repeatable)")->type_name("DIR");
+  inspect->add_option("--plugin-path", plugin_dirs, "also load plugins from DIR (repeatable)")
+      ->type_name("DIR");
 
   try {
     app.parse(argc, argv);

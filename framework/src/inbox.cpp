@@ -15,8 +15,11 @@ Packet PacketRing::erase(std::size_t i) {
 Inbox::Inbox(const std::vector<QueueSpec>& queues, const std::vector<int>& producers) {
   ports_.reserve(queues.size());
   for (std::size_t i = 0; i < queues.size(); ++i) {
-    ports_.push_back(Port{PacketRing(static_cast<std::size_t>(queues[i].capacity)), queues[i].overflow,
-                          producers[i], producers[i] > 0, {}});
+    ports_.push_back(Port{PacketRing(static_cast<std::size_t>(queues[i].capacity)),
+                          queues[i].overflow,
+                          producers[i],
+                          producers[i] > 0,
+                          {}});
     if (producers[i] > 0) connected_.push_back(static_cast<int>(i));
   }
 }
@@ -38,7 +41,9 @@ bool Inbox::push_locked(std::unique_lock<std::mutex>& lock, int port, Packet&& p
         for (int yields = 0; p.ring.full() && yields < kYieldsBeforeSleep;) {
           const uint64_t seen = pop_count_;
           lock.unlock();
-          for (; yields < kYieldsBeforeSleep && pop_count_atomic_.load(std::memory_order_acquire) == seen; ++yields)
+          for (; yields < kYieldsBeforeSleep &&
+                 pop_count_atomic_.load(std::memory_order_acquire) == seen;
+               ++yields)
             std::this_thread::yield();
           lock.lock();
         }
@@ -50,7 +55,8 @@ bool Inbox::push_locked(std::unique_lock<std::mutex>& lock, int port, Packet&& p
   }
   p.ring.push_back(std::move(packet));
   push_count_atomic_.store(++push_count_, std::memory_order_release);
-  p.counters.high_water = std::max<int64_t>(p.counters.high_water, static_cast<int64_t>(p.ring.size()));
+  p.counters.high_water =
+      std::max<int64_t>(p.counters.high_water, static_cast<int64_t>(p.ring.size()));
   return true;
 }
 
@@ -139,7 +145,8 @@ bool Inbox::try_match(std::vector<Packet>& set) {
   return false;
 }
 
-std::size_t Inbox::pop(std::vector<std::vector<Packet>>& sets, std::size_t max_sets, int64_t* first_ticket) {
+std::size_t Inbox::pop(std::vector<std::vector<Packet>>& sets, std::size_t max_sets,
+                       int64_t* first_ticket) {
   std::unique_lock lock(mu_);
   if (connected_.empty()) return 0;
   if (sets.size() < max_sets) sets.resize(max_sets);
@@ -153,7 +160,9 @@ std::size_t Inbox::pop(std::vector<std::vector<Packet>>& sets, std::size_t max_s
       // next few arrive while we yield, and a batch costs one wake-up instead of one each.
       const uint64_t seen = push_count_;
       lock.unlock();
-      for (; yields < kYieldsBeforeSleep && push_count_atomic_.load(std::memory_order_acquire) == seen; ++yields)
+      for (; yields < kYieldsBeforeSleep &&
+             push_count_atomic_.load(std::memory_order_acquire) == seen;
+           ++yields)
         std::this_thread::yield();
       lock.lock();
       continue;
@@ -184,4 +193,3 @@ std::vector<PortCounters> Inbox::counters() const {
 }
 
 }  // namespace sluice::runtime
-

@@ -72,7 +72,8 @@ class Inbox {
   // packet per port (empty for unconnected ports). Returns the number popped and, through
   // `first_ticket`, the running number of the first (for restoring order after replicas).
   // Returns 0 when every port has ended and nothing more can match.
-  std::size_t pop(std::vector<std::vector<Packet>>& sets, std::size_t max_sets, int64_t* first_ticket);
+  std::size_t pop(std::vector<std::vector<Packet>>& sets, std::size_t max_sets,
+                  int64_t* first_ticket);
 
   std::vector<PortCounters> counters() const;
   std::size_t port_count() const { return ports_.size(); }
@@ -97,9 +98,9 @@ class Inbox {
   std::vector<Port> ports_;
   std::vector<int> connected_;  // indices of connected ports
   int64_t next_ticket_ = 0;
-  uint64_t push_count_ = 0;                       // packets queued so far (under mu_)
-  std::atomic<uint64_t> push_count_atomic_{0};    // the same, readable without the lock
-  uint64_t pop_count_ = 0;                        // pops so far (under mu_)
+  uint64_t push_count_ = 0;                     // packets queued so far (under mu_)
+  std::atomic<uint64_t> push_count_atomic_{0};  // the same, readable without the lock
+  uint64_t pop_count_ = 0;                      // pops so far (under mu_)
   std::atomic<uint64_t> pop_count_atomic_{0};
   static constexpr int kYieldsBeforeSleep = 16;
 };

@@ -55,11 +55,13 @@ Result<NodeHarness> NodeHarness::try_load(const std::string& type, const std::st
   const Contract& c = s->type->contract;
 
   Diagnostics diagnostics;
-  const std::string text = fmt::format("[pipeline]\n[nodes.node]\nplugin = \"{}\"\n{}\n", type, params_toml);
+  const std::string text =
+      fmt::format("[pipeline]\n[nodes.node]\nplugin = \"{}\"\n{}\n", type, params_toml);
   auto spec = runtime::load_pipeline_text(text, "<harness params>", ".", {}, diagnostics);
   Result<Params> params = invalid_argument("");
   if (spec.ok())
-    params = runtime::check_params("node", c, spec->nodes[0].params, ".", spec->nodes[0].where, diagnostics);
+    params = runtime::check_params("node", c, spec->nodes[0].params, ".", spec->nodes[0].where,
+                                   diagnostics);
   if (!diagnostics.empty()) {
     std::string message;
     for (const auto& d : diagnostics) message += (message.empty() ? "" : "\n") + d.message;
@@ -106,7 +108,8 @@ Status NodeHarness::push(const std::string& input, Packet packet) {
   if (!port) return invalid_argument(fmt::format("{} has no input '{}'", c.type, input));
   const std::size_t index = port - c.inputs.data();
   if (port->type != "Any" && packet.type() != port->type)
-    return invalid_argument(fmt::format("input '{}' takes {}, not {}", input, port->type, packet.type()));
+    return invalid_argument(
+        fmt::format("input '{}' takes {}, not {}", input, port->type, packet.type()));
   s_->inputs[index].push_back(std::move(packet));
   s_->active[index] = true;
 
@@ -130,8 +133,10 @@ Status NodeHarness::push(const std::string& input, Packet packet) {
   Node* node = s_->node.get();
   Status status = guarded("process", [&] { return node->process(ctx); });
   for (auto& p : s_->context.inputs) p = Packet();
-  if (status.ok()) s_->collect();
-  else s_->context.outputs.clear();
+  if (status.ok())
+    s_->collect();
+  else
+    s_->context.outputs.clear();
   return status;
 }
 

@@ -1,8 +1,9 @@
 #include "pipeline.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <filesystem>
-#include <fmt/format.h>
 #include <map>
 #include <set>
 
@@ -34,8 +35,8 @@ std::string range_text(const ParamSpec& p) {
 
 // Converts a setting to the param's type; returns an error message or "".
 std::string convert(const ParamSpec& p, const ParamSetting& s, ParamValue& out) {
-  const std::string wrong = fmt::format("param '{}' takes a {}, not a {} ({})", p.name, to_string(p.type),
-                                        s.toml_type, to_toml_text(s.value));
+  const std::string wrong = fmt::format("param '{}' takes a {}, not a {} ({})", p.name,
+                                        to_string(p.type), s.toml_type, to_toml_text(s.value));
   switch (p.type) {
     case ParamType::kBool:
       if (!std::holds_alternative<bool>(s.value)) return wrong;
@@ -46,9 +47,12 @@ std::string convert(const ParamSpec& p, const ParamSetting& s, ParamValue& out) 
       out = s.value;
       return "";
     case ParamType::kFloat:
-      if (auto* i = std::get_if<int64_t>(&s.value)) out = static_cast<double>(*i);
-      else if (std::holds_alternative<double>(s.value)) out = s.value;
-      else return wrong;
+      if (auto* i = std::get_if<int64_t>(&s.value))
+        out = static_cast<double>(*i);
+      else if (std::holds_alternative<double>(s.value))
+        out = s.value;
+      else
+        return wrong;
       return "";
     case ParamType::kString:
       if (!std::holds_alternative<std::string>(s.value)) return wrong;
@@ -59,14 +63,20 @@ std::string convert(const ParamSpec& p, const ParamSetting& s, ParamValue& out) 
       out = s.value;
       return "";
     case ParamType::kFloatList:
-      if (auto* l = std::get_if<std::vector<int64_t>>(&s.value)) out = std::vector<double>(l->begin(), l->end());
-      else if (std::holds_alternative<std::vector<double>>(s.value)) out = s.value;
-      else return wrong;
+      if (auto* l = std::get_if<std::vector<int64_t>>(&s.value))
+        out = std::vector<double>(l->begin(), l->end());
+      else if (std::holds_alternative<std::vector<double>>(s.value))
+        out = s.value;
+      else
+        return wrong;
       return "";
     case ParamType::kStringList:
-      if (auto* l = std::get_if<std::vector<int64_t>>(&s.value); l && l->empty()) out = std::vector<std::string>{};
-      else if (std::holds_alternative<std::vector<std::string>>(s.value)) out = s.value;
-      else return wrong;
+      if (auto* l = std::get_if<std::vector<int64_t>>(&s.value); l && l->empty())
+        out = std::vector<std::string>{};
+      else if (std::holds_alternative<std::vector<std::string>>(s.value))
+        out = s.value;
+      else
+        return wrong;
       return "";
   }
   return wrong;
@@ -79,10 +89,12 @@ std::string check_number(const ParamSpec& p, double v) {
 }
 
 std::string check_choice(const ParamSpec& p, const std::string& v) {
-  if (p.choices.empty() || std::find(p.choices.begin(), p.choices.end(), v) != p.choices.end()) return "";
+  if (p.choices.empty() || std::find(p.choices.begin(), p.choices.end(), v) != p.choices.end())
+    return "";
   std::string quoted;
   for (const auto& c : p.choices) quoted += (quoted.empty() ? "\"" : ", \"") + c + "\"";
-  return fmt::format("param '{}' = \"{}\" is not one of {}{}", p.name, v, quoted, did_you_mean(v, p.choices));
+  return fmt::format("param '{}' = \"{}\" is not one of {}{}", p.name, v, quoted,
+                     did_you_mean(v, p.choices));
 }
 
 std::string check_value(const ParamSpec& p, const ParamValue& v) {
@@ -114,8 +126,9 @@ struct PortRef {
 }  // namespace
 
 Result<Params> check_params(const std::string& node_name, const Contract& contract,
-                            const std::map<std::string, ParamSetting>& settings, const std::string& dir,
-                            const SourceLocation& node_where, Diagnostics& diagnostics) {
+                            const std::map<std::string, ParamSetting>& settings,
+                            const std::string& dir, const SourceLocation& node_where,
+                            Diagnostics& diagnostics) {
   const std::size_t errors_before = diagnostics.size();
   Params params;
   for (const auto& [key, setting] : settings) {
@@ -123,8 +136,9 @@ Result<Params> check_params(const std::string& node_name, const Contract& contra
     if (!p) {
       std::vector<std::string> candidates = names_of(contract.params);
       candidates.insert(candidates.end(), kFrameworkKeys.begin(), kFrameworkKeys.end());
-      diagnostics.push_back({setting.where, fmt::format("node '{}' ({}) has no param '{}'{}", node_name,
-                                                        contract.type, key, did_you_mean(key, candidates))});
+      diagnostics.push_back(
+          {setting.where, fmt::format("node '{}' ({}) has no param '{}'{}", node_name,
+                                      contract.type, key, did_you_mean(key, candidates))});
       continue;
     }
     ParamValue value;
@@ -144,8 +158,9 @@ Result<Params> check_params(const std::string& node_name, const Contract& contra
   for (const auto& p : contract.params) {
     if (settings.count(p.name)) continue;
     if (p.required) {
-      diagnostics.push_back({node_where, fmt::format("node '{}' ({}) needs param '{}' ({}: {})", node_name,
-                                                     contract.type, p.name, to_string(p.type), p.description)});
+      diagnostics.push_back(
+          {node_where, fmt::format("node '{}' ({}) needs param '{}' ({}: {})", node_name,
+                                   contract.type, p.name, to_string(p.type), p.description)});
       continue;
     }
     ParamValue value = p.default_value;
@@ -157,7 +172,8 @@ Result<Params> check_params(const std::string& node_name, const Contract& contra
   return params;
 }
 
-Result<Pipeline> validate(const PipelineSpec& spec, const PluginRegistry& registry, Diagnostics& diagnostics) {
+Result<Pipeline> validate(const PipelineSpec& spec, const PluginRegistry& registry,
+                          Diagnostics& diagnostics) {
   const std::size_t errors_before = diagnostics.size();
   Pipeline out;
   out.name = spec.name.empty() ? fs::path(spec.file).stem().string() : spec.name;
@@ -176,31 +192,37 @@ Result<Pipeline> validate(const PipelineSpec& spec, const PluginRegistry& regist
     node.type = registry.find(ns.plugin);
     if (!node.type) {
       if (!ns.plugin.empty())
-        diagnostics.push_back({ns.plugin_where, fmt::format("node '{}': unknown plugin '{}'{}", ns.name, ns.plugin,
-                                                            did_you_mean(ns.plugin, registry.type_names()))});
+        diagnostics.push_back(
+            {ns.plugin_where, fmt::format("node '{}': unknown plugin '{}'{}", ns.name, ns.plugin,
+                                          did_you_mean(ns.plugin, registry.type_names()))});
       nodes.push_back(std::move(node));
       continue;
     }
     const Contract& c = node.type->contract;
-    if (auto params = check_params(ns.name, c, ns.params, spec.dir, ns.where, diagnostics); params.ok())
+    if (auto params = check_params(ns.name, c, ns.params, spec.dir, ns.where, diagnostics);
+        params.ok())
       node.params = std::move(*params);
     node.input_queues.assign(c.inputs.size(), ns.queue.value_or(QueueSpec{}));
     node.input_connected.assign(c.inputs.size(), false);
     if (ns.queue && c.inputs.empty())
-      diagnostics.push_back({ns.where, fmt::format("node '{}' ({}) has no inputs, so it takes no queue", ns.name, c.type)});
+      diagnostics.push_back(
+          {ns.where,
+           fmt::format("node '{}' ({}) has no inputs, so it takes no queue", ns.name, c.type)});
     for (const auto& [port, q] : ns.port_queues) {
       const PortSpec* in = c.find_input(port);
       if (!in) {
-        diagnostics.push_back({q.second, fmt::format("node '{}' ({}) has no input '{}'{}", ns.name, c.type, port,
-                                                     did_you_mean(port, names_of(c.inputs)))});
+        diagnostics.push_back(
+            {q.second, fmt::format("node '{}' ({}) has no input '{}'{}", ns.name, c.type, port,
+                                   did_you_mean(port, names_of(c.inputs)))});
         continue;
       }
       node.input_queues[in - c.inputs.data()] = q.first;
     }
     if (ns.replicas > 1 && (!c.stateless || c.inputs.empty()))
-      diagnostics.push_back({ns.replicas_where,
-                             fmt::format("node '{}': {} keeps state between packets, so it cannot run as replicas",
-                                         ns.name, c.type)});
+      diagnostics.push_back(
+          {ns.replicas_where,
+           fmt::format("node '{}': {} keeps state between packets, so it cannot run as replicas",
+                       ns.name, c.type)});
     node.output_types.clear();
     for (const auto& o : c.outputs) node.output_types.push_back(o.type);
     nodes.push_back(std::move(node));
@@ -225,18 +247,21 @@ Result<Pipeline> validate(const PipelineSpec& spec, const PluginRegistry& regist
       if (end.port.empty()) {
         if (ports.size() == 1) return {it->second, 0};
         if (ports.empty())
-          diagnostics.push_back({end.where, fmt::format("node '{}' ({}) has no {}s, so it cannot be linked {} here",
-                                                        n.name, n.contract().type, dir, output ? "from" : "to")});
+          diagnostics.push_back(
+              {end.where, fmt::format("node '{}' ({}) has no {}s, so it cannot be linked {} here",
+                                      n.name, n.contract().type, dir, output ? "from" : "to")});
         else
-          diagnostics.push_back({end.where, fmt::format("node '{}' ({}) has {}s {}: name one, as {}.{}", n.name,
-                                                        n.contract().type, dir, joined(names_of(ports)), n.name,
-                                                        ports[0].name)});
+          diagnostics.push_back(
+              {end.where, fmt::format("node '{}' ({}) has {}s {}: name one, as {}.{}", n.name,
+                                      n.contract().type, dir, joined(names_of(ports)), n.name,
+                                      ports[0].name)});
         return {};
       }
       for (std::size_t i = 0; i < ports.size(); ++i)
         if (ports[i].name == end.port) return {it->second, static_cast<int>(i)};
-      diagnostics.push_back({end.where, fmt::format("node '{}' ({}) has no {} '{}'{}", n.name, n.contract().type, dir,
-                                                    end.port, did_you_mean(end.port, names_of(ports)))});
+      diagnostics.push_back(
+          {end.where, fmt::format("node '{}' ({}) has no {} '{}'{}", n.name, n.contract().type, dir,
+                                  end.port, did_you_mean(end.port, names_of(ports)))});
       return {};
     };
     const PortRef from = endpoint(link.from, true);
@@ -245,9 +270,11 @@ Result<Pipeline> validate(const PipelineSpec& spec, const PluginRegistry& regist
     const Edge e{from.node, from.port, to.node, to.port};
     bool duplicate = false;
     for (const Edge& x : edges)
-      duplicate |= x.from_node == e.from_node && x.from_port == e.from_port && x.to_node == e.to_node && x.to_port == e.to_port;
+      duplicate |= x.from_node == e.from_node && x.from_port == e.from_port &&
+                   x.to_node == e.to_node && x.to_port == e.to_port;
     if (duplicate) {
-      diagnostics.push_back({link.from.where, fmt::format("link {} -> {} is given twice", link.from.node, link.to.node)});
+      diagnostics.push_back({link.from.where, fmt::format("link {} -> {} is given twice",
+                                                          link.from.node, link.to.node)});
       continue;
     }
     edges.push_back(e);
@@ -263,15 +290,17 @@ Result<Pipeline> validate(const PipelineSpec& spec, const PluginRegistry& regist
     if (!n.type) continue;
     for (std::size_t p = 0; p < n.contract().inputs.size(); ++p)
       if (n.contract().inputs[p].required && !n.input_connected[p])
-        diagnostics.push_back({spec.nodes[i].where, fmt::format("input '{}' of node '{}' ({}) is not connected: add a "
-                                                                "link like \"x -> {}.{}\"",
-                                                                n.contract().inputs[p].name, n.name, n.contract().type,
-                                                                n.name, n.contract().inputs[p].name)});
+        diagnostics.push_back({spec.nodes[i].where,
+                               fmt::format("input '{}' of node '{}' ({}) is not connected: add a "
+                                           "link like \"x -> {}.{}\"",
+                                           n.contract().inputs[p].name, n.name, n.contract().type,
+                                           n.name, n.contract().inputs[p].name)});
     const bool linked = std::any_of(edges.begin(), edges.end(), [&](const Edge& e) {
       return e.from_node == static_cast<int>(i) || e.to_node == static_cast<int>(i);
     });
     if (!linked && nodes.size() > 1)
-      diagnostics.push_back({spec.nodes[i].where, fmt::format("node '{}' is not linked to anything", n.name)});
+      diagnostics.push_back(
+          {spec.nodes[i].where, fmt::format("node '{}' is not linked to anything", n.name)});
   }
 
   // Topological order (Kahn); what remains sits on a cycle.
@@ -297,8 +326,10 @@ Result<Pipeline> validate(const PipelineSpec& spec, const PluginRegistry& regist
         cyclic.push_back(nodes[i].name);
         if (first < 0) first = static_cast<int>(i);
       }
-    diagnostics.push_back({spec.nodes[first].where,
-                           fmt::format("links form a cycle through nodes {}; a pipeline must be a DAG", joined(cyclic))});
+    diagnostics.push_back(
+        {spec.nodes[first].where,
+         fmt::format("links form a cycle through nodes {}; a pipeline must be a DAG",
+                     joined(cyclic))});
   }
 
   // Payload types along links, in topological order so "same type as input" resolves.
@@ -314,7 +345,8 @@ Result<Pipeline> validate(const PipelineSpec& spec, const PluginRegistry& regist
         const int in_index = static_cast<int>(in - node.contract().inputs.data());
         std::set<std::string> seen;
         for (const Edge& e : edges)
-          if (e.to_node == n && e.to_port == in_index) seen.insert(nodes[e.from_node].output_types[e.from_port]);
+          if (e.to_node == n && e.to_port == in_index)
+            seen.insert(nodes[e.from_node].output_types[e.from_port]);
         node.output_types[o] = seen.size() == 1 ? *seen.begin() : "Any";
       }
     }
@@ -324,11 +356,12 @@ Result<Pipeline> validate(const PipelineSpec& spec, const PluginRegistry& regist
       const std::string& sent = nodes[e.from_node].output_types[e.from_port];
       const PortSpec& in = nodes[e.to_node].contract().inputs[e.to_port];
       if (sent != "Any" && in.type != "Any" && sent != in.type)
-        diagnostics.push_back({edge_where[k], fmt::format("link {}.{} -> {}.{}: {} sends {} but {} takes {}",
-                                                          nodes[e.from_node].name,
-                                                          nodes[e.from_node].contract().outputs[e.from_port].name,
-                                                          nodes[e.to_node].name, in.name, nodes[e.from_node].name,
-                                                          sent, nodes[e.to_node].name, in.type)});
+        diagnostics.push_back(
+            {edge_where[k], fmt::format("link {}.{} -> {}.{}: {} sends {} but {} takes {}",
+                                        nodes[e.from_node].name,
+                                        nodes[e.from_node].contract().outputs[e.from_port].name,
+                                        nodes[e.to_node].name, in.name, nodes[e.from_node].name,
+                                        sent, nodes[e.to_node].name, in.type)});
     }
   }
 

@@ -17,9 +17,9 @@ struct PipelineNode {
   std::string name;
   const NodeType* type = nullptr;
   Params params;
-  std::vector<QueueSpec> input_queues;   // one per input port of the contract
-  std::vector<bool> input_connected;     // one per input port
-  std::vector<std::string> output_types; // resolved payload type per output port
+  std::vector<QueueSpec> input_queues;    // one per input port of the contract
+  std::vector<bool> input_connected;      // one per input port
+  std::vector<std::string> output_types;  // resolved payload type per output port
   OnError on_error = OnError::kFail;
   int replicas = 1;
 
@@ -41,12 +41,14 @@ struct Pipeline {
 
 // Checks `spec` against the contracts in `registry`. On failure the Diagnostics say
 // what and where; the registry must outlive the returned Pipeline.
-Result<Pipeline> validate(const PipelineSpec& spec, const PluginRegistry& registry, Diagnostics& diagnostics);
+Result<Pipeline> validate(const PipelineSpec& spec, const PluginRegistry& registry,
+                          Diagnostics& diagnostics);
 
 // Checks and converts one node's param settings against its contract (also used by the
 // test harness). Paths are resolved against `dir`.
 Result<Params> check_params(const std::string& node_name, const Contract& contract,
-                            const std::map<std::string, ParamSetting>& settings, const std::string& dir,
-                            const SourceLocation& node_where, Diagnostics& diagnostics);
+                            const std::map<std::string, ParamSetting>& settings,
+                            const std::string& dir, const SourceLocation& node_where,
+                            Diagnostics& diagnostics);
 
 }  // namespace sluice::runtime

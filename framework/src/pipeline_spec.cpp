@@ -1,11 +1,12 @@
 #include "pipeline_spec.h"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace fs = std::filesystem;
 
@@ -13,9 +14,12 @@ namespace sluice::runtime {
 
 const char* to_string(Overflow o) {
   switch (o) {
-    case Overflow::kBlock: return "block";
-    case Overflow::kDropOldest: return "drop_oldest";
-    case Overflow::kDropNewest: return "drop_newest";
+    case Overflow::kBlock:
+      return "block";
+    case Overflow::kDropOldest:
+      return "drop_oldest";
+    case Overflow::kDropNewest:
+      return "drop_newest";
   }
   return "block";
 }
@@ -58,13 +62,20 @@ void expand_strings(toml::node& node, const std::string& file, Diagnostics& diag
 
 const char* toml_type_name(const toml::node& n) {
   switch (n.type()) {
-    case toml::node_type::string: return "string";
-    case toml::node_type::integer: return "integer";
-    case toml::node_type::floating_point: return "float";
-    case toml::node_type::boolean: return "boolean";
-    case toml::node_type::array: return "array";
-    case toml::node_type::table: return "table";
-    default: return "date/time";
+    case toml::node_type::string:
+      return "string";
+    case toml::node_type::integer:
+      return "integer";
+    case toml::node_type::floating_point:
+      return "float";
+    case toml::node_type::boolean:
+      return "boolean";
+    case toml::node_type::array:
+      return "array";
+    case toml::node_type::table:
+      return "table";
+    default:
+      return "date/time";
   }
 }
 
@@ -102,8 +113,8 @@ std::optional<ParamValue> to_param_value(const toml::node& n) {
   return std::nullopt;
 }
 
-std::optional<QueueSpec> read_queue(const toml::node& n, const std::string& what, const std::string& file,
-                                    Diagnostics& diagnostics) {
+std::optional<QueueSpec> read_queue(const toml::node& n, const std::string& what,
+                                    const std::string& file, Diagnostics& diagnostics) {
   const toml::table* t = n.as_table();
   if (!t) {
     diagnostics.push_back({location_of(n.source(), file),
@@ -126,20 +137,24 @@ std::optional<QueueSpec> read_queue(const toml::node& n, const std::string& what
     } else if (key == "overflow") {
       auto o = v.value_exact<std::string>();
       const std::vector<std::string> choices{"block", "drop_oldest", "drop_newest"};
-      if (o && *o == "block") q.overflow = Overflow::kBlock;
-      else if (o && *o == "drop_oldest") q.overflow = Overflow::kDropOldest;
-      else if (o && *o == "drop_newest") q.overflow = Overflow::kDropNewest;
+      if (o && *o == "block")
+        q.overflow = Overflow::kBlock;
+      else if (o && *o == "drop_oldest")
+        q.overflow = Overflow::kDropOldest;
+      else if (o && *o == "drop_newest")
+        q.overflow = Overflow::kDropNewest;
       else {
-        diagnostics.push_back({location_of(v.source(), file),
-                               what + ".overflow must be \"block\", \"drop_oldest\" or \"drop_newest\"" +
-                                   (o ? did_you_mean(*o, choices) : "")});
+        diagnostics.push_back(
+            {location_of(v.source(), file),
+             what + ".overflow must be \"block\", \"drop_oldest\" or \"drop_newest\"" +
+                 (o ? did_you_mean(*o, choices) : "")});
         good = false;
       }
     } else {
-      diagnostics.push_back({location_of(v.source(), file),
-                             "unknown key '" + key + "' in " + what +
-                                 did_you_mean(key, {"capacity", "overflow"}) +
-                                 " (keys: capacity, overflow)"});
+      diagnostics.push_back(
+          {location_of(v.source(), file), "unknown key '" + key + "' in " + what +
+                                              did_you_mean(key, {"capacity", "overflow"}) +
+                                              " (keys: capacity, overflow)"});
       good = false;
     }
   }
@@ -152,8 +167,8 @@ NodeSpec read_node(const std::string& name, const toml::table& t, const std::str
   spec.name = name;
   spec.where = location_of(t.source(), file);
   if (!is_identifier(name))
-    diagnostics.push_back({spec.where, "node name '" + name +
-                                           "' may hold only letters, digits, '_' and '-'"});
+    diagnostics.push_back(
+        {spec.where, "node name '" + name + "' may hold only letters, digits, '_' and '-'"});
   for (auto&& [k, v] : t) {
     const std::string key(k.str());
     const SourceLocation where = location_of(v.source(), file);
@@ -162,40 +177,47 @@ NodeSpec read_node(const std::string& name, const toml::table& t, const std::str
         spec.plugin = *p;
         spec.plugin_where = where;
       } else {
-        diagnostics.push_back({where, "node '" + name + "': plugin must be a string (a node type name)"});
+        diagnostics.push_back(
+            {where, "node '" + name + "': plugin must be a string (a node type name)"});
       }
     } else if (key == "queue") {
       spec.queue = read_queue(v, "node '" + name + "' queue", file, diagnostics);
     } else if (key == "queues") {
       const toml::table* ports = v.as_table();
       if (!ports) {
-        diagnostics.push_back({where, "node '" + name + "': queues must be a table of input port names, "
-                                      "like queues = { frame = { capacity = 2 } }"});
+        diagnostics.push_back({where, "node '" + name +
+                                          "': queues must be a table of input port names, "
+                                          "like queues = { frame = { capacity = 2 } }"});
         continue;
       }
       for (auto&& [port, q] : *ports) {
         const std::string port_name(port.str());
-        if (auto spec_q = read_queue(q, "node '" + name + "' queues." + port_name, file, diagnostics))
+        if (auto spec_q =
+                read_queue(q, "node '" + name + "' queues." + port_name, file, diagnostics))
           spec.port_queues[port_name] = {*spec_q, location_of(q.source(), file)};
       }
     } else if (key == "on_error") {
       auto o = v.value_exact<std::string>();
-      if (o && *o == "fail") spec.on_error = OnError::kFail;
-      else if (o && *o == "skip") spec.on_error = OnError::kSkip;
+      if (o && *o == "fail")
+        spec.on_error = OnError::kFail;
+      else if (o && *o == "skip")
+        spec.on_error = OnError::kSkip;
       else
         diagnostics.push_back({where, "node '" + name + "': on_error must be \"fail\" or \"skip\"" +
                                           (o ? did_you_mean(*o, {"fail", "skip"}) : "")});
     } else if (key == "replicas") {
       auto r = v.value_exact<int64_t>();
       if (!r || *r < 1 || *r > 256)
-        diagnostics.push_back({where, "node '" + name + "': replicas must be an integer from 1 to 256"});
+        diagnostics.push_back(
+            {where, "node '" + name + "': replicas must be an integer from 1 to 256"});
       else
         spec.replicas = static_cast<int>(*r);
       spec.replicas_where = where;
     } else {
       auto value = to_param_value(v);
       if (!value) {
-        diagnostics.push_back({where, "node '" + name + "': param '" + key + "' has a " + toml_type_name(v) +
+        diagnostics.push_back({where, "node '" + name + "': param '" + key + "' has a " +
+                                          toml_type_name(v) +
                                           " value; params take booleans, numbers, strings and "
                                           "arrays of one of those"});
         continue;
@@ -204,7 +226,8 @@ NodeSpec read_node(const std::string& name, const toml::table& t, const std::str
     }
   }
   if (spec.plugin.empty() && spec.plugin_where.line == 0 && !t.contains("plugin"))
-    diagnostics.push_back({spec.where, "node '" + name + "' has no plugin = \"...\" naming its node type"});
+    diagnostics.push_back(
+        {spec.where, "node '" + name + "' has no plugin = \"...\" naming its node type"});
   return spec;
 }
 
@@ -235,7 +258,8 @@ void apply_override(toml::table& doc, const Override& o, Diagnostics& diagnostic
       std::vector<std::string> names;
       if (nodes)
         for (auto&& [k, v] : *nodes) names.emplace_back(k.str());
-      diagnostics.push_back({where, "no node '" + parts[1] + "' in the pipeline" + did_you_mean(parts[1], names)});
+      diagnostics.push_back(
+          {where, "no node '" + parts[1] + "' in the pipeline" + did_you_mean(parts[1], names)});
       return;
     }
   } else {
@@ -268,8 +292,10 @@ Result<std::string> expand_env(const std::string& text) {
     const std::size_t dflt = inner.find(":-");
     const std::string var = inner.substr(0, dflt);
     const char* value = std::getenv(var.c_str());
-    if (value) out += value;
-    else if (dflt != std::string::npos) out += inner.substr(dflt + 2);
+    if (value)
+      out += value;
+    else if (dflt != std::string::npos)
+      out += inner.substr(dflt + 2);
     else
       return invalid_argument("environment variable '" + var + "' is not set (write ${" + var +
                               ":-default} to give a default)");
@@ -284,7 +310,8 @@ std::vector<LinkSpec> parse_link_chain(const std::string& text, const SourceLoca
   std::size_t start = 0;
   while (true) {
     const std::size_t arrow = text.find("->", start);
-    const std::string part = trim(text.substr(start, arrow == std::string::npos ? std::string::npos : arrow - start));
+    const std::string part =
+        trim(text.substr(start, arrow == std::string::npos ? std::string::npos : arrow - start));
     LinkEnd end;
     end.where = where;
     const std::size_t dot = part.find('.');
@@ -314,14 +341,16 @@ std::vector<LinkSpec> parse_link_chain(const std::string& text, const SourceLoca
 }
 
 Result<PipelineSpec> load_pipeline_text(const std::string& text, const std::string& file_name,
-                                        const std::string& dir, const std::vector<Override>& overrides,
+                                        const std::string& dir,
+                                        const std::vector<Override>& overrides,
                                         Diagnostics& diagnostics) {
   toml::table doc;
   try {
     doc = toml::parse(text, file_name);
   } catch (const toml::parse_error& e) {
     std::string message(e.description());
-    if (message.find("redefinition") != std::string::npos || message.find("redefine") != std::string::npos)
+    if (message.find("redefinition") != std::string::npos ||
+        message.find("redefine") != std::string::npos)
       message = "duplicate node or key: " + message;
     diagnostics.push_back({location_of(e.source(), file_name), "invalid TOML: " + message});
     return invalid_argument("invalid pipeline file");
@@ -336,7 +365,8 @@ Result<PipelineSpec> load_pipeline_text(const std::string& text, const std::stri
     const std::string key(k.str());
     if (key != "pipeline" && key != "nodes")
       diagnostics.push_back({location_of(v.source(), file_name),
-                             "unknown top-level key '" + key + "'" + did_you_mean(key, {"pipeline", "nodes"}) +
+                             "unknown top-level key '" + key + "'" +
+                                 did_you_mean(key, {"pipeline", "nodes"}) +
                                  " (expected [pipeline] and [nodes.NAME] tables)"});
   }
   const toml::table* pipeline = doc["pipeline"].as_table();
@@ -347,18 +377,22 @@ Result<PipelineSpec> load_pipeline_text(const std::string& text, const std::stri
       const std::string key(k.str());
       const SourceLocation where = location_of(v.source(), file_name);
       if (key == "name") {
-        if (auto n = v.value_exact<std::string>()) spec.name = *n;
-        else diagnostics.push_back({where, "pipeline.name must be a string"});
+        if (auto n = v.value_exact<std::string>())
+          spec.name = *n;
+        else
+          diagnostics.push_back({where, "pipeline.name must be a string"});
       } else if (key == "links") {
         const toml::array* links = v.as_array();
         if (!links) {
-          diagnostics.push_back({where, "pipeline.links must be an array of strings like \"a -> b\""});
+          diagnostics.push_back(
+              {where, "pipeline.links must be an array of strings like \"a -> b\""});
           continue;
         }
         for (const auto& l : *links) {
           auto s = l.value_exact<std::string>();
           if (!s) {
-            diagnostics.push_back({location_of(l.source(), file_name), "each link must be a string like \"a -> b\""});
+            diagnostics.push_back(
+                {location_of(l.source(), file_name), "each link must be a string like \"a -> b\""});
             continue;
           }
           for (auto& link : parse_link_chain(*s, location_of(l.source(), file_name), diagnostics))
@@ -373,11 +407,13 @@ Result<PipelineSpec> load_pipeline_text(const std::string& text, const std::stri
         for (const auto& d : *dirs) {
           auto s = d.value_exact<std::string>();
           if (!s) {
-            diagnostics.push_back({location_of(d.source(), file_name), "each plugin_path entry must be a string"});
+            diagnostics.push_back(
+                {location_of(d.source(), file_name), "each plugin_path entry must be a string"});
             continue;
           }
           fs::path p(*s);
-          spec.plugin_path.push_back(p.is_absolute() ? p.string() : (fs::path(dir) / p).lexically_normal().string());
+          spec.plugin_path.push_back(
+              p.is_absolute() ? p.string() : (fs::path(dir) / p).lexically_normal().string());
         }
       } else {
         diagnostics.push_back({where, "unknown key '" + key + "' in [pipeline]" +
@@ -388,18 +424,21 @@ Result<PipelineSpec> load_pipeline_text(const std::string& text, const std::stri
   }
   const toml::node_view<toml::node> nodes_view = doc["nodes"];
   if (nodes_view && !nodes_view.is_table()) {
-    diagnostics.push_back({location_of(nodes_view.node()->source(), file_name), "nodes must be a table of [nodes.NAME] tables"});
+    diagnostics.push_back({location_of(nodes_view.node()->source(), file_name),
+                           "nodes must be a table of [nodes.NAME] tables"});
   } else if (const toml::table* nodes = nodes_view.as_table()) {
     for (auto&& [k, v] : *nodes) {
       const std::string name(k.str());
-      if (const toml::table* t = v.as_table()) spec.nodes.push_back(read_node(name, *t, file_name, diagnostics));
+      if (const toml::table* t = v.as_table())
+        spec.nodes.push_back(read_node(name, *t, file_name, diagnostics));
       else
-        diagnostics.push_back({location_of(v.source(), file_name), "nodes." + name + " must be a table ([nodes." + name + "])"});
+        diagnostics.push_back({location_of(v.source(), file_name),
+                               "nodes." + name + " must be a table ([nodes." + name + "])"});
     }
     // Report nodes in the order they appear in the file.
-    std::stable_sort(spec.nodes.begin(), spec.nodes.end(), [](const NodeSpec& a, const NodeSpec& b) {
-      return a.where.line < b.where.line;
-    });
+    std::stable_sort(
+        spec.nodes.begin(), spec.nodes.end(),
+        [](const NodeSpec& a, const NodeSpec& b) { return a.where.line < b.where.line; });
   }
   if (spec.nodes.empty() && diagnostics.empty())
     diagnostics.push_back({{file_name, 1, 1}, "the pipeline has no nodes ([nodes.NAME] tables)"});
@@ -407,13 +446,15 @@ Result<PipelineSpec> load_pipeline_text(const std::string& text, const std::stri
   return spec;
 }
 
-Result<PipelineSpec> load_pipeline_file(const std::string& path, const std::vector<Override>& overrides,
+Result<PipelineSpec> load_pipeline_file(const std::string& path,
+                                        const std::vector<Override>& overrides,
                                         Diagnostics& diagnostics) {
   std::ifstream in(path, std::ios::binary);
   if (!in || !fs::is_regular_file(path)) {
-    diagnostics.push_back({{path, 0, 0}, "cannot read the pipeline file: " +
-                                             std::string(fs::exists(path) ? "permission denied or not a file"
-                                                                          : "no such file")});
+    diagnostics.push_back(
+        {{path, 0, 0},
+         "cannot read the pipeline file: " +
+             std::string(fs::exists(path) ? "permission denied or not a file" : "no such file")});
     return not_found("cannot read " + path);
   }
   std::stringstream ss;

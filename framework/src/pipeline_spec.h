@@ -87,10 +87,12 @@ struct Override {
 // Reads and parses a pipeline file; every problem found is a Diagnostic with a location.
 // Problems of shape (syntax, wrong key types, malformed links) are reported here; problems
 // that need the plugins' contracts are the validator's.
-Result<PipelineSpec> load_pipeline_file(const std::string& path, const std::vector<Override>& overrides,
+Result<PipelineSpec> load_pipeline_file(const std::string& path,
+                                        const std::vector<Override>& overrides,
                                         Diagnostics& diagnostics);
 Result<PipelineSpec> load_pipeline_text(const std::string& text, const std::string& file_name,
-                                        const std::string& dir, const std::vector<Override>& overrides,
+                                        const std::string& dir,
+                                        const std::vector<Override>& overrides,
                                         Diagnostics& diagnostics);
 
 // Parses "a -> b.in", "a.out -> b -> c" into links.

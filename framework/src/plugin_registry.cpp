@@ -1,13 +1,13 @@
 #include "plugin_registry.h"
 
 #include <dlfcn.h>
+#include <fmt/format.h>
 
 #include <algorithm>
-#include <boost/dll/shared_library.hpp>
 #include <boost/dll/runtime_symbol_info.hpp>
+#include <boost/dll/shared_library.hpp>
 #include <cstdlib>
 #include <filesystem>
-#include <fmt/format.h>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -18,9 +18,11 @@ std::string PluginRegistry::default_plugin_dir() {
   // The runtime library lives in <build>/lib (or <prefix>/lib); plugins in <build>/plugins
   // (or <prefix>/lib/sluice/plugins when installed).
   Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(&PluginRegistry::default_plugin_dir), &info) && info.dli_fname) {
+  if (dladdr(reinterpret_cast<void*>(&PluginRegistry::default_plugin_dir), &info) &&
+      info.dli_fname) {
     const fs::path lib_dir = fs::path(info.dli_fname).parent_path();
-    for (const fs::path& candidate : {lib_dir.parent_path() / "plugins", lib_dir / "sluice" / "plugins"})
+    for (const fs::path& candidate :
+         {lib_dir.parent_path() / "plugins", lib_dir / "sluice" / "plugins"})
       if (fs::is_directory(candidate)) return candidate.string();
   }
   return SLUICE_BUILD_PLUGIN_DIR;
@@ -44,7 +46,8 @@ Status PluginRegistry::load_dirs(const std::vector<std::string>& dirs) {
     std::vector<fs::path> files;
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
       const std::string name = entry.path().filename().string();
-      if (name.rfind("sluice_", 0) == 0 && entry.path().extension() == ".so") files.push_back(entry.path());
+      if (name.rfind("sluice_", 0) == 0 && entry.path().extension() == ".so")
+        files.push_back(entry.path());
     }
     std::sort(files.begin(), files.end());
     for (const auto& f : files) SLUICE_RETURN_IF_ERROR(load_file(f.string()));
@@ -62,20 +65,21 @@ Status PluginRegistry::load_file(const std::string& path) {
         canonical, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   } catch (const std::exception& e) {
     const char* why = dlerror();
-    return internal_error(fmt::format("plugin '{}' failed to load: {}", canonical,
-                                      why ? why : e.what()));
+    return internal_error(
+        fmt::format("plugin '{}' failed to load: {}", canonical, why ? why : e.what()));
   }
   if (!lib->has(SLUICE_PLUGIN_ENTRY_SYMBOL))
-    return internal_error(fmt::format(
-        "plugin '{}' exports no '{}': is it built with SLUICE_EXPORT_NODES?", canonical,
-        SLUICE_PLUGIN_ENTRY_SYMBOL));
+    return internal_error(
+        fmt::format("plugin '{}' exports no '{}': is it built with SLUICE_EXPORT_NODES?", canonical,
+                    SLUICE_PLUGIN_ENTRY_SYMBOL));
   const PluginDescriptor* descriptor = nullptr;
   try {
     descriptor = lib->get<const PluginDescriptor*()>(SLUICE_PLUGIN_ENTRY_SYMBOL)();
   } catch (const std::exception& e) {
     return internal_error(fmt::format("plugin '{}': descriptor failed: {}", canonical, e.what()));
   }
-  if (!descriptor) return internal_error(fmt::format("plugin '{}' returned no descriptor", canonical));
+  if (!descriptor)
+    return internal_error(fmt::format("plugin '{}' returned no descriptor", canonical));
   if (descriptor->abi_version != kAbiVersion)
     return internal_error(fmt::format(
         "plugin '{}' was built for sluice ABI version {}, this sluice has version {}: rebuild it "
@@ -88,7 +92,8 @@ Status PluginRegistry::load_file(const std::string& path) {
     try {
       t.contract = descriptor->factories[i].contract();
     } catch (const std::exception& e) {
-      return internal_error(fmt::format("plugin '{}': contract {} threw: {}", canonical, i, e.what()));
+      return internal_error(
+          fmt::format("plugin '{}': contract {} threw: {}", canonical, i, e.what()));
     }
     t.create = descriptor->factories[i].create;
     t.file = canonical;
@@ -98,8 +103,8 @@ Status PluginRegistry::load_file(const std::string& path) {
                                         t.contract.type, it->second.file, canonical));
     for (const auto& other : found)
       if (other.contract.type == t.contract.type)
-        return internal_error(fmt::format("plugin '{}' declares node type '{}' twice", canonical,
-                                          t.contract.type));
+        return internal_error(
+            fmt::format("plugin '{}' declares node type '{}' twice", canonical, t.contract.type));
     found.push_back(std::move(t));
   }
   for (auto& t : found) {
@@ -130,7 +135,8 @@ Result<NodePtr> create_node(const NodeType& t) {
   } catch (...) {
     return internal_error(fmt::format("creating a '{}' node threw", t.contract.type));
   }
-  if (!raw) return internal_error(fmt::format("plugin '{}' created no '{}' node", t.file, t.contract.type));
+  if (!raw)
+    return internal_error(fmt::format("plugin '{}' created no '{}' node", t.file, t.contract.type));
   std::shared_ptr<const void> library = t.library;
   return NodePtr(raw, [library](Node* n) { delete n; });
 }

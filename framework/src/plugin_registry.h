@@ -18,8 +18,8 @@ namespace sluice::runtime {
 struct NodeType {
   Contract contract;
   Node* (*create)() = nullptr;
-  std::string file;                       // the library that declares it
-  std::shared_ptr<const void> library;    // keeps that library loaded
+  std::string file;                     // the library that declares it
+  std::shared_ptr<const void> library;  // keeps that library loaded
 };
 
 // A node instance whose deleter keeps its library loaded until the node is gone.
@@ -47,7 +47,6 @@ class PluginRegistry {
   std::vector<std::string> type_names() const;
   const std::map<std::string, NodeType>& types() const { return types_; }
   const std::vector<std::string>& loaded_files() const { return files_; }
-
 
  private:
   std::map<std::string, NodeType> types_;

@@ -35,9 +35,10 @@ std::string format_table(const RunReport& r) {
     name_w = std::max(name_w, n.name.size() + (n.replicas > 1 ? 4 : 0));
     plugin_w = std::max(plugin_w, n.plugin.size());
   }
-  std::string out = fmt::format("{:<{}}  {:<{}}  {:>9}  {:>8}  {:>6}  {:>9}  {:>8}  {:>8}  {:>9}  {:>8}\n", "node",
-                                name_w, "plugin", plugin_w, "processed", "dropped", "errors", "fps", "p50",
-                                "p99", "queue max", "e2e p50");
+  std::string out =
+      fmt::format("{:<{}}  {:<{}}  {:>9}  {:>8}  {:>6}  {:>9}  {:>8}  {:>8}  {:>9}  {:>8}\n",
+                  "node", name_w, "plugin", plugin_w, "processed", "dropped", "errors", "fps",
+                  "p50", "p99", "queue max", "e2e p50");
   for (const auto& n : r.nodes) {
     std::string queue = "-";
     if (!n.queues.empty()) {
@@ -50,10 +51,11 @@ std::string format_table(const RunReport& r) {
       queue = fmt::format("{}/{}", hw, cap);
     }
     const std::string name = n.replicas > 1 ? fmt::format("{} x{}", n.name, n.replicas) : n.name;
-    out += fmt::format("{:<{}}  {:<{}}  {:>9}  {:>8}  {:>6}  {:>9.1f}  {:>8}  {:>8}  {:>9}  {:>8}\n", name, name_w,
-                       n.plugin, plugin_w, n.kind == NodeKind::kSource ? n.emitted : n.processed, n.dropped(),
-                       n.errors, n.fps(), duration_text(n.latency, 0.5),
-                       duration_text(n.latency, 0.99), queue, duration_text(n.end_to_end, 0.5));
+    out += fmt::format(
+        "{:<{}}  {:<{}}  {:>9}  {:>8}  {:>6}  {:>9.1f}  {:>8}  {:>8}  {:>9}  {:>8}\n", name, name_w,
+        n.plugin, plugin_w, n.kind == NodeKind::kSource ? n.emitted : n.processed, n.dropped(),
+        n.errors, n.fps(), duration_text(n.latency, 0.5), duration_text(n.latency, 0.99), queue,
+        duration_text(n.end_to_end, 0.5));
   }
   return out;
 }
@@ -68,7 +70,9 @@ std::string to_json(const RunReport& r) {
   j["nodes"] = json::array();
   auto latency = [](const LatencyHistogram& h) -> json {
     if (!h.count()) return nullptr;
-    return {{"p50", h.quantile_ns(0.5) / 1e6}, {"p99", h.quantile_ns(0.99) / 1e6}, {"count", h.count()}};
+    return {{"p50", h.quantile_ns(0.5) / 1e6},
+            {"p99", h.quantile_ns(0.99) / 1e6},
+            {"count", h.count()}};
   };
   for (const auto& n : r.nodes) {
     json node{{"name", n.name},

@@ -29,8 +29,8 @@ struct NodeReport {
   int64_t emitted = 0;    // packets sent
   int64_t errors = 0;     // failed calls (skipped with on_error = "skip", or the one that failed)
   double active_s = 0;    // from the first call's start to the last call's end
-  LatencyHistogram latency;      // time inside process() per input set
-  LatencyHistogram end_to_end;   // sinks: from the source emitting to the sink finishing
+  LatencyHistogram latency;     // time inside process() per input set
+  LatencyHistogram end_to_end;  // sinks: from the source emitting to the sink finishing
   std::vector<QueueReport> queues;
 
   int64_t dropped() const;  // policy drops plus unmatched, over all inputs

@@ -1,10 +1,10 @@
 #include "runner.h"
 
+#include <fmt/format.h>
 #include <pthread.h>
 
 #include <chrono>
 #include <condition_variable>
-#include <fmt/format.h>
 #include <thread>
 
 #include "inbox.h"
@@ -54,8 +54,8 @@ struct Runner::NodeRuntime {
   std::vector<NodePtr> instances;              // one per replica
   std::vector<detail::ContextState> contexts;  // one per replica
   std::vector<bool> opened;
-  std::unique_ptr<Inbox> inbox;                // null for sources
-  std::vector<std::vector<Target>> targets;    // per output port
+  std::unique_ptr<Inbox> inbox;              // null for sources
+  std::vector<std::vector<Target>> targets;  // per output port
   std::size_t batch = kMaxBatch;
 
   std::atomic<int64_t> emitted{0};
@@ -93,7 +93,8 @@ Runner::Runner(const Pipeline& pipeline) : pipeline_(pipeline) {
     nodes_.push_back(std::move(n));
   }
   for (const Edge& e : pipeline.edges)
-    nodes_[e.from_node]->targets[e.from_port].push_back({nodes_[e.to_node]->inbox.get(), e.to_port});
+    nodes_[e.from_node]->targets[e.from_port].push_back(
+        {nodes_[e.to_node]->inbox.get(), e.to_port});
 }
 
 Runner::~Runner() = default;
@@ -109,8 +110,10 @@ Progress Runner::progress() const {
       known = false;
       continue;
     }
-    if (n->expected_frames < 0) known = false;
-    else expected += n->expected_frames;
+    if (n->expected_frames < 0)
+      known = false;
+    else
+      expected += n->expected_frames;
   }
   p.expected = known ? expected : -1;
   return p;
@@ -189,7 +192,8 @@ void Runner::close_unstarted() {
   }
 }
 
-void Runner::deliver(NodeRuntime& n, std::vector<std::pair<int, Packet>>& outputs, std::vector<Packet>& scratch) {
+void Runner::deliver(NodeRuntime& n, std::vector<std::pair<int, Packet>>& outputs,
+                     std::vector<Packet>& scratch) {
   if (outputs.empty()) return;
   n.emitted.fetch_add(static_cast<int64_t>(outputs.size()), std::memory_order_relaxed);
   if (failed_.load(std::memory_order_relaxed)) {
@@ -247,14 +251,17 @@ void Runner::run_source(NodeRuntime& n, std::size_t replica) {
     }
     if (!s.ok()) {
       ++errors;
-      const PacketHeader* at = state.outputs.empty() ? nullptr : &state.outputs.back().second.header();
+      const PacketHeader* at =
+          state.outputs.empty() ? nullptr : &state.outputs.back().second.header();
       state.outputs.clear();
       if (n.spec->on_error == OnError::kFail) {
         fail(n, at, s);
         break;
       }
       if (++consecutive_errors >= kMaxConsecutiveSourceErrors) {
-        fail(n, at, Status(s.code(), fmt::format("failed {} times in a row, last: {}", consecutive_errors, s.message())));
+        fail(n, at,
+             Status(s.code(), fmt::format("failed {} times in a row, last: {}", consecutive_errors,
+                                          s.message())));
         break;
       }
       continue;
@@ -302,8 +309,8 @@ void Runner::run_node(NodeRuntime& n, std::size_t replica) {
       for (std::size_t p = 0; p < set.size() && s.ok(); ++p) {
         const PortSpec& port = contract.inputs[p];
         if (!set[p].empty() && port.type != "Any" && set[p].type() != port.type)
-          s = invalid_argument(fmt::format("input '{}' takes {} but received a {} packet", port.name, port.type,
-                                           set[p].type()));
+          s = invalid_argument(fmt::format("input '{}' takes {} but received a {} packet",
+                                           port.name, port.type, set[p].type()));
       }
       for (std::size_t p = 0; p < set.size(); ++p) state.inputs[p] = std::move(set[p]);
       const PacketHeader header = ctx.header();
@@ -364,8 +371,9 @@ NodeReport Runner::report_of(NodeRuntime& n) const {
     const auto counters = n.inbox->counters();
     for (std::size_t p = 0; p < counters.size(); ++p) {
       if (!pn.input_connected[p]) continue;
-      r.queues.push_back({pn.contract().inputs[p].name, pn.input_queues[p].capacity, pn.input_queues[p].overflow,
-                          counters[p].high_water, counters[p].dropped, counters[p].unmatched});
+      r.queues.push_back({pn.contract().inputs[p].name, pn.input_queues[p].capacity,
+                          pn.input_queues[p].overflow, counters[p].high_water, counters[p].dropped,
+                          counters[p].unmatched});
     }
   }
   return r;
@@ -388,8 +396,10 @@ RunReport Runner::run() {
         threads.emplace_back([this, node, r] {
           std::string thread_name = node->spec->name.substr(0, 15);
           pthread_setname_np(pthread_self(), thread_name.c_str());
-          if (node->spec->is_source()) run_source(*node, r);
-          else run_node(*node, r);
+          if (node->spec->is_source())
+            run_source(*node, r);
+          else
+            run_node(*node, r);
         });
       }
     }

@@ -25,8 +25,8 @@
 namespace sluice::runtime {
 
 struct Progress {
-  int64_t frames = 0;    // packets emitted by sources so far
-  int64_t expected = -1; // what the sources will emit in all, or -1 when unknown
+  int64_t frames = 0;     // packets emitted by sources so far
+  int64_t expected = -1;  // what the sources will emit in all, or -1 when unknown
 };
 
 class Runner {

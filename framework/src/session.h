@@ -20,13 +20,14 @@ struct Session {
 };
 
 // Loads the plugins of the search path (without a pipeline file).
-Result<std::unique_ptr<PluginRegistry>> load_plugins(const std::vector<std::string>& extra_dirs,
-                                                      const std::vector<std::string>& file_dirs = {});
+Result<std::unique_ptr<PluginRegistry>> load_plugins(
+    const std::vector<std::string>& extra_dirs, const std::vector<std::string>& file_dirs = {});
 
 // Reads, checks and prepares `path`. Problems with the file come back as Diagnostics
 // (the Status is then invalid_argument); problems loading plugins as the Status.
 Result<Session> open_session(const std::string& path, const std::vector<Override>& overrides,
-                             const std::vector<std::string>& extra_plugin_dirs, Diagnostics& diagnostics);
+                             const std::vector<std::string>& extra_plugin_dirs,
+                             Diagnostics& diagnostics);
 
 // Graphviz DOT of a checked pipeline: nodes with their type, links with port names and
 // payload types, queue settings where they differ from the default.

@@ -19,13 +19,19 @@ namespace sluice::builtin {
 
 class CountSink final : public Node {
  public:
-  static constexpr NodeInfo kInfo{"count_sink", NodeKind::kSink,
-                                  "Counts packets per stream; prints the counts and writes them as JSON."};
+  static constexpr NodeInfo kInfo{
+      "count_sink", NodeKind::kSink,
+      "Counts packets per stream; prints the counts and writes them as JSON."};
   static constexpr Input<Any> kIn{"in", "any packets"};
   static inline const Param<std::string> kPath{
-      .name = "path", .default_value = "", .description = "JSON file to write at the end; empty: none", .is_path = true};
+      .name = "path",
+      .default_value = "",
+      .description = "JSON file to write at the end; empty: none",
+      .is_path = true};
   static inline const Param<bool> kRecordSeqs{
-      .name = "record_seqs", .default_value = false, .description = "also write every seq received, per stream"};
+      .name = "record_seqs",
+      .default_value = false,
+      .description = "also write every seq received, per stream"};
   static inline const Param<bool> kPrint{
       .name = "print", .default_value = true, .description = "print the counts at the end"};
   SLUICE_CONTRACT(kInfo, kIn, kPath, kRecordSeqs, kPrint);
@@ -39,8 +45,10 @@ class CountSink final : public Node {
   Status process(Context& ctx) override {
     const PacketHeader& h = ctx.header();
     StreamCount& s = streams_[h.stream_id];
-    if (s.count == 0) s.first = h.seq;
-    else if (h.seq <= s.last) s.in_order = false;
+    if (s.count == 0)
+      s.first = h.seq;
+    else if (h.seq <= s.last)
+      s.in_order = false;
     s.last = h.seq;
     ++s.count;
     ++total_;
@@ -49,8 +57,10 @@ class CountSink final : public Node {
   }
   Status close(Context& ctx) override {
     if (print_) {
-      std::string line = "count_sink '" + ctx.node_name() + "': " + std::to_string(total_) + " packets";
-      for (const auto& [id, s] : streams_) line += " (stream " + std::to_string(id) + ": " + std::to_string(s.count) + ")";
+      std::string line =
+          "count_sink '" + ctx.node_name() + "': " + std::to_string(total_) + " packets";
+      for (const auto& [id, s] : streams_)
+        line += " (stream " + std::to_string(id) + ": " + std::to_string(s.count) + ")";
       std::printf("%s\n", line.c_str());
       std::fflush(stdout);
     }
@@ -60,8 +70,9 @@ class CountSink final : public Node {
     out << "{\"total\": " << total_ << ", \"streams\": {";
     bool first = true;
     for (const auto& [id, s] : streams_) {
-      out << (first ? "" : ", ") << "\"" << id << "\": {\"count\": " << s.count << ", \"first\": " << s.first
-          << ", \"last\": " << s.last << ", \"in_order\": " << (s.in_order ? "true" : "false");
+      out << (first ? "" : ", ") << "\"" << id << "\": {\"count\": " << s.count
+          << ", \"first\": " << s.first << ", \"last\": " << s.last
+          << ", \"in_order\": " << (s.in_order ? "true" : "false");
       if (record_seqs_) {
         out << ", \"seqs\": [";
         for (std::size_t i = 0; i < s.seqs.size(); ++i) out << (i ? ", " : "") << s.seqs[i];

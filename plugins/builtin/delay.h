@@ -17,15 +17,20 @@ namespace sluice::builtin {
 
 class Delay final : public Node {
  public:
-  static constexpr NodeInfo kInfo{"delay", NodeKind::kOther, "Forwards every packet after sleeping ms (+ jitter).",
-                                  true};
+  static constexpr NodeInfo kInfo{"delay", NodeKind::kOther,
+                                  "Forwards every packet after sleeping ms (+ jitter).", true};
   static constexpr Input<Any> kIn{"in", "any packets"};
   static constexpr Output<Any> kOut{"out", "the same packets, later", "in"};
-  static inline const Param<double> kMs{
-      .name = "ms", .default_value = 10.0, .description = "milliseconds per packet", .min = 0.0, .max = 60000.0};
-  static inline const Param<double> kJitterMs{
-      .name = "jitter_ms", .default_value = 0.0, .description = "plus a uniform random 0..jitter_ms",
-      .min = 0.0, .max = 60000.0};
+  static inline const Param<double> kMs{.name = "ms",
+                                        .default_value = 10.0,
+                                        .description = "milliseconds per packet",
+                                        .min = 0.0,
+                                        .max = 60000.0};
+  static inline const Param<double> kJitterMs{.name = "jitter_ms",
+                                              .default_value = 0.0,
+                                              .description = "plus a uniform random 0..jitter_ms",
+                                              .min = 0.0,
+                                              .max = 60000.0};
   SLUICE_CONTRACT(kInfo, kIn, kOut, kMs, kJitterMs);
 
   Status open(const Params& p) override {

@@ -6,5 +6,6 @@
 #include "passthrough.h"
 #include "synthetic_source.h"
 
-SLUICE_EXPORT_NODES(sluice::builtin::SyntheticSource, sluice::builtin::Passthrough, sluice::builtin::Delay,
-                    sluice::builtin::Fail, sluice::builtin::NullSink, sluice::builtin::CountSink)
+SLUICE_EXPORT_NODES(sluice::builtin::SyntheticSource, sluice::builtin::Passthrough,
+                    sluice::builtin::Delay, sluice::builtin::Fail, sluice::builtin::NullSink,
+                    sluice::builtin::CountSink)

@@ -17,22 +17,28 @@ namespace sluice::builtin {
 
 class Fail final : public Node {
  public:
-  static constexpr NodeInfo kInfo{"fail", NodeKind::kOther, "Forwards packets; fails at chosen frames or stages.",
-                                  true};
+  static constexpr NodeInfo kInfo{"fail", NodeKind::kOther,
+                                  "Forwards packets; fails at chosen frames or stages.", true};
   static constexpr Input<Any> kIn{"in", "any packets"};
   static constexpr Output<Any> kOut{"out", "the packets that did not fail", "in"};
   static inline const Param<std::vector<int64_t>> kAtFrames{
-      .name = "at_frames", .default_value = {}, .description = "seq numbers at which process fails", .min = 0};
-  static inline const Param<std::string> kHow{.name = "how",
-                                              .default_value = "status",
-                                              .description = "fail by returning an error or by throwing",
-                                              .choices = {"status", "throw"}};
+      .name = "at_frames",
+      .default_value = {},
+      .description = "seq numbers at which process fails",
+      .min = 0};
+  static inline const Param<std::string> kHow{
+      .name = "how",
+      .default_value = "status",
+      .description = "fail by returning an error or by throwing",
+      .choices = {"status", "throw"}};
   static inline const Param<std::string> kStage{.name = "stage",
                                                 .default_value = "process",
                                                 .description = "where to fail",
                                                 .choices = {"process", "open", "close"}};
   static inline const Param<std::string> kMessage{
-      .name = "message", .default_value = "failure injected by the fail node", .description = "the error text"};
+      .name = "message",
+      .default_value = "failure injected by the fail node",
+      .description = "the error text"};
   SLUICE_CONTRACT(kInfo, kIn, kOut, kAtFrames, kHow, kStage, kMessage);
 
   Status open(const Params& p) override {

@@ -11,7 +11,8 @@ namespace sluice::builtin {
 
 class Passthrough final : public Node {
  public:
-  static constexpr NodeInfo kInfo{"passthrough", NodeKind::kOther, "Forwards every packet unchanged.", true};
+  static constexpr NodeInfo kInfo{"passthrough", NodeKind::kOther,
+                                  "Forwards every packet unchanged.", true};
   static constexpr Input<Any> kIn{"in", "any packets"};
   static constexpr Output<Any> kOut{"out", "the same packets", "in"};
   SLUICE_CONTRACT(kInfo, kIn, kOut);

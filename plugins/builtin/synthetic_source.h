@@ -19,20 +19,35 @@ namespace sluice::builtin {
 
 class SyntheticSource final : public Node {
  public:
-  static constexpr NodeInfo kInfo{"synthetic_source", NodeKind::kSource,
-                                  "Test frames (grey level from stream and seq), paced or as fast as possible."};
+  static constexpr NodeInfo kInfo{
+      "synthetic_source", NodeKind::kSource,
+      "Test frames (grey level from stream and seq), paced or as fast as possible."};
   static constexpr Output<Frame> kOut{"out", "BGR frames"};
-  static inline const Param<int64_t> kFrames{
-      .name = "frames", .default_value = 100, .description = "frames per stream; 0 = until stopped", .min = 0};
-  static inline const Param<int> kWidth{
-      .name = "width", .default_value = 64, .description = "frame width in pixels (0: empty frames)", .min = 0, .max = 16384};
-  static inline const Param<int> kHeight{
-      .name = "height", .default_value = 48, .description = "frame height in pixels (0: empty frames)", .min = 0, .max = 16384};
+  static inline const Param<int64_t> kFrames{.name = "frames",
+                                             .default_value = 100,
+                                             .description = "frames per stream; 0 = until stopped",
+                                             .min = 0};
+  static inline const Param<int> kWidth{.name = "width",
+                                        .default_value = 64,
+                                        .description = "frame width in pixels (0: empty frames)",
+                                        .min = 0,
+                                        .max = 16384};
+  static inline const Param<int> kHeight{.name = "height",
+                                         .default_value = 48,
+                                         .description = "frame height in pixels (0: empty frames)",
+                                         .min = 0,
+                                         .max = 16384};
   static inline const Param<double> kFps{
-      .name = "fps", .default_value = 0.0, .description = "frames per second per stream; 0 = as fast as possible",
-      .min = 0.0, .max = 1e6};
-  static inline const Param<int> kStreams{
-      .name = "streams", .default_value = 1, .description = "number of streams, interleaved", .min = 1, .max = 4096};
+      .name = "fps",
+      .default_value = 0.0,
+      .description = "frames per second per stream; 0 = as fast as possible",
+      .min = 0.0,
+      .max = 1e6};
+  static inline const Param<int> kStreams{.name = "streams",
+                                          .default_value = 1,
+                                          .description = "number of streams, interleaved",
+                                          .min = 1,
+                                          .max = 4096};
   SLUICE_CONTRACT(kInfo, kOut, kFrames, kWidth, kHeight, kFps, kStreams);
 
   Status open(const Params& p) override {
@@ -54,7 +69,8 @@ class SyntheticSource final : public Node {
     const auto pts_us = static_cast<int64_t>(fps_ > 0 ? static_cast<double>(seq) * 1e6 / fps_ : 0);
     Frame frame;
     if (width_ > 0 && height_ > 0)
-      frame.image = cv::Mat(height_, width_, CV_8UC3, cv::Scalar::all(static_cast<double>((seq * 7 + stream * 50) % 256)));
+      frame.image = cv::Mat(height_, width_, CV_8UC3,
+                            cv::Scalar::all(static_cast<double>((seq * 7 + stream * 50) % 256)));
     ctx.send(kOut, std::move(frame), ctx.source_header(stream, seq, pts_us));
     ++emitted_;
     return ok();

@@ -1,21 +1,29 @@
 // Params storage and the TOML spelling of values (for inspect and error messages).
+#include "sluice/params.h"
+
 #include <sstream>
 #include <stdexcept>
 
 #include "sluice/contract.h"
-#include "sluice/params.h"
 
 namespace sluice {
 
 const char* to_string(ParamType t) {
   switch (t) {
-    case ParamType::kBool: return "bool";
-    case ParamType::kInt: return "int";
-    case ParamType::kFloat: return "float";
-    case ParamType::kString: return "string";
-    case ParamType::kIntList: return "int list";
-    case ParamType::kFloatList: return "float list";
-    case ParamType::kStringList: return "string list";
+    case ParamType::kBool:
+      return "bool";
+    case ParamType::kInt:
+      return "int";
+    case ParamType::kFloat:
+      return "float";
+    case ParamType::kString:
+      return "string";
+    case ParamType::kIntList:
+      return "int list";
+    case ParamType::kFloatList:
+      return "float list";
+    case ParamType::kStringList:
+      return "string list";
   }
   return "?";
 }
@@ -74,12 +82,18 @@ std::string to_toml_text(const ParamValue& v) {
 
 const char* to_string(NodeKind k) {
   switch (k) {
-    case NodeKind::kSource: return "source";
-    case NodeKind::kPreprocessor: return "preprocessor";
-    case NodeKind::kModel: return "model";
-    case NodeKind::kPostprocessor: return "postprocessor";
-    case NodeKind::kSink: return "sink";
-    case NodeKind::kOther: return "other";
+    case NodeKind::kSource:
+      return "source";
+    case NodeKind::kPreprocessor:
+      return "preprocessor";
+    case NodeKind::kModel:
+      return "model";
+    case NodeKind::kPostprocessor:
+      return "postprocessor";
+    case NodeKind::kSink:
+      return "sink";
+    case NodeKind::kOther:
+      return "other";
   }
   return "other";
 }

@@ -1,40 +1,55 @@
 // Payload helpers that need no template: names, sizes, Tensor <-> cv::Mat bridges.
+#include "sluice/payloads.h"
+
 #include <cstring>
 #include <numeric>
-
-#include "sluice/payloads.h"
 
 namespace sluice {
 
 const char* to_string(PixelFormat f) {
   switch (f) {
-    case PixelFormat::kBGR: return "BGR";
-    case PixelFormat::kRGB: return "RGB";
-    case PixelFormat::kGRAY: return "GRAY";
-    case PixelFormat::kBGRA: return "BGRA";
-    case PixelFormat::kRGBA: return "RGBA";
+    case PixelFormat::kBGR:
+      return "BGR";
+    case PixelFormat::kRGB:
+      return "RGB";
+    case PixelFormat::kGRAY:
+      return "GRAY";
+    case PixelFormat::kBGRA:
+      return "BGRA";
+    case PixelFormat::kRGBA:
+      return "RGBA";
   }
   return "?";
 }
 
 const char* to_string(DType t) {
   switch (t) {
-    case DType::kFloat32: return "float32";
-    case DType::kFloat16: return "float16";
-    case DType::kUInt8: return "uint8";
-    case DType::kInt32: return "int32";
-    case DType::kInt64: return "int64";
+    case DType::kFloat32:
+      return "float32";
+    case DType::kFloat16:
+      return "float16";
+    case DType::kUInt8:
+      return "uint8";
+    case DType::kInt32:
+      return "int32";
+    case DType::kInt64:
+      return "int64";
   }
   return "?";
 }
 
 std::size_t element_size(DType t) {
   switch (t) {
-    case DType::kFloat32: return 4;
-    case DType::kFloat16: return 2;
-    case DType::kUInt8: return 1;
-    case DType::kInt32: return 4;
-    case DType::kInt64: return 8;
+    case DType::kFloat32:
+      return 4;
+    case DType::kFloat16:
+      return 2;
+    case DType::kUInt8:
+      return 1;
+    case DType::kInt32:
+      return 4;
+    case DType::kInt64:
+      return 8;
   }
   return 0;
 }
@@ -61,19 +76,28 @@ Tensor Tensor::zeros(DType dtype, std::vector<int64_t> shape) {
 namespace {
 DType dtype_of_depth(int depth) {
   switch (depth) {
-    case CV_8U: return DType::kUInt8;
-    case CV_32S: return DType::kInt32;
-    case CV_16F: return DType::kFloat16;
-    default: return DType::kFloat32;
+    case CV_8U:
+      return DType::kUInt8;
+    case CV_32S:
+      return DType::kInt32;
+    case CV_16F:
+      return DType::kFloat16;
+    default:
+      return DType::kFloat32;
   }
 }
 int depth_of_dtype(DType t) {
   switch (t) {
-    case DType::kUInt8: return CV_8U;
-    case DType::kInt32: return CV_32S;
-    case DType::kFloat16: return CV_16F;
-    case DType::kFloat32: return CV_32F;
-    case DType::kInt64: return -1;
+    case DType::kUInt8:
+      return CV_8U;
+    case DType::kInt32:
+      return CV_32S;
+    case DType::kFloat16:
+      return CV_16F;
+    case DType::kFloat32:
+      return CV_32F;
+    case DType::kInt64:
+      return -1;
   }
   return -1;
 }

@@ -17,7 +17,9 @@ class Cli : public ::testing::Test {
   CommandResult sluice(const std::string& args, int timeout_s = 60) {
     return run_command(sluice_cli() + " " + args, timeout_s);
   }
-  std::string pipeline(const std::string& text, const std::string& name = "p.toml") { return dir_.write(name, text); }
+  std::string pipeline(const std::string& text, const std::string& name = "p.toml") {
+    return dir_.write(name, text);
+  }
 
   TempDir dir_;
 };
@@ -71,13 +73,15 @@ TEST_F(Cli, ValidateChecksWithoutRunning) {
   EXPECT_THAT(r.output, HasSubstr("ok (3 nodes, 2 links)"));
   EXPECT_FALSE(std::filesystem::exists(dir_.file("counts.json")));
 
-  const std::string bad = pipeline("[pipeline]\nlinks = [\"src -> sink\"]\n[nodes.src]\nplugin = \"synthetic_sorce\"\n"
-                                   "[nodes.sink]\nplugin = \"null_sink\"\n",
-                                   "bad.toml");
+  const std::string bad = pipeline(
+      "[pipeline]\nlinks = [\"src -> sink\"]\n[nodes.src]\nplugin = \"synthetic_sorce\"\n"
+      "[nodes.sink]\nplugin = \"null_sink\"\n",
+      "bad.toml");
   r = sluice("validate " + bad);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.output, HasSubstr(bad + ":4:10: node 'src': unknown plugin 'synthetic_sorce'; did you mean "
-                                        "'synthetic_source'?"));
+  EXPECT_THAT(r.output,
+              HasSubstr(bad + ":4:10: node 'src': unknown plugin 'synthetic_sorce'; did you mean "
+                              "'synthetic_source'?"));
 
   r = sluice("validate " + pipeline("[pipeline\n", "syntax.toml"));
   EXPECT_EQ(r.exit_code, 2);
@@ -103,8 +107,10 @@ how = "throw"
 plugin = "null_sink"
 )"));
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.output, HasSubstr("sluice: error: node 'boom' (fail) failed on stream 0 frame 4: process threw: "
-                                  "failure injected by the fail node\n"));
+  EXPECT_THAT(
+      r.output,
+      HasSubstr("sluice: error: node 'boom' (fail) failed on stream 0 frame 4: process threw: "
+                "failure injected by the fail node\n"));
 }
 
 TEST_F(Cli, PluginsAreGroupedByKindAndInspectPrintsTheContract) {
@@ -131,16 +137,20 @@ TEST_F(Cli, PluginsAreGroupedByKindAndInspectPrintsTheContract) {
 }
 
 TEST_F(Cli, PluginSearchPathFromFlagEnvironmentAndFile) {
-  const std::string text = "[pipeline]\nlinks = [\"src -> zip.a\", \"src -> zip.b\", \"zip -> sink\"]\n"
-                           "[nodes.src]\nplugin = \"synthetic_source\"\nframes = 5\n"
-                           "[nodes.zip]\nplugin = \"zip_check\"\n[nodes.sink]\nplugin = \"null_sink\"\n";
+  const std::string text =
+      "[pipeline]\nlinks = [\"src -> zip.a\", \"src -> zip.b\", \"zip -> sink\"]\n"
+      "[nodes.src]\nplugin = \"synthetic_source\"\nframes = 5\n"
+      "[nodes.zip]\nplugin = \"zip_check\"\n[nodes.sink]\nplugin = \"null_sink\"\n";
   const std::string file = pipeline(text);
   EXPECT_EQ(sluice("validate " + file).exit_code, 2);
   EXPECT_EQ(sluice("validate " + file + " --plugin-path " + test_plugin_dir()).exit_code, 0);
-  EXPECT_EQ(run_command("env SLUICE_PLUGIN_PATH=" + test_plugin_dir() + " " + sluice_cli() + " validate " + file).exit_code,
+  EXPECT_EQ(run_command("env SLUICE_PLUGIN_PATH=" + test_plugin_dir() + " " + sluice_cli() +
+                        " validate " + file)
+                .exit_code,
             0);
   const std::string with_path =
-      pipeline("[pipeline]\nplugin_path = [\"" + test_plugin_dir() + "\"]\n" + text.substr(11), "with_path.toml");
+      pipeline("[pipeline]\nplugin_path = [\"" + test_plugin_dir() + "\"]\n" + text.substr(11),
+               "with_path.toml");
   EXPECT_EQ(sluice("run -q " + with_path).exit_code, 0);
 }
 
@@ -156,7 +166,8 @@ TEST_F(Cli, GraphPrintsDot) {
   const auto r = sluice("graph " + pipeline(kGood));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("digraph \"cli\""));
-  EXPECT_THAT(r.output, HasSubstr("\"src\" -> \"pass\" [label=\"out -> in\\nFrame\\nqueue 8 block\"]"));
+  EXPECT_THAT(r.output,
+              HasSubstr("\"src\" -> \"pass\" [label=\"out -> in\\nFrame\\nqueue 8 block\"]"));
   EXPECT_THAT(r.output, HasSubstr("\"pass\" -> \"count\""));
 }
 
@@ -175,7 +186,8 @@ plugin = "count_sink"
 path = "counts.json"
 )");
   const auto r = run_command("bash -c '" + sluice_cli() + " run -q " + file + " --stats-json " +
-                             dir_.file("stats.json") + " & pid=$!; sleep 1; kill -INT $pid; wait $pid; echo rc=$?'");
+                             dir_.file("stats.json") +
+                             " & pid=$!; sleep 1; kill -INT $pid; wait $pid; echo rc=$?'");
   EXPECT_THAT(r.output, HasSubstr("rc=0"));
   EXPECT_THAT(r.output, HasSubstr("stopped by signal"));
   const auto stats = nlohmann::json::parse(read_file(dir_.file("stats.json")));
@@ -221,8 +233,9 @@ ms = 60000
 plugin = "null_sink"
 )");
   const auto t0 = std::chrono::steady_clock::now();
-  const auto r = run_command("bash -c '" + sluice_cli() + " run -q " + file +
-                             " & pid=$!; sleep 0.5; kill -TERM $pid; sleep 0.3; kill -INT $pid; wait $pid; echo rc=$?'");
+  const auto r = run_command(
+      "bash -c '" + sluice_cli() + " run -q " + file +
+      " & pid=$!; sleep 0.5; kill -TERM $pid; sleep 0.3; kill -INT $pid; wait $pid; echo rc=$?'");
   EXPECT_THAT(r.output, HasSubstr("rc=130"));
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20));
 }

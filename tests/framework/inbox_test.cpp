@@ -93,8 +93,8 @@ TEST_P(BlockingQueue, MergesSeveralProducersKeepingEachStreamInOrder) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Capacities, BlockingQueue,
-                         ::testing::Values(QueueCase{1, 1}, QueueCase{1, 16}, QueueCase{2, 1}, QueueCase{2, 16},
-                                           QueueCase{64, 1}, QueueCase{64, 16}),
+                         ::testing::Values(QueueCase{1, 1}, QueueCase{1, 16}, QueueCase{2, 1},
+                                           QueueCase{2, 16}, QueueCase{64, 1}, QueueCase{64, 16}),
                          [](const auto& info) {
                            return "capacity" + std::to_string(info.param.capacity) + "_batch" +
                                   std::to_string(info.param.batch);
@@ -140,12 +140,14 @@ TEST_P(DropQueue, UnderConcurrencyReceivedPlusDroppedIsEverythingPushed) {
       std::vector<std::vector<Packet>> sets;
       while (inbox.pop(sets, 1, nullptr)) {
         got.push_back(std::move(sets[0][0]));
-        if (got.size() % 64 == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));  // a slow consumer
+        if (got.size() % 64 == 0)
+          std::this_thread::sleep_for(std::chrono::microseconds(200));  // a slow consumer
       }
       producer.join();
       const auto c = inbox.counters()[0];
       EXPECT_EQ(static_cast<int64_t>(got.size()) + c.dropped, kN);
-      for (std::size_t i = 1; i < got.size(); ++i) ASSERT_LT(got[i - 1].header().seq, got[i].header().seq);
+      for (std::size_t i = 1; i < got.size(); ++i)
+        ASSERT_LT(got[i - 1].header().seq, got[i].header().seq);
     });
   }
 }
@@ -182,7 +184,7 @@ TEST(InboxMatching, PacketsWithoutPartnersAreDroppedAndCounted) {
     for (int i = 0; i < 10; ++i) inbox.push(0, packet(0, i));
     for (int i = 0; i < 10; ++i)
       if (i != 3 && i != 7) inbox.push(1, packet(0, i));  // frames 3 and 7 were lost upstream
-    inbox.push(1, packet(0, 10));                          // no partner ever
+    inbox.push(1, packet(0, 10));                         // no partner ever
     inbox.producer_done(0);
     inbox.producer_done(1);
     std::vector<std::vector<Packet>> sets;

@@ -25,7 +25,8 @@ TEST(LatencyHistogram, QuantilesWithinFourPercentOfExact) {
   }
   std::sort(values.begin(), values.end());
   for (double q : {0.5, 0.9, 0.99}) {
-    const double exact = static_cast<double>(values[static_cast<std::size_t>(q * values.size()) - 1]);
+    const double exact =
+        static_cast<double>(values[static_cast<std::size_t>(q * values.size()) - 1]);
     EXPECT_NEAR(h.quantile_ns(q), exact, exact * 0.04 + 1) << "q=" << q;
   }
 }

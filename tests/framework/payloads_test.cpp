@@ -37,7 +37,7 @@ TEST(Tensor, ToMatViewsTheLastTwoDimensions) {
   ASSERT_EQ(m.cols, 3);
   EXPECT_EQ(m.at<float>(1, 1), 7.f);
   EXPECT_TRUE(Tensor::zeros(DType::kFloat32, {2, 2, 3}).to_mat().empty());  // not a single plane
-  EXPECT_TRUE(Tensor::zeros(DType::kInt64, {2, 3}).to_mat().empty());      // no cv::Mat depth
+  EXPECT_TRUE(Tensor::zeros(DType::kInt64, {2, 3}).to_mat().empty());       // no cv::Mat depth
 }
 
 TEST(Affine2D, ComposesAndMapsBackToTheSource) {
@@ -73,8 +73,10 @@ TEST(Contract, IsBuiltFromThePortAndParamConstants) {
   static constexpr NodeInfo kInfo{"t", NodeKind::kPostprocessor, "d", true};
   static constexpr Input<Frame> kIn{"frame", "in", false};
   static constexpr Output<Detections> kOut{"out", "out"};
-  static const Param<std::vector<int>> kSize{.name = "size", .default_value = {3, 4}, .description = "s", .min = 1};
-  static const Param<std::string> kMode{.name = "mode", .description = "m", .choices = {"a", "b"}, .required = true};
+  static const Param<std::vector<int>> kSize{
+      .name = "size", .default_value = {3, 4}, .description = "s", .min = 1};
+  static const Param<std::string> kMode{
+      .name = "mode", .description = "m", .choices = {"a", "b"}, .required = true};
   const Contract c = make_contract(kInfo, kIn, kOut, kSize, kMode);
   EXPECT_EQ(c.type, "t");
   EXPECT_TRUE(c.stateless);
@@ -83,7 +85,8 @@ TEST(Contract, IsBuiltFromThePortAndParamConstants) {
   EXPECT_FALSE(c.inputs[0].required);
   EXPECT_EQ(c.outputs[0].type, "Detections");
   EXPECT_EQ(c.find_param("size")->type, ParamType::kIntList);
-  EXPECT_EQ(std::get<std::vector<int64_t>>(c.find_param("size")->default_value), (std::vector<int64_t>{3, 4}));
+  EXPECT_EQ(std::get<std::vector<int64_t>>(c.find_param("size")->default_value),
+            (std::vector<int64_t>{3, 4}));
   EXPECT_TRUE(c.find_param("mode")->required);
   EXPECT_EQ(to_toml_text(c.find_param("size")->default_value), "[3, 4]");
 

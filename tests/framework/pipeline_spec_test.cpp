@@ -10,7 +10,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-Result<PipelineSpec> load(const std::string& text, Diagnostics& d, const std::vector<Override>& o = {}) {
+Result<PipelineSpec> load(const std::string& text, Diagnostics& d,
+                          const std::vector<Override>& o = {}) {
   return load_pipeline_text(text, "p.toml", "/data/pipes", o, d);
 }
 
@@ -71,14 +72,16 @@ replicas = 3
 
 [nodes.out]
 plugin = "null_sink"
-)", d);
+)",
+                   d);
   ASSERT_TRUE(spec.ok()) << all(d);
   EXPECT_EQ(spec->name, "demo");
   EXPECT_EQ(spec->plugin_path, (std::vector<std::string>{"/data/plugins", "/abs"}));
   ASSERT_EQ(spec->nodes.size(), 3u);
   EXPECT_EQ(spec->nodes[0].name, "src");  // file order
   EXPECT_EQ(std::get<int64_t>(spec->nodes[0].params.at("frames").value), 10);
-  EXPECT_EQ(std::get<std::vector<int64_t>>(spec->nodes[0].params.at("size").value), (std::vector<int64_t>{640, 480}));
+  EXPECT_EQ(std::get<std::vector<int64_t>>(spec->nodes[0].params.at("size").value),
+            (std::vector<int64_t>{640, 480}));
   EXPECT_EQ(std::get<double>(spec->nodes[0].params.at("scale").value), 0.5);
   EXPECT_EQ(spec->nodes[0].params.at("frames").where.line, 9);
   const NodeSpec& slow = spec->nodes[1];
@@ -103,7 +106,8 @@ TEST(PipelineSpec, InvalidTomlNamesLineAndColumn) {
 
 TEST(PipelineSpec, DuplicateNodeIsAnError) {
   Diagnostics d;
-  auto spec = load("[pipeline]\n[nodes.a]\nplugin = \"passthrough\"\n[nodes.a]\nplugin = \"delay\"\n", d);
+  auto spec =
+      load("[pipeline]\n[nodes.a]\nplugin = \"passthrough\"\n[nodes.a]\nplugin = \"delay\"\n", d);
   EXPECT_FALSE(spec.ok());
   ASSERT_EQ(d.size(), 1u);
   EXPECT_THAT(d[0].to_string(), HasSubstr("p.toml:4:"));
@@ -121,10 +125,12 @@ on_error = "skp"
 replicas = 0
 [nodes.b]
 frames = 1
-)", d);
+)",
+                   d);
   EXPECT_FALSE(spec.ok());
   const std::string text = all(d);
-  EXPECT_THAT(text, HasSubstr("p.toml:2:9: unknown key 'linkz' in [pipeline]; did you mean 'links'?"));
+  EXPECT_THAT(text,
+              HasSubstr("p.toml:2:9: unknown key 'linkz' in [pipeline]; did you mean 'links'?"));
   EXPECT_THAT(text, HasSubstr("capacity must be an integer from 1 to 1000000"));
   EXPECT_THAT(text, HasSubstr("did you mean 'drop_oldest'?"));
   EXPECT_THAT(text, HasSubstr("on_error must be \"fail\" or \"skip\"; did you mean 'skip'?"));
@@ -141,30 +147,38 @@ TEST(PipelineSpec, EnvironmentVariablesExpand) {
 plugin = "x"
 uri = "media/${SLUICE_TEST_FRAMES_FILE}"
 other = "${SLUICE_TEST_UNSET:-fallback}"
-)", d);
+)",
+                   d);
   ASSERT_TRUE(spec.ok()) << all(d);
   EXPECT_EQ(std::get<std::string>(spec->nodes[0].params.at("uri").value), "media/clip.mp4");
   EXPECT_EQ(std::get<std::string>(spec->nodes[0].params.at("other").value), "fallback");
 
   Diagnostics d2;
-  EXPECT_FALSE(load("[pipeline]\n[nodes.a]\nplugin = \"x\"\nuri = \"${SLUICE_TEST_UNSET}\"\n", d2).ok());
+  EXPECT_FALSE(
+      load("[pipeline]\n[nodes.a]\nplugin = \"x\"\nuri = \"${SLUICE_TEST_UNSET}\"\n", d2).ok());
   ASSERT_EQ(d2.size(), 1u);
-  EXPECT_THAT(d2[0].to_string(), HasSubstr("p.toml:4:7: environment variable 'SLUICE_TEST_UNSET' is not set"));
+  EXPECT_THAT(d2[0].to_string(),
+              HasSubstr("p.toml:4:7: environment variable 'SLUICE_TEST_UNSET' is not set"));
 }
 
 TEST(PipelineSpec, OverridesSetValuesAsTomlOrText) {
   Diagnostics d;
   auto spec = load("[pipeline]\n[nodes.a]\nplugin = \"x\"\nframes = 3\n", d,
-                   {{"nodes.a.frames=10"}, {"nodes.a.uri=media/other clip.mp4"}, {"nodes.a.size=[1, 2]"},
+                   {{"nodes.a.frames=10"},
+                    {"nodes.a.uri=media/other clip.mp4"},
+                    {"nodes.a.size=[1, 2]"},
                     {"pipeline.name=renamed"}});
   ASSERT_TRUE(spec.ok()) << all(d);
   EXPECT_EQ(spec->name, "renamed");
   EXPECT_EQ(std::get<int64_t>(spec->nodes[0].params.at("frames").value), 10);
   EXPECT_EQ(std::get<std::string>(spec->nodes[0].params.at("uri").value), "media/other clip.mp4");
-  EXPECT_EQ(std::get<std::vector<int64_t>>(spec->nodes[0].params.at("size").value), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(std::get<std::vector<int64_t>>(spec->nodes[0].params.at("size").value),
+            (std::vector<int64_t>{1, 2}));
 
   Diagnostics bad;
-  EXPECT_FALSE(load("[pipeline]\n[nodes.abc]\nplugin = \"x\"\n", bad, {{"nodes.abd.frames=1"}, {"frames"}}).ok());
+  EXPECT_FALSE(
+      load("[pipeline]\n[nodes.abc]\nplugin = \"x\"\n", bad, {{"nodes.abd.frames=1"}, {"frames"}})
+          .ok());
   ASSERT_EQ(bad.size(), 2u);
   EXPECT_THAT(bad[0].to_string(), HasSubstr("no node 'abd' in the pipeline; did you mean 'abc'?"));
   EXPECT_THAT(bad[1].to_string(), HasSubstr("expected KEY=VALUE"));

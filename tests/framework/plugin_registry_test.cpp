@@ -8,13 +8,14 @@
 namespace sluice::runtime {
 namespace {
 
-using ::testing::HasSubstr;
 using sluice::test::test_plugin_dir;
+using ::testing::HasSubstr;
 
 TEST(PluginRegistry, LoadsTheBuiltInPluginsFromTheDefaultFolder) {
   PluginRegistry r;
   ASSERT_TRUE(r.load_dirs({PluginRegistry::default_plugin_dir()}).ok());
-  for (const char* t : {"synthetic_source", "passthrough", "delay", "fail", "null_sink", "count_sink"})
+  for (const char* t :
+       {"synthetic_source", "passthrough", "delay", "fail", "null_sink", "count_sink"})
     EXPECT_NE(r.find(t), nullptr) << t;
   const NodeType* src = r.find("synthetic_source");
   EXPECT_EQ(src->contract.kind, NodeKind::kSource);
@@ -41,7 +42,8 @@ TEST(PluginRegistry, LibraryWithoutDescriptorIsRefusedByName) {
 
 TEST(PluginRegistry, DuplicateNodeTypeNamesBothFiles) {
   PluginRegistry r;
-  const Status s = r.load_dirs({PluginRegistry::default_plugin_dir(), test_plugin_dir("duplicate")});
+  const Status s =
+      r.load_dirs({PluginRegistry::default_plugin_dir(), test_plugin_dir("duplicate")});
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(s.message(), HasSubstr("'passthrough'"));
   EXPECT_THAT(s.message(), HasSubstr("sluice_builtin.so"));
@@ -89,7 +91,8 @@ TEST(PluginRegistry, NodesKeepTheirLibraryLoadedAfterTheRegistryIsGone) {
   }
   // The registry (and its reference to the library) is gone; the node's code must still be there.
   detail::ContextState state;
-  Contract c = make_contract(NodeInfo{"x", NodeKind::kOther, ""}, Input<Any>{"in", ""}, Output<Any>{"out", ""});
+  Contract c = make_contract(NodeInfo{"x", NodeKind::kOther, ""}, Input<Any>{"in", ""},
+                             Output<Any>{"out", ""});
   state.contract = &c;
   state.inputs.resize(1);
   state.inputs[0] = Packet::make(PacketHeader{}, Frame{});

@@ -14,8 +14,8 @@
 namespace sluice::runtime {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 constexpr auto kTimeout = std::chrono::seconds(60);
 
@@ -23,7 +23,9 @@ class RunnerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     registry_ = new PluginRegistry();
-    ASSERT_TRUE(registry_->load_dirs({PluginRegistry::default_plugin_dir(), test::test_plugin_dir("good")}).ok());
+    ASSERT_TRUE(
+        registry_->load_dirs({PluginRegistry::default_plugin_dir(), test::test_plugin_dir("good")})
+            .ok());
   }
   static void TearDownTestSuite() {
     delete registry_;
@@ -271,7 +273,8 @@ path = "counts.json"
 print = false
 )");
   ASSERT_FALSE(r.status.ok());
-  EXPECT_THAT(r.status.message(), HasSubstr("node 'boom' (fail) failed: open threw: failure injected"));
+  EXPECT_THAT(r.status.message(),
+              HasSubstr("node 'boom' (fail) failed: open threw: failure injected"));
   EXPECT_EQ(node(r, "src").emitted, 0);
   EXPECT_FALSE(std::filesystem::exists(dir_.file("counts.json")));  // count was never opened
 }
@@ -376,7 +379,8 @@ frames = 3000
 [nodes.slow]
 plugin = "delay"
 ms = 0.02
-queue = { capacity = 2, overflow = ")") + policy + R"(" }
+queue = { capacity = 2, overflow = ")") +
+                            policy + R"(" }
 [nodes.count]
 plugin = "count_sink"
 path = "counts.json"
@@ -405,28 +409,34 @@ frames = 400
 streams = 2
 [nodes.a]
 plugin = "passthrough"
-queue = { capacity = )" + cap + R"( }
+queue = { capacity = )" + cap +
+                          R"( }
 [nodes.b]
 plugin = "passthrough"
-queue = { capacity = )" + cap + R"( }
+queue = { capacity = )" + cap +
+                          R"( }
 [nodes.slow]
 plugin = "delay"
 ms = 0.01
 replicas = 2
-queue = { capacity = )" + cap + R"( }
+queue = { capacity = )" + cap +
+                          R"( }
 [nodes.c]
 plugin = "passthrough"
-queue = { capacity = )" + cap + R"( }
+queue = { capacity = )" + cap +
+                          R"( }
 [nodes.count]
 plugin = "count_sink"
 path = "counts.json"
 print = false
-queue = { capacity = )" + cap + R"( }
+queue = { capacity = )" + cap +
+                          R"( }
 [nodes.count2]
 plugin = "count_sink"
 path = "counts2.json"
 print = false
-queue = { capacity = )" + cap + R"( }
+queue = { capacity = )" + cap +
+                          R"( }
 )");
   ASSERT_TRUE(r.status.ok()) << r.status.message();
   EXPECT_EQ(counts()["total"], 800);

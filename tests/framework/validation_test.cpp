@@ -15,7 +15,9 @@ class Validation : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     registry_ = new PluginRegistry();
-    ASSERT_TRUE(registry_->load_dirs({PluginRegistry::default_plugin_dir(), test::test_plugin_dir("good")}).ok());
+    ASSERT_TRUE(
+        registry_->load_dirs({PluginRegistry::default_plugin_dir(), test::test_plugin_dir("good")})
+            .ok());
   }
   static void TearDownTestSuite() {
     delete registry_;
@@ -53,7 +55,9 @@ plugin = "frame_to_detections"
 [nodes.src]
 plugin = "synthetic_source"
 frames = 5
-)", &p), "");
+)",
+                  &p),
+            "");
   ASSERT_EQ(p.nodes.size(), 4u);
   EXPECT_EQ(p.nodes[0].name, "src");
   EXPECT_EQ(p.nodes[1].name, "det");
@@ -71,9 +75,11 @@ TEST_F(Validation, UnknownPluginSuggestsTheNearest) {
 }
 
 TEST_F(Validation, UnknownParamSuggestsTheNearest) {
-  EXPECT_THAT(check("[pipeline]\nlinks=[\"a -> b\"]\n[nodes.a]\nplugin = \"synthetic_source\"\nframez = 3\n"
-                    "[nodes.b]\nplugin = \"null_sink\"\n"),
-              HasSubstr("p.toml:5:10: node 'a' (synthetic_source) has no param 'framez'; did you mean 'frames'?"));
+  EXPECT_THAT(
+      check("[pipeline]\nlinks=[\"a -> b\"]\n[nodes.a]\nplugin = \"synthetic_source\"\nframez = 3\n"
+            "[nodes.b]\nplugin = \"null_sink\"\n"),
+      HasSubstr("p.toml:5:10: node 'a' (synthetic_source) has no param 'framez'; did you mean "
+                "'frames'?"));
 }
 
 TEST_F(Validation, WrongTypeAndOutOfRangeAndChoices) {
@@ -92,19 +98,27 @@ at_frames = [1, -2]
 plugin = "count_sink"
 print = 1
 )");
-  EXPECT_THAT(out, HasSubstr("p.toml:5:10: node 'a': param 'frames' takes a int, not a string (\"ten\")"));
+  EXPECT_THAT(
+      out, HasSubstr("p.toml:5:10: node 'a': param 'frames' takes a int, not a string (\"ten\")"));
   EXPECT_THAT(out, HasSubstr("p.toml:6:9: node 'a': param 'width' takes a int, not a float"));
-  EXPECT_THAT(out, HasSubstr("p.toml:7:7: node 'a': param 'fps' = -1 is out of range: it must be from 0 to 1000000"));
-  EXPECT_THAT(out, HasSubstr("p.toml:10:7: node 'f': param 'how' = \"thrown\" is not one of \"status\", \"throw\"; "
-                             "did you mean 'throw'?"));
+  EXPECT_THAT(
+      out,
+      HasSubstr(
+          "p.toml:7:7: node 'a': param 'fps' = -1 is out of range: it must be from 0 to 1000000"));
+  EXPECT_THAT(
+      out,
+      HasSubstr(
+          "p.toml:10:7: node 'f': param 'how' = \"thrown\" is not one of \"status\", \"throw\"; "
+          "did you mean 'throw'?"));
   EXPECT_THAT(out, HasSubstr("p.toml:11:13: node 'f': param 'at_frames' = -2 is out of range"));
   EXPECT_THAT(out, HasSubstr("p.toml:14:9: node 'b': param 'print' takes a bool, not a integer"));
 }
 
 TEST_F(Validation, IntegersAreAcceptedForFloatParams) {
-  EXPECT_EQ(check("[pipeline]\nlinks=[\"a -> b\"]\n[nodes.a]\nplugin = \"synthetic_source\"\nfps = 30\n"
-                  "[nodes.b]\nplugin = \"null_sink\"\n"),
-            "");
+  EXPECT_EQ(
+      check("[pipeline]\nlinks=[\"a -> b\"]\n[nodes.a]\nplugin = \"synthetic_source\"\nfps = 30\n"
+            "[nodes.b]\nplugin = \"null_sink\"\n"),
+      "");
 }
 
 TEST_F(Validation, UnknownNodeAndPortInLinks) {
@@ -120,7 +134,8 @@ plugin = "null_sink"
 plugin = "zip_check"
 )");
   EXPECT_THAT(out, HasSubstr("p.toml:2:10: link names unknown node 'pss'; did you mean 'pass'?"));
-  EXPECT_THAT(out, HasSubstr("p.toml:2:24: node 'src' (synthetic_source) has no output 'output'; did you mean 'out'?"));
+  EXPECT_THAT(out, HasSubstr("p.toml:2:24: node 'src' (synthetic_source) has no output 'output'; "
+                             "did you mean 'out'?"));
   EXPECT_THAT(out, HasSubstr("node 'zip' (zip_check) has no input 'd'"));
 }
 
@@ -135,19 +150,23 @@ plugin = "zip_check"
 plugin = "null_sink"
 )");
   EXPECT_THAT(out, HasSubstr("node 'zip' (zip_check) has inputs a, b, c: name one, as zip.a"));
-  EXPECT_THAT(out, HasSubstr("node 'sink' (null_sink) has no outputs, so it cannot be linked from here"));
-  EXPECT_THAT(out, HasSubstr("node 'src' (synthetic_source) has no inputs, so it cannot be linked to here"));
+  EXPECT_THAT(
+      out, HasSubstr("node 'sink' (null_sink) has no outputs, so it cannot be linked from here"));
+  EXPECT_THAT(
+      out,
+      HasSubstr("node 'src' (synthetic_source) has no inputs, so it cannot be linked to here"));
 }
 
 TEST_F(Validation, IncompatiblePayloadTypesAcrossALink) {
-  EXPECT_THAT(check(R"([pipeline]
+  EXPECT_THAT(
+      check(R"([pipeline]
 links = ["src -> sink"]
 [nodes.src]
 plugin = "synthetic_source"
 [nodes.sink]
 plugin = "detections_sink"
 )"),
-              HasSubstr("p.toml:2:10: link src.out -> sink.in: src sends Frame but sink takes Detections"));
+      HasSubstr("p.toml:2:10: link src.out -> sink.in: src sends Frame but sink takes Detections"));
   // Through a passthrough, the type is still known.
   EXPECT_THAT(check(R"([pipeline]
 links = ["src -> pass -> sink"]
@@ -206,7 +225,10 @@ plugin = "passthrough"
 )");
   EXPECT_THAT(out, HasSubstr("node 'src' (synthetic_source) has no inputs, so it takes no queue"));
   EXPECT_THAT(out, HasSubstr("node 'count' (count_sink) has no input 'inn'; did you mean 'in'?"));
-  EXPECT_THAT(out, HasSubstr("node 'count': count_sink keeps state between packets, so it cannot run as replicas"));
+  EXPECT_THAT(
+      out,
+      HasSubstr(
+          "node 'count': count_sink keeps state between packets, so it cannot run as replicas"));
   EXPECT_THAT(out, HasSubstr("node 'lonely' is not linked to anything"));
 }
 
@@ -224,7 +246,9 @@ plugin = "count_sink"
 path = "/abs/counts.json"
 [nodes.c]
 plugin = "count_sink"
-)", &p), "");
+)",
+                  &p),
+            "");
   auto path_of = [&](const std::string& name) {
     for (const auto& n : p.nodes)
       if (n.name == name) return n.params.get(Param<std::string>{"path"});

@@ -32,7 +32,8 @@ TEST(SyntheticSource, EmitsInterleavedStreamsWithPatternAndEnds) {
     EXPECT_EQ(p.header().seq, i / 2);
     EXPECT_EQ(f->image.cols, 8);
     EXPECT_EQ(f->image.rows, 4);
-    EXPECT_EQ(f->image.at<cv::Vec3b>(0, 0)[0], (p.header().seq * 7 + p.header().stream_id * 50) % 256);
+    EXPECT_EQ(f->image.at<cv::Vec3b>(0, 0)[0],
+              (p.header().seq * 7 + p.header().stream_id * 50) % 256);
     EXPECT_GT(p.header().created_ns, 0);
   }
 }
@@ -87,7 +88,8 @@ TEST(Fail, FailsWhereToldAndOnlyThere) {
 TEST(CountSink, CountsPerStreamChecksOrderAndWritesJson) {
   test::TempDir dir;
   const std::string path = dir.file("counts.json");
-  auto h = NodeHarness::load("count_sink", "print = false\nrecord_seqs = true\npath = \"" + path + "\"");
+  auto h =
+      NodeHarness::load("count_sink", "print = false\nrecord_seqs = true\npath = \"" + path + "\"");
   for (int64_t seq : {0, 1, 2}) ASSERT_TRUE(h.push("in", Packet::make(at(0, seq), Frame{})).ok());
   for (int64_t seq : {5, 4}) ASSERT_TRUE(h.push("in", Packet::make(at(7, seq), Detections{})).ok());
   ASSERT_TRUE(h.close().ok());

@@ -10,7 +10,8 @@ namespace sluice::test_nodes {
 // Accepts Detections only; emits nothing.
 class DetectionsSink final : public Node {
  public:
-  static constexpr NodeInfo kInfo{"detections_sink", NodeKind::kSink, "Takes Detections (tests type checks)."};
+  static constexpr NodeInfo kInfo{"detections_sink", NodeKind::kSink,
+                                  "Takes Detections (tests type checks)."};
   static constexpr Input<Detections> kIn{"in", "detections"};
   SLUICE_CONTRACT(kInfo, kIn);
   Status process(Context& ctx) override {
@@ -29,7 +30,8 @@ class FrameToDetections final : public Node {
   SLUICE_CONTRACT(kInfo, kIn, kOut);
   Status process(Context& ctx) override {
     Detections d;
-    d.items.push_back({cv::Rect2f(0, 0, 1, 1), static_cast<float>(ctx.header().seq) / 1000.f, 0, "x", {}, -1});
+    d.items.push_back(
+        {cv::Rect2f(0, 0, 1, 1), static_cast<float>(ctx.header().seq) / 1000.f, 0, "x", {}, -1});
     ctx.send(kOut, std::move(d));
     return ok();
   }
@@ -39,7 +41,8 @@ class FrameToDetections final : public Node {
 // carry the same stream and seq; forwards a.
 class ZipCheck final : public Node {
  public:
-  static constexpr NodeInfo kInfo{"zip_check", NodeKind::kOther, "Checks that its inputs arrive matched."};
+  static constexpr NodeInfo kInfo{"zip_check", NodeKind::kOther,
+                                  "Checks that its inputs arrive matched."};
   static constexpr Input<Any> kA{"a", "first"};
   static constexpr Input<Any> kB{"b", "second"};
   static constexpr Input<Any> kC{"c", "third", false};
@@ -48,10 +51,12 @@ class ZipCheck final : public Node {
   Status process(Context& ctx) override {
     const PacketHeader& a = ctx.packet(kA).header();
     const PacketHeader& b = ctx.packet(kB).header();
-    if (a.stream_id != b.stream_id || a.seq != b.seq) return internal_error("inputs a and b are not matched");
+    if (a.stream_id != b.stream_id || a.seq != b.seq)
+      return internal_error("inputs a and b are not matched");
     if (!ctx.packet(kC).empty()) {
       const PacketHeader& c = ctx.packet(kC).header();
-      if (c.stream_id != a.stream_id || c.seq != a.seq) return internal_error("input c is not matched");
+      if (c.stream_id != a.stream_id || c.seq != a.seq)
+        return internal_error("input c is not matched");
     }
     ctx.forward(kOut, ctx.take(kA));
     return ok();
@@ -61,11 +66,15 @@ class ZipCheck final : public Node {
 // A source that fails at frame `at_frame` by status or by throwing.
 class FailingSource final : public Node {
  public:
-  static constexpr NodeInfo kInfo{"failing_source", NodeKind::kSource, "Emits frames, fails at at_frame."};
+  static constexpr NodeInfo kInfo{"failing_source", NodeKind::kSource,
+                                  "Emits frames, fails at at_frame."};
   static constexpr Output<Frame> kOut{"out", "frames"};
-  static inline const Param<int64_t> kAtFrame{.name = "at_frame", .default_value = 5, .description = "", .min = 0};
-  static inline const Param<int64_t> kFrames{.name = "frames", .default_value = 10, .description = "", .min = 0};
-  static inline const Param<bool> kThrow{.name = "throw", .default_value = false, .description = ""};
+  static inline const Param<int64_t> kAtFrame{
+      .name = "at_frame", .default_value = 5, .description = "", .min = 0};
+  static inline const Param<int64_t> kFrames{
+      .name = "frames", .default_value = 10, .description = "", .min = 0};
+  static inline const Param<bool> kThrow{
+      .name = "throw", .default_value = false, .description = ""};
   SLUICE_CONTRACT(kInfo, kOut, kAtFrame, kFrames, kThrow);
   Status open(const Params& p) override {
     at_ = p.get(kAtFrame);
@@ -102,4 +111,5 @@ class CtorThrows final : public Node {
 }  // namespace sluice::test_nodes
 
 SLUICE_EXPORT_NODES(sluice::test_nodes::DetectionsSink, sluice::test_nodes::FrameToDetections,
-                    sluice::test_nodes::ZipCheck, sluice::test_nodes::FailingSource, sluice::test_nodes::CtorThrows)
+                    sluice::test_nodes::ZipCheck, sluice::test_nodes::FailingSource,
+                    sluice::test_nodes::CtorThrows)

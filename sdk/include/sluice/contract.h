@@ -24,7 +24,7 @@ enum class NodeKind { kSource, kPreprocessor, kModel, kPostprocessor, kSink, kOt
 const char* to_string(NodeKind k);
 
 struct NodeInfo {
-  const char* type;         // the name pipelines use: plugin = "score_filter"
+  const char* type;  // the name pipelines use: plugin = "score_filter"
   NodeKind kind;
   const char* description;  // one sentence
   // True when process() keeps no state between packets, so `replicas = N` may run
@@ -92,7 +92,8 @@ void add_to(Contract& c, const Param<T>& p, const Rest&... rest);
 
 template <class T, class... Rest>
 void add_to(Contract& c, const Input<T>& in, const Rest&... rest) {
-  c.inputs.push_back({in.name, std::string(PayloadName<T>::value), in.description, in.required, ""});
+  c.inputs.push_back(
+      {in.name, std::string(PayloadName<T>::value), in.description, in.required, ""});
   add_to(c, rest...);
 }
 template <class T, class... Rest>

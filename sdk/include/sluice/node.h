@@ -85,7 +85,7 @@ struct ContextState {
   uint32_t stream_base = 0;                     // first global stream id of a source
   const std::atomic<bool>* stop = nullptr;
   std::string node_name;
-  mutable std::vector<const char*> input_names;   // port-name literals seen, for fast lookup
+  mutable std::vector<const char*> input_names;  // port-name literals seen, for fast lookup
   mutable std::vector<const char*> output_names;
 };
 }  // namespace detail
@@ -198,8 +198,8 @@ const PluginDescriptor* descriptor_of() {
 #define SLUICE_PLUGIN_ENTRY_SYMBOL "sluice_plugin_descriptor"
 
 // Exports the node classes of this library. Write it once per plugin library.
-#define SLUICE_EXPORT_NODES(...)                                                         \
+#define SLUICE_EXPORT_NODES(...)                                                      \
   extern "C" __attribute__((visibility("default"))) const ::sluice::PluginDescriptor* \
-  sluice_plugin_descriptor() {                                                         \
-    return ::sluice::detail::descriptor_of<__VA_ARGS__>();                             \
+  sluice_plugin_descriptor() {                                                        \
+    return ::sluice::detail::descriptor_of<__VA_ARGS__>();                            \
   }

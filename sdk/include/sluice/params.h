@@ -21,42 +21,56 @@ namespace sluice {
 enum class ParamType { kBool, kInt, kFloat, kString, kIntList, kFloatList, kStringList };
 const char* to_string(ParamType t);
 
-using ParamValue = std::variant<std::monostate, bool, int64_t, double, std::string,
-                                std::vector<int64_t>, std::vector<double>, std::vector<std::string>>;
+using ParamValue =
+    std::variant<std::monostate, bool, int64_t, double, std::string, std::vector<int64_t>,
+                 std::vector<double>, std::vector<std::string>>;
 
 template <class T>
 struct Param {
   const char* name;
   T default_value{};
   const char* description = "";
-  std::optional<double> min{};          // numbers, and each element of a number list
+  std::optional<double> min{};  // numbers, and each element of a number list
   std::optional<double> max{};
-  std::vector<std::string> choices{};   // strings, and each element of a string list
-  bool required = false;                // no default: the pipeline must set it
-  bool is_path = false;                 // a file path, resolved relative to the pipeline file
+  std::vector<std::string> choices{};  // strings, and each element of a string list
+  bool required = false;               // no default: the pipeline must set it
+  bool is_path = false;                // a file path, resolved relative to the pipeline file
 };
 
 namespace detail {
 template <class T>
 constexpr ParamType param_type_of() {
-  if constexpr (std::is_same_v<T, bool>) return ParamType::kBool;
-  else if constexpr (std::is_integral_v<T>) return ParamType::kInt;
-  else if constexpr (std::is_floating_point_v<T>) return ParamType::kFloat;
-  else if constexpr (std::is_same_v<T, std::string>) return ParamType::kString;
-  else if constexpr (std::is_same_v<T, std::vector<std::string>>) return ParamType::kStringList;
-  else if constexpr (std::is_integral_v<typename T::value_type>) return ParamType::kIntList;
-  else return ParamType::kFloatList;
+  if constexpr (std::is_same_v<T, bool>)
+    return ParamType::kBool;
+  else if constexpr (std::is_integral_v<T>)
+    return ParamType::kInt;
+  else if constexpr (std::is_floating_point_v<T>)
+    return ParamType::kFloat;
+  else if constexpr (std::is_same_v<T, std::string>)
+    return ParamType::kString;
+  else if constexpr (std::is_same_v<T, std::vector<std::string>>)
+    return ParamType::kStringList;
+  else if constexpr (std::is_integral_v<typename T::value_type>)
+    return ParamType::kIntList;
+  else
+    return ParamType::kFloatList;
 }
 template <class T>
 ParamValue to_param_value(const T& v) {
-  if constexpr (std::is_same_v<T, bool>) return v;
-  else if constexpr (std::is_integral_v<T>) return static_cast<int64_t>(v);
-  else if constexpr (std::is_floating_point_v<T>) return static_cast<double>(v);
-  else if constexpr (std::is_same_v<T, std::string>) return v;
-  else if constexpr (std::is_same_v<T, std::vector<std::string>>) return v;
+  if constexpr (std::is_same_v<T, bool>)
+    return v;
+  else if constexpr (std::is_integral_v<T>)
+    return static_cast<int64_t>(v);
+  else if constexpr (std::is_floating_point_v<T>)
+    return static_cast<double>(v);
+  else if constexpr (std::is_same_v<T, std::string>)
+    return v;
+  else if constexpr (std::is_same_v<T, std::vector<std::string>>)
+    return v;
   else if constexpr (std::is_integral_v<typename T::value_type>)
     return std::vector<int64_t>(v.begin(), v.end());
-  else return std::vector<double>(v.begin(), v.end());
+  else
+    return std::vector<double>(v.begin(), v.end());
 }
 }  // namespace detail
 
@@ -66,10 +80,14 @@ class Params {
   template <class T>
   T get(const Param<T>& p) const {
     const ParamValue& v = raw(p.name);
-    if constexpr (std::is_same_v<T, bool>) return std::get<bool>(v);
-    else if constexpr (std::is_integral_v<T>) return static_cast<T>(std::get<int64_t>(v));
-    else if constexpr (std::is_floating_point_v<T>) return static_cast<T>(std::get<double>(v));
-    else if constexpr (std::is_same_v<T, std::string>) return std::get<std::string>(v);
+    if constexpr (std::is_same_v<T, bool>)
+      return std::get<bool>(v);
+    else if constexpr (std::is_integral_v<T>)
+      return static_cast<T>(std::get<int64_t>(v));
+    else if constexpr (std::is_floating_point_v<T>)
+      return static_cast<T>(std::get<double>(v));
+    else if constexpr (std::is_same_v<T, std::string>)
+      return std::get<std::string>(v);
     else if constexpr (std::is_same_v<T, std::vector<std::string>>)
       return std::get<std::vector<std::string>>(v);
     else if constexpr (std::is_integral_v<typename T::value_type>) {

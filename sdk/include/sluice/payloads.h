@@ -9,11 +9,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <opencv2/core.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 namespace sluice {
 
@@ -21,10 +20,10 @@ namespace sluice {
 template <class T>
 struct PayloadName;
 
-#define SLUICE_PAYLOAD_TYPE(Type, Name)                 \
-  template <>                                           \
-  struct sluice::PayloadName<Type> {                    \
-    static constexpr std::string_view value = Name;     \
+#define SLUICE_PAYLOAD_TYPE(Type, Name)             \
+  template <>                                       \
+  struct sluice::PayloadName<Type> {                \
+    static constexpr std::string_view value = Name; \
   }
 
 // Stands for "any payload type" in a port declaration (passthrough, sinks that count).
@@ -61,7 +60,9 @@ struct Tensor {
   int64_t numel() const;
   std::size_t nbytes() const { return static_cast<std::size_t>(numel()) * element_size(dtype); }
   template <class T>
-  T* as() const { return static_cast<T*>(data); }
+  T* as() const {
+    return static_cast<T*>(data);
+  }
 
   // A new CPU tensor of the given shape, its memory owned by the tensor.
   static Tensor zeros(DType dtype, std::vector<int64_t> shape);

@@ -20,11 +20,11 @@ namespace sluice {
 
 enum class StatusCode {
   kOk = 0,
-  kEndOfStream,       // a source has no more data; not an error
-  kInvalidArgument,   // bad params or bad input data
-  kNotFound,          // a file, device or name that does not exist
-  kUnavailable,       // a device or stream that cannot be reached now
-  kInternal,          // anything else that went wrong
+  kEndOfStream,      // a source has no more data; not an error
+  kInvalidArgument,  // bad params or bad input data
+  kNotFound,         // a file, device or name that does not exist
+  kUnavailable,      // a device or stream that cannot be reached now
+  kInternal,         // anything else that went wrong
 };
 
 class [[nodiscard]] Status {
@@ -44,7 +44,9 @@ class [[nodiscard]] Status {
 
 inline Status ok() { return {}; }
 inline Status end_of_stream() { return {StatusCode::kEndOfStream, "end of stream"}; }
-inline Status invalid_argument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status invalid_argument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status not_found(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 inline Status internal_error(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
@@ -53,7 +55,7 @@ inline Status internal_error(std::string m) { return {StatusCode::kInternal, std
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {}  // NOLINT: implicit by design
 
   bool ok() const { return value_.has_value(); }
@@ -77,15 +79,15 @@ class [[nodiscard]] Result {
 #define SLUICE_CONCAT_(a, b) SLUICE_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function when `expr` (a Status) is not ok.
-#define SLUICE_RETURN_IF_ERROR(expr)               \
-  do {                                             \
-    ::sluice::Status sluice_status_ = (expr);      \
+#define SLUICE_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::sluice::Status sluice_status_ = (expr);        \
     if (!sluice_status_.ok()) return sluice_status_; \
   } while (0)
 
 // `SLUICE_ASSIGN_OR_RETURN(auto x, f())`: declares x from a Result, or returns its Status.
-#define SLUICE_ASSIGN_OR_RETURN(decl, expr)                                        \
-  auto SLUICE_CONCAT_(sluice_result_, __LINE__) = (expr);                          \
-  if (!SLUICE_CONCAT_(sluice_result_, __LINE__).ok())                              \
-    return SLUICE_CONCAT_(sluice_result_, __LINE__).status();                      \
+#define SLUICE_ASSIGN_OR_RETURN(decl, expr)                   \
+  auto SLUICE_CONCAT_(sluice_result_, __LINE__) = (expr);     \
+  if (!SLUICE_CONCAT_(sluice_result_, __LINE__).ok())         \
+    return SLUICE_CONCAT_(sluice_result_, __LINE__).status(); \
   decl = std::move(SLUICE_CONCAT_(sluice_result_, __LINE__)).value()
