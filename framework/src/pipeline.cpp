@@ -218,7 +218,12 @@ Result<Pipeline> validate(const PipelineSpec& spec, const PluginRegistry& regist
       }
       node.input_queues[in - c.inputs.data()] = q.first;
     }
-    if (ns.replicas > 1 && (!c.stateless || c.inputs.empty()))
+    if (ns.replicas > 1 && c.inputs.empty())
+      diagnostics.push_back({ns.replicas_where,
+                             fmt::format("node '{}': a source cannot run as replicas (run several "
+                                         "source nodes, or use the source's own streams)",
+                                         ns.name)});
+    else if (ns.replicas > 1 && !c.stateless)
       diagnostics.push_back(
           {ns.replicas_where,
            fmt::format("node '{}': {} keeps state between packets, so it cannot run as replicas",

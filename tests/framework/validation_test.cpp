@@ -216,6 +216,7 @@ links = ["src -> count"]
 [nodes.src]
 plugin = "synthetic_source"
 queue = { capacity = 4 }
+replicas = 2
 [nodes.count]
 plugin = "count_sink"
 replicas = 2
@@ -229,6 +230,7 @@ plugin = "passthrough"
       out,
       HasSubstr(
           "node 'count': count_sink keeps state between packets, so it cannot run as replicas"));
+  EXPECT_THAT(out, HasSubstr("node 'src': a source cannot run as replicas"));
   EXPECT_THAT(out, HasSubstr("node 'lonely' is not linked to anything"));
 }
 
