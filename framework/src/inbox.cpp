@@ -12,7 +12,9 @@ Packet PacketRing::erase(std::size_t i) {
   return out;
 }
 
-Inbox::Inbox(const std::vector<QueueSpec>& queues, const std::vector<int>& producers) {
+Inbox::Inbox(const std::vector<QueueSpec>& queues, const std::vector<int>& producers,
+             bool matched)
+    : matched_(matched) {
   ports_.reserve(queues.size());
   for (std::size_t i = 0; i < queues.size(); ++i) {
     ports_.push_back(Port{PacketRing(static_cast<std::size_t>(queues[i].capacity)),
@@ -91,6 +93,17 @@ bool Inbox::all_ended() const {
 // Finds one matched set among the queued packets, dropping packets that can never match.
 bool Inbox::try_match(std::vector<Packet>& set) {
   set.resize(ports_.size());
+  if (!matched_) {
+    for (std::size_t k = 0; k < connected_.size(); ++k) {
+      const int port = connected_[(next_port_ + k) % connected_.size()];
+      if (ports_[port].ring.empty()) continue;
+      for (auto& p : set) p = Packet();
+      set[port] = ports_[port].ring.pop_front();
+      next_port_ = (next_port_ + k + 1) % connected_.size();
+      return true;
+    }
+    return false;
+  }
   if (connected_.size() == 1) {
     Port& p = ports_[connected_[0]];
     if (p.ring.empty()) return false;
@@ -117,10 +130,12 @@ bool Inbox::try_match(std::vector<Packet>& set) {
           if (op.producers_left == 0) head_dead = true;  // no partner can come any more
           continue;
         }
-        const int64_t seq = op.ring.at(k).header().seq;
-        if (seq > h.seq) {
+        const PacketHeader& oh = op.ring.at(k).header();
+        const auto key = std::make_pair(oh.seq, oh.sub_index);
+        const auto head_key = std::make_pair(h.seq, h.sub_index);
+        if (key > head_key) {
           head_dead = true;  // that port has moved past this frame
-        } else if (seq < h.seq) {
+        } else if (key < head_key) {
           op.ring.erase(k);  // that packet is older than anything left on head_port's stream
           ++op.counters.unmatched;
           progress = true;

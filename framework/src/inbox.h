@@ -3,8 +3,9 @@
 // Producers push into a port's queue; when it is full the port's overflow policy decides:
 // block the producer (nothing lost), drop the oldest queued packet, or drop the new one.
 // Drops are counted exactly. The consumer (the node's thread, or its replicas) pops
-// input sets: one packet per connected port, matched by stream id and seq when the node
-// has several connected inputs. A packet that can no longer find partners (its stream
+// input sets: one packet per connected port, matched by stream id, seq and sub_index when
+// the node has several connected inputs (or, for nodes whose inputs are not matched, each
+// packet alone). A packet that can no longer find partners (its stream
 // moved past it on another port, or that port ended) is dropped and counted as unmatched.
 //
 // One lock per node rather than per port keeps multi-input matching simple and lets the
@@ -58,8 +59,10 @@ struct PortCounters {
 
 class Inbox {
  public:
-  // `producers[i]`: how many links feed port i (0: not connected).
-  Inbox(const std::vector<QueueSpec>& queues, const std::vector<int>& producers);
+  // `producers[i]`: how many links feed port i (0: not connected). `matched`: pop sets
+  // matched across ports (else each packet alone, taking the ports in turn).
+  Inbox(const std::vector<QueueSpec>& queues, const std::vector<int>& producers,
+        bool matched = true);
 
   // Producer side. push may block (policy block) until the consumer makes room.
   void push(int port, Packet packet);
@@ -97,6 +100,8 @@ class Inbox {
   int producers_waiting_ = 0;
   std::vector<Port> ports_;
   std::vector<int> connected_;  // indices of connected ports
+  bool matched_ = true;
+  std::size_t next_port_ = 0;   // unmatched: where the turn starts
   int64_t next_ticket_ = 0;
   uint64_t push_count_ = 0;                     // packets queued so far (under mu_)
   std::atomic<uint64_t> push_count_atomic_{0};  // the same, readable without the lock

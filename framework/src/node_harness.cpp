@@ -113,21 +113,30 @@ Status NodeHarness::push(const std::string& input, Packet packet) {
   s_->inputs[index].push_back(std::move(packet));
   s_->active[index] = true;
 
-  for (std::size_t i = 0; i < s_->inputs.size(); ++i)
-    if (s_->active[i] && s_->inputs[i].empty()) return ok();  // waiting for a partner
-  const PacketHeader* key = nullptr;
-  for (std::size_t i = 0; i < s_->inputs.size(); ++i) {
-    if (!s_->active[i]) continue;
-    const PacketHeader& h = s_->inputs[i].front().header();
-    if (key && (h.stream_id != key->stream_id || h.seq != key->seq))
-      return invalid_argument("the packets at the front of the inputs differ in stream or seq");
-    key = &h;
-  }
-  for (std::size_t i = 0; i < s_->inputs.size(); ++i) {
-    s_->context.inputs[i] = Packet();
-    if (!s_->active[i]) continue;
-    s_->context.inputs[i] = std::move(s_->inputs[i].front());
-    s_->inputs[i].pop_front();
+  if (!port->matched) {
+    // Unmatched inputs: each packet is processed alone, as it arrives.
+    for (auto& p : s_->context.inputs) p = Packet();
+    s_->context.inputs[index] = std::move(s_->inputs[index].front());
+    s_->inputs[index].pop_front();
+  } else {
+    for (std::size_t i = 0; i < s_->inputs.size(); ++i)
+      if (s_->active[i] && s_->inputs[i].empty()) return ok();  // waiting for a partner
+    const PacketHeader* key = nullptr;
+    for (std::size_t i = 0; i < s_->inputs.size(); ++i) {
+      if (!s_->active[i]) continue;
+      const PacketHeader& h = s_->inputs[i].front().header();
+      if (key && (h.stream_id != key->stream_id || h.seq != key->seq ||
+                  h.sub_index != key->sub_index))
+        return invalid_argument(
+            "the packets at the front of the inputs differ in stream, seq or sub_index");
+      key = &h;
+    }
+    for (std::size_t i = 0; i < s_->inputs.size(); ++i) {
+      s_->context.inputs[i] = Packet();
+      if (!s_->active[i]) continue;
+      s_->context.inputs[i] = std::move(s_->inputs[i].front());
+      s_->inputs[i].pop_front();
+    }
   }
   Context ctx(s_->context);
   Node* node = s_->node.get();

@@ -95,6 +95,13 @@ Status PluginRegistry::load_file(const std::string& path) {
       return internal_error(
           fmt::format("plugin '{}': contract {} threw: {}", canonical, i, e.what()));
     }
+    std::size_t unmatched = 0;
+    for (const auto& in : t.contract.inputs) unmatched += in.matched ? 0 : 1;
+    if (unmatched != 0 && unmatched != t.contract.inputs.size())
+      return internal_error(fmt::format(
+          "plugin '{}': node type '{}' mixes matched and unmatched inputs; make all of them "
+          "matched = false, or none",
+          canonical, t.contract.type));
     t.create = descriptor->factories[i].create;
     t.file = canonical;
     t.library = lib;

@@ -85,7 +85,8 @@ Runner::Runner(const Pipeline& pipeline) : pipeline_(pipeline) {
       std::vector<int> producers(pn.contract().inputs.size(), 0);
       for (const Edge& e : pipeline.edges)
         if (&pipeline.nodes[e.to_node] == &pn) ++producers[e.to_port];
-      n->inbox = std::make_unique<Inbox>(pn.input_queues, producers);
+      const bool matched = pn.contract().inputs.empty() || pn.contract().inputs[0].matched;
+      n->inbox = std::make_unique<Inbox>(pn.input_queues, producers, matched);
       bool drop_policy = false;
       for (const auto& q : pn.input_queues) drop_policy |= q.overflow != Overflow::kBlock;
       n->batch = (pn.replicas > 1 || drop_policy) ? 1 : kMaxBatch;
@@ -206,8 +207,16 @@ void Runner::deliver(NodeRuntime& n, std::vector<std::pair<int, Packet>>& output
     for (auto& [p, packet] : outputs)
       if (p == static_cast<int>(port)) scratch.push_back(std::move(packet));
     if (scratch.empty() || targets.empty()) continue;
-    for (std::size_t t = 0; t < targets.size(); ++t)
-      targets[t].inbox->push_many(targets[t].port, scratch, t + 1 < targets.size());
+    if (targets.size() == 1) {
+      targets[0].inbox->push_many(targets[0].port, scratch, false);
+      continue;
+    }
+    // Fan-out goes packet by packet, every target in turn: pushing a whole batch to one
+    // target first could block on it while a join downstream waits for the same packets
+    // on another path (a deadlock once the batch is larger than a queue).
+    for (Packet& p : scratch)
+      for (std::size_t t = 0; t < targets.size(); ++t)
+        targets[t].inbox->push(targets[t].port, t + 1 < targets.size() ? Packet(p) : std::move(p));
   }
   outputs.clear();
 }

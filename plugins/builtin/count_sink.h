@@ -45,11 +45,14 @@ class CountSink final : public Node {
   Status process(Context& ctx) override {
     const PacketHeader& h = ctx.header();
     StreamCount& s = streams_[h.stream_id];
+    // Sub-packets share their frame's seq: order is by (seq, sub_index).
+    const std::pair<int64_t, int32_t> key{h.seq, h.sub_index};
     if (s.count == 0)
       s.first = h.seq;
-    else if (h.seq <= s.last)
+    else if (key <= s.last_key)
       s.in_order = false;
     s.last = h.seq;
+    s.last_key = key;
     ++s.count;
     ++total_;
     if (record_seqs_) s.seqs.push_back(h.seq);
@@ -88,6 +91,7 @@ class CountSink final : public Node {
  private:
   struct StreamCount {
     int64_t count = 0, first = 0, last = 0;
+    std::pair<int64_t, int32_t> last_key{0, 0};
     bool in_order = true;
     std::vector<int64_t> seqs;
   };

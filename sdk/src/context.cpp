@@ -64,6 +64,10 @@ void Context::emit(int port, Packet packet, bool new_payload) {
     auto bundle = std::make_shared<const Bundle>(Bundle{s_.library, packet.payload()});
     packet.set_payload(std::shared_ptr<const void>(bundle, raw));
   }
+  // A frame that derives from no other (a source's) is its own source frame, so that
+  // later stages can map results back onto it and draw on it.
+  if (new_payload && !packet.header().source_frame && packet.holds<Frame>())
+    packet.mutable_header().source_frame = packet.share<Frame>();
   s_.outputs.emplace_back(port, std::move(packet));
 }
 

@@ -226,6 +226,48 @@ TEST(InboxMatching, WaitsForALatePartnerFromAnotherThread) {
   });
 }
 
+TEST(InboxMatching, SubPacketsMatchPartByPart) {
+  Inbox inbox({QueueSpec{16, Overflow::kBlock}, QueueSpec{16, Overflow::kBlock}}, {1, 1});
+  auto part = [](int64_t seq, int32_t sub) {
+    PacketHeader h;
+    h.seq = seq;
+    h.sub_index = sub;
+    h.sub_count = 3;
+    return Packet::make(std::move(h), Frame{});
+  };
+  for (int64_t seq : {0, 1})
+    for (int32_t sub : {0, 1, 2}) inbox.push(0, part(seq, sub));
+  for (int64_t seq : {0, 1})
+    for (int32_t sub : {0, 2}) inbox.push(1, part(seq, sub));  // part 1 of each frame was lost
+  inbox.producer_done(0);
+  inbox.producer_done(1);
+  std::vector<std::vector<Packet>> sets;
+  int matched = 0;
+  while (inbox.pop(sets, 1, nullptr)) {
+    EXPECT_EQ(sets[0][0].header().seq, sets[0][1].header().seq);
+    EXPECT_EQ(sets[0][0].header().sub_index, sets[0][1].header().sub_index);
+    ++matched;
+  }
+  EXPECT_EQ(matched, 4);
+  EXPECT_EQ(inbox.counters()[0].unmatched, 2);
+}
+
+TEST(Inbox, UnmatchedInputsDeliverEachPacketAloneTakingPortsInTurn) {
+  Inbox inbox({QueueSpec{8, Overflow::kBlock}, QueueSpec{8, Overflow::kBlock}}, {1, 1}, false);
+  for (int i = 0; i < 3; ++i) inbox.push(0, packet(0, i));
+  for (int i = 0; i < 3; ++i) inbox.push(1, packet(5, i));
+  inbox.producer_done(0);
+  inbox.producer_done(1);
+  std::vector<std::vector<Packet>> sets;
+  std::vector<int> ports;
+  while (inbox.pop(sets, 1, nullptr)) {
+    const bool first = !sets[0][0].empty();
+    EXPECT_NE(first, !sets[0][1].empty());  // exactly one port filled
+    ports.push_back(first ? 0 : 1);
+  }
+  EXPECT_EQ(ports, (std::vector<int>{0, 1, 0, 1, 0, 1}));
+}
+
 TEST(Inbox, UnconnectedPortsStayEmptyInSets) {
   Inbox inbox({QueueSpec{4, Overflow::kBlock}, QueueSpec{4, Overflow::kBlock}}, {1, 0});
   inbox.push(0, packet(0, 0));

@@ -65,6 +65,14 @@ TEST(PluginRegistry, UnloadableLibrariesAreErrorsNamingTheFile) {
   EXPECT_THAT(s.message(), HasSubstr("sluice_garbage.so"));
 }
 
+TEST(PluginRegistry, MixingMatchedAndUnmatchedInputsIsRefused) {
+  PluginRegistry r;
+  const Status s = r.load_dirs({test_plugin_dir("mixed_inputs")});
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("sluice_mixed_inputs.so"));
+  EXPECT_THAT(s.message(), HasSubstr("'mixed' mixes matched and unmatched inputs"));
+}
+
 TEST(PluginRegistry, MissingFolderIsAnError) {
   PluginRegistry r;
   const Status s = r.load_dirs({"/nonexistent/plugins"});

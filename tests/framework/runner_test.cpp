@@ -176,6 +176,39 @@ print = false
   EXPECT_EQ(node(r, "zip").errors, 0);
 }
 
+TEST_F(RunnerTest, SubPacketsAreMatchedPerPartAndGatheredByUnmatchedInputs) {
+  const RunReport r = run(R"([pipeline]
+links = ["src -> split -> slow -> zip.a", "split -> zip.b", "zip -> gather.parts",
+         "src -> gather.whole", "gather -> count"]
+[nodes.src]
+plugin = "synthetic_source"
+frames = 60
+streams = 2
+[nodes.split]
+plugin = "split"
+parts = 3
+[nodes.slow]
+plugin = "delay"
+ms = 0.05
+jitter_ms = 0.3
+replicas = 3
+[nodes.zip]
+plugin = "zip_check"
+[nodes.gather]
+plugin = "gather"
+[nodes.count]
+plugin = "count_sink"
+path = "counts.json"
+print = false
+)");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(node(r, "zip").processed, 360);  // each part matched with its own twin
+  EXPECT_EQ(node(r, "gather").processed, 480);
+  const json c = counts();
+  EXPECT_EQ(c["total"], 120);  // every frame gathered all three parts
+  EXPECT_EQ(c["streams"]["0"]["in_order"], true);
+}
+
 TEST_F(RunnerTest, ReplicasRunInParallelAndKeepPerStreamOrder) {
   const RunReport r = run(R"([pipeline]
 links = ["src -> work -> count"]

@@ -35,6 +35,8 @@ TEST(SyntheticSource, EmitsInterleavedStreamsWithPatternAndEnds) {
     EXPECT_EQ(f->image.at<cv::Vec3b>(0, 0)[0],
               (p.header().seq * 7 + p.header().stream_id * 50) % 256);
     EXPECT_GT(p.header().created_ns, 0);
+    // A source's frame is its own source frame (later stages draw on it).
+    EXPECT_EQ(p.header().source_frame.get(), f);
   }
 }
 

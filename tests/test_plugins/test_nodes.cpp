@@ -1,6 +1,7 @@
 // Node types that exist only for the runtime's tests: typed ports (to test link type
 // checks), a multi-input node that checks its inputs are matched, failing sources and
 // constructors.
+#include <map>
 #include <stdexcept>
 
 #include "sluice/sluice.h"
@@ -108,8 +109,74 @@ class CtorThrows final : public Node {
   Status process(Context&) override { return ok(); }
 };
 
+// Splits each frame into `parts` sub-packets (as crop_detections does per detection).
+class Split final : public Node {
+ public:
+  static constexpr NodeInfo kInfo{"split", NodeKind::kOther, "Sub-packets: `parts` per frame."};
+  static constexpr Input<Frame> kIn{"in", "frames"};
+  static constexpr Output<Frame> kOut{"out", "parts"};
+  static inline const Param<int> kParts{
+      .name = "parts", .default_value = 3, .description = "", .min = 1};
+  SLUICE_CONTRACT(kInfo, kIn, kOut, kParts);
+  Status open(const Params& p) override {
+    parts_ = p.get(kParts);
+    return ok();
+  }
+  Status process(Context& ctx) override {
+    for (int i = 0; i < parts_; ++i) {
+      PacketHeader h = ctx.header();
+      h.sub_index = i;
+      h.sub_count = parts_;
+      ctx.send(kOut, Frame{}, h);
+    }
+    return ok();
+  }
+
+ private:
+  int parts_ = 3;
+};
+
+// Gathers a frame's sub-packets (unmatched inputs): emits, per frame, Detections with one
+// item per part once the whole frame and all its parts have arrived.
+class Gather final : public Node {
+ public:
+  static constexpr NodeInfo kInfo{"gather", NodeKind::kOther, "Joins sub-packets to frames."};
+  static constexpr Input<Any> kWhole{"whole", "the frames", true, false};
+  static constexpr Input<Any> kParts{"parts", "their sub-packets", true, false};
+  static constexpr Output<Detections> kOut{"out", "one detection per part"};
+  SLUICE_CONTRACT(kInfo, kWhole, kParts, kOut);
+  Status process(Context& ctx) override {
+    const bool whole = !ctx.packet(kWhole).empty();
+    const PacketHeader& h = whole ? ctx.packet(kWhole).header() : ctx.packet(kParts).header();
+    Pending& p = pending_[{h.stream_id, h.seq}];
+    if (whole) {
+      p.header = h;
+      p.have_whole = true;
+    } else {
+      p.expected = h.sub_count;
+      ++p.parts;
+    }
+    if (p.have_whole && p.expected > 0 && p.parts == p.expected) {
+      Detections d;
+      d.items.resize(p.parts);
+      ctx.send(kOut, std::move(d), p.header);
+      pending_.erase({h.stream_id, h.seq});
+    }
+    return ok();
+  }
+
+ private:
+  struct Pending {
+    PacketHeader header;
+    bool have_whole = false;
+    int expected = 0, parts = 0;
+  };
+  std::map<std::pair<uint32_t, int64_t>, Pending> pending_;
+};
+
 }  // namespace sluice::test_nodes
 
 SLUICE_EXPORT_NODES(sluice::test_nodes::DetectionsSink, sluice::test_nodes::FrameToDetections,
                     sluice::test_nodes::ZipCheck, sluice::test_nodes::FailingSource,
-                    sluice::test_nodes::CtorThrows)
+                    sluice::test_nodes::CtorThrows, sluice::test_nodes::Split,
+                    sluice::test_nodes::Gather)

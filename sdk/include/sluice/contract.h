@@ -38,6 +38,10 @@ struct Input {
   const char* description;
   // An optional input may be left unconnected; once connected it is matched like any other.
   bool required = true;
+  // Inputs are matched: process() gets one packet per connected input with the same
+  // stream, seq and sub_index. A node whose inputs are all `matched = false` gets each
+  // packet alone, as it arrives (for nodes that gather sub-packets themselves).
+  bool matched = true;
 };
 
 template <class T>
@@ -54,6 +58,7 @@ struct PortSpec {
   std::string description;
   bool required = true;
   std::string same_type_as;  // outputs only
+  bool matched = true;       // inputs only
 };
 
 struct ParamSpec {
@@ -93,7 +98,7 @@ void add_to(Contract& c, const Param<T>& p, const Rest&... rest);
 template <class T, class... Rest>
 void add_to(Contract& c, const Input<T>& in, const Rest&... rest) {
   c.inputs.push_back(
-      {in.name, std::string(PayloadName<T>::value), in.description, in.required, ""});
+      {in.name, std::string(PayloadName<T>::value), in.description, in.required, "", in.matched});
   add_to(c, rest...);
 }
 template <class T, class... Rest>

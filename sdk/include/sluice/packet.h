@@ -17,6 +17,10 @@ namespace sluice {
 struct PacketHeader {
   uint32_t stream_id = 0;  // unique per stream across all sources of a run
   int64_t seq = 0;         // frame index within its stream, from 0
+  // Sub-packets: one frame split into parts (a crop per detection). sub_index is the
+  // part (0..sub_count-1), or -1 for a packet about the whole frame.
+  int32_t sub_index = -1;
+  int32_t sub_count = 0;
   int64_t pts_us = 0;      // presentation time in microseconds, from the source
   int64_t created_ns = 0;  // steady-clock time the source emitted it (for latency)
   Affine2D transform;      // source-frame pixels -> pixels of this packet's image

@@ -72,6 +72,12 @@ struct Tensor {
   cv::Mat to_mat() const;
 };
 
+struct Classification {
+  int class_id = -1;
+  float score = 0;
+  std::string label;
+};
+
 // One object found in a frame. `box` is in source-frame pixels.
 struct Detection {
   cv::Rect2f box;
@@ -80,16 +86,12 @@ struct Detection {
   std::string label;
   std::vector<cv::Point2f> landmarks;  // in source-frame pixels
   int64_t track_id = -1;               // -1: not tracked
+  std::vector<Classification> classes;  // from a second stage on this detection's crop
 };
 struct Detections {
   std::vector<Detection> items;
 };
 
-struct Classification {
-  int class_id = -1;
-  float score = 0;
-  std::string label;
-};
 // Best first.
 struct Classifications {
   std::vector<Classification> top;
