@@ -12,6 +12,8 @@ packages=(
   nlohmann-json3-dev                           # nlohmann-json: --stats-json output, tests
   libopencv-dev                                # OpenCV: frames (cv::Mat) in the SDK
   libgtest-dev libgmock-dev                    # GoogleTest: the test suite
+  ffmpeg                                       # tests: serving streams, checking videos (ffprobe)
+  python3-opencv python3-numpy                 # tests: reference results in Python (/usr/bin/python3)
 )
 
 missing=()

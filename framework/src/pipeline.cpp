@@ -303,9 +303,16 @@ Result<Pipeline> validate(const PipelineSpec& spec, const PluginRegistry& regist
     const bool linked = std::any_of(edges.begin(), edges.end(), [&](const Edge& e) {
       return e.from_node == static_cast<int>(i) || e.to_node == static_cast<int>(i);
     });
+    const bool has_input = std::find(n.input_connected.begin(), n.input_connected.end(), true) !=
+                           n.input_connected.end();
     if (!linked && nodes.size() > 1)
       diagnostics.push_back(
           {spec.nodes[i].where, fmt::format("node '{}' is not linked to anything", n.name)});
+    else if (!n.contract().inputs.empty() && !has_input)
+      diagnostics.push_back({spec.nodes[i].where,
+                             fmt::format("node '{}' ({}) has none of its inputs connected (it "
+                                         "would never run)",
+                                         n.name, n.contract().type)});
   }
 
   // Topological order (Kahn); what remains sits on a cycle.

@@ -57,6 +57,8 @@ std::string format_table(const RunReport& r) {
         n.errors, n.fps(), duration_text(n.latency, 0.5), duration_text(n.latency, 0.99), queue,
         duration_text(n.end_to_end, 0.5));
   }
+  for (const auto& n : r.nodes)
+    for (const auto& [name, value] : n.counters) out += fmt::format("{}: {} = {}\n", n.name, name, value);
   return out;
 }
 
@@ -87,6 +89,7 @@ std::string to_json(const RunReport& r) {
               {"active_s", n.active_s},
               {"latency_ms", latency(n.latency)},
               {"end_to_end_ms", latency(n.end_to_end)}};
+    node["counters"] = n.counters;
     node["queues"] = json::array();
     for (const auto& q : n.queues)
       node["queues"].push_back({{"port", q.port},

@@ -1,6 +1,7 @@
 // RunReport: what a run did, per node; printed as a table or written as JSON.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@ struct NodeReport {
   LatencyHistogram latency;     // time inside process() per input set
   LatencyHistogram end_to_end;  // sinks: from the source emitting to the sink finishing
   std::vector<QueueReport> queues;
+  std::map<std::string, int64_t> counters;  // the node's own (Context::add_to_counter)
 
   int64_t dropped() const;  // policy drops plus unmatched, over all inputs
   double fps() const;

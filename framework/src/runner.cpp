@@ -376,6 +376,8 @@ NodeReport Runner::report_of(NodeRuntime& n) const {
   r.active_s = n.last_ns > n.first_ns ? static_cast<double>(n.last_ns - n.first_ns) / 1e9 : 0;
   r.latency = n.latency;
   r.end_to_end = n.end_to_end;
+  for (const auto& ctx : n.contexts)
+    for (const auto& [name, value] : ctx.counters) r.counters[name] += value;
   if (n.inbox) {
     const auto counters = n.inbox->counters();
     for (std::size_t p = 0; p < counters.size(); ++p) {

@@ -374,6 +374,21 @@ print = false
   EXPECT_EQ(node(r, "src").errors, 1);
 }
 
+TEST_F(RunnerTest, NodeCountersAreReported) {
+  const RunReport r = run(R"([pipeline]
+links = ["src -> sub"]
+[nodes.src]
+plugin = "synthetic_source"
+frames = 12
+[nodes.sub]
+plugin = "counting_sink"
+)");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(node(r, "sub").counters.at("even_frames"), 6);
+  EXPECT_THAT(format_table(r), HasSubstr("sub: even_frames = 6"));
+  EXPECT_EQ(nlohmann::json::parse(to_json(r))["nodes"][1]["counters"]["even_frames"], 6);
+}
+
 TEST_F(RunnerTest, StopDrainsInFlightPacketsAndClosesSinks) {
   const RunReport r = run(R"([pipeline]
 links = ["src -> slow -> count"]

@@ -193,6 +193,19 @@ plugin = "null_sink"
               HasSubstr("p.toml:5:1: input 'b' of node 'zip' (zip_check) is not connected"));
 }
 
+TEST_F(Validation, ANodeWithOnlyOptionalInputsNeedsOneConnected) {
+  // A node none of whose inputs is connected would never run; this matters most for sinks
+  // whose inputs are all optional (draw whichever of frame, detections, mask is linked).
+  EXPECT_THAT(check(R"([pipeline]
+links = ["zip -> sink"]
+[nodes.zip]
+plugin = "zip_check"
+[nodes.sink]
+plugin = "null_sink"
+)"),
+              HasSubstr("node 'zip' (zip_check) has none of its inputs connected (it would never run)"));
+}
+
 TEST_F(Validation, CyclesAreFound) {
   EXPECT_THAT(check(R"([pipeline]
 links = ["src -> zip.a", "zip -> p1 -> p2 -> zip.b", "p2 -> sink"]

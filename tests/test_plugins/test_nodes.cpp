@@ -174,9 +174,21 @@ class Gather final : public Node {
   std::map<std::pair<uint32_t, int64_t>, Pending> pending_;
 };
 
+// Counts even frames in a node counter of its own.
+class CountingSink final : public Node {
+ public:
+  static constexpr NodeInfo kInfo{"counting_sink", NodeKind::kSink, "Counts even frames."};
+  static constexpr Input<Any> kIn{"in", "any"};
+  SLUICE_CONTRACT(kInfo, kIn);
+  Status process(Context& ctx) override {
+    if (ctx.header().seq % 2 == 0) ctx.add_to_counter("even_frames");
+    return ok();
+  }
+};
+
 }  // namespace sluice::test_nodes
 
 SLUICE_EXPORT_NODES(sluice::test_nodes::DetectionsSink, sluice::test_nodes::FrameToDetections,
                     sluice::test_nodes::ZipCheck, sluice::test_nodes::FailingSource,
                     sluice::test_nodes::CtorThrows, sluice::test_nodes::Split,
-                    sluice::test_nodes::Gather)
+                    sluice::test_nodes::Gather, sluice::test_nodes::CountingSink)

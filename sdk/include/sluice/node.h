@@ -59,6 +59,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -85,6 +86,7 @@ struct ContextState {
   uint32_t stream_base = 0;                     // first global stream id of a source
   const std::atomic<bool>* stop = nullptr;
   std::string node_name;
+  std::map<std::string, int64_t> counters;  // the node's own counters (add_to_counter)
   mutable std::vector<const char*> input_names;  // port-name literals seen, for fast lookup
   mutable std::vector<const char*> output_names;
 };
@@ -141,6 +143,10 @@ class Context {
   // True once the run is stopping (signal or failure): sources should return.
   bool stop_requested() const { return s_.stop && s_.stop->load(std::memory_order_relaxed); }
   const std::string& node_name() const { return s_.node_name; }
+
+  // Adds to a counter of this node's own ("reconnects", "bad_frames"); the run's
+  // statistics report it beside the runtime's counters.
+  void add_to_counter(const std::string& name, int64_t delta = 1) { s_.counters[name] += delta; }
 
  private:
   int input_index(const char* name) const;
