@@ -5,6 +5,18 @@
 
 namespace sluice::runtime {
 
+// Unlocks and yields the CPU until `counter` moves past its current value or the yield
+// budget is spent, then locks again. Cheaper than a futex sleep and wake when the other
+// side is about to act, which is the common case in a busy pipeline.
+void Inbox::yield_while_unchanged(std::unique_lock<std::mutex>& lock, uint64_t counter,
+                                  const std::atomic<uint64_t>& published, int& yields) {
+  lock.unlock();
+  for (; yields < kYieldsBeforeSleep && published.load(std::memory_order_acquire) == counter;
+       ++yields)
+    std::this_thread::yield();
+  lock.lock();
+}
+
 Packet PacketRing::erase(std::size_t i) {
   Packet out = std::move(at(i));
   for (std::size_t k = i; k + 1 < size_; ++k) at(k) = std::move(at(k + 1));
@@ -40,15 +52,8 @@ bool Inbox::push_locked(std::unique_lock<std::mutex>& lock, int port, Packet&& p
         break;
       case Overflow::kBlock:
         // As in pop: yield a moment before sleeping, the consumer is probably draining.
-        for (int yields = 0; p.ring.full() && yields < kYieldsBeforeSleep;) {
-          const uint64_t seen = pop_count_;
-          lock.unlock();
-          for (; yields < kYieldsBeforeSleep &&
-                 pop_count_atomic_.load(std::memory_order_acquire) == seen;
-               ++yields)
-            std::this_thread::yield();
-          lock.lock();
-        }
+        for (int yields = 0; p.ring.full() && yields < kYieldsBeforeSleep;)
+          yield_while_unchanged(lock, pop_count_, pop_count_atomic_, yields);
         ++producers_waiting_;
         space_cv_.wait(lock, [&] { return !p.ring.full(); });
         --producers_waiting_;
@@ -173,13 +178,7 @@ std::size_t Inbox::pop(std::vector<std::vector<Packet>>& sets, std::size_t max_s
     if (yields < kYieldsBeforeSleep) {
       // Let the producer run for a moment before sleeping: when packets stream in, the
       // next few arrive while we yield, and a batch costs one wake-up instead of one each.
-      const uint64_t seen = push_count_;
-      lock.unlock();
-      for (; yields < kYieldsBeforeSleep &&
-             push_count_atomic_.load(std::memory_order_acquire) == seen;
-           ++yields)
-        std::this_thread::yield();
-      lock.lock();
+      yield_while_unchanged(lock, push_count_, push_count_atomic_, yields);
       continue;
     }
     ++consumers_waiting_;

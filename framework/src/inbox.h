@@ -91,6 +91,8 @@ class Inbox {
   };
   bool push_locked(std::unique_lock<std::mutex>& lock, int port, Packet&& packet);
   bool all_ended() const;
+  static void yield_while_unchanged(std::unique_lock<std::mutex>& lock, uint64_t counter,
+                                    const std::atomic<uint64_t>& published, int& yields);
   bool try_match(std::vector<Packet>& set);
 
   mutable std::mutex mu_;

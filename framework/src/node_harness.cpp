@@ -6,12 +6,14 @@
 
 #include <stdexcept>
 
+#include "guarded_call.h"
 #include "pipeline.h"
 #include "session.h"
 
 namespace sluice::testing {
 
 using runtime::Diagnostics;
+using runtime::guarded_call;
 
 struct NodeHarness::State {
   std::unique_ptr<runtime::PluginRegistry> registry;
@@ -32,16 +34,6 @@ struct NodeHarness::State {
 };
 
 namespace {
-template <class F>
-Status guarded(const char* what, F&& f) {
-  try {
-    return f();
-  } catch (const std::exception& e) {
-    return internal_error(fmt::format("{} threw: {}", what, e.what()));
-  } catch (...) {
-    return internal_error(fmt::format("{} threw", what));
-  }
-}
 }  // namespace
 
 Result<NodeHarness> NodeHarness::try_load(const std::string& type, const std::string& params_toml,
@@ -77,7 +69,7 @@ Result<NodeHarness> NodeHarness::try_load(const std::string& type, const std::st
   s->inputs.resize(c.inputs.size());
   for (const auto& in : c.inputs) s->active.push_back(in.required);
   Node* node = s->node.get();
-  Status opened = guarded("open", [&] { return node->open(*params); });
+  Status opened = guarded_call("open", [&] { return node->open(*params); });
   if (!opened.ok()) {
     s->closed = true;  // open failed: close is not called
     return Status(opened.code(), "open: " + opened.message());
@@ -140,7 +132,7 @@ Status NodeHarness::push(const std::string& input, Packet packet) {
   }
   Context ctx(s_->context);
   Node* node = s_->node.get();
-  Status status = guarded("process", [&] { return node->process(ctx); });
+  Status status = guarded_call("process", [&] { return node->process(ctx); });
   for (auto& p : s_->context.inputs) p = Packet();
   if (status.ok())
     s_->collect();
@@ -153,7 +145,7 @@ Status NodeHarness::run_source(int64_t max_calls) {
   Context ctx(s_->context);
   Node* node = s_->node.get();
   for (int64_t i = 0; i < max_calls; ++i) {
-    Status status = guarded("process", [&] { return node->process(ctx); });
+    Status status = guarded_call("process", [&] { return node->process(ctx); });
     s_->collect();
     if (status.end_of_stream()) return ok();
     if (!status.ok()) return status;
@@ -179,7 +171,7 @@ Status NodeHarness::close() {
   s_->closed = true;
   Context ctx(s_->context);
   Node* node = s_->node.get();
-  Status status = guarded("close", [&] { return node->close(ctx); });
+  Status status = guarded_call("close", [&] { return node->close(ctx); });
   s_->collect();
   return status;
 }

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <thread>
 
+#include "guarded_call.h"
 #include "inbox.h"
 
 namespace sluice::runtime {
@@ -18,18 +19,6 @@ int64_t now_ns() {
       .count();
 }
 
-// Runs a node method, turning anything it throws into an error Status, so that no
-// exception (and no type_info of a plugin) crosses into the runtime.
-template <class F>
-Status guarded(const char* what, F&& f) {
-  try {
-    return f();
-  } catch (const std::exception& e) {
-    return internal_error(fmt::format("{} threw: {}", what, e.what()));
-  } catch (...) {
-    return internal_error(fmt::format("{} threw an exception that is not a std::exception", what));
-  }
-}
 
 // "open: why", unless the message already says "open threw: why".
 Status in_stage(const char* stage, const Status& s) {
@@ -153,7 +142,7 @@ Status Runner::open_all() {
       ctx.stop = &stop_;
       ctx.node_name = pn.name;
       Node* instance = n->instances.back().get();
-      Status s = guarded("open", [&] { return instance->open(pn.params); });
+      Status s = guarded_call("open", [&] { return instance->open(pn.params); });
       if (!s.ok()) {
         fail(*n, nullptr, in_stage("open", s));
         return first_error_;
@@ -163,7 +152,7 @@ Status Runner::open_all() {
     if (pn.is_source()) {
       int streams = 1;
       Node* first = n->instances[0].get();
-      Status s = guarded("streams()", [&] {
+      Status s = guarded_call("streams()", [&] {
         streams = first->streams();
         n->expected_frames = first->expected_frames();
         return ok();
@@ -187,7 +176,7 @@ void Runner::close_unstarted() {
       if (!n.opened[r]) continue;
       Context ctx(n.contexts[r]);
       Node* instance = n.instances[r].get();
-      (void)guarded("close", [&] { return instance->close(ctx); });
+      (void)guarded_call("close", [&] { return instance->close(ctx); });
       n.contexts[r].outputs.clear();
     }
   }
@@ -226,7 +215,7 @@ void Runner::finish_instance(NodeRuntime& n, std::size_t replica) {
   Context ctx(state);
   Node* instance = n.instances[replica].get();
   state.inputs.assign(state.inputs.size(), Packet());
-  Status s = guarded("close", [&] { return instance->close(ctx); });
+  Status s = guarded_call("close", [&] { return instance->close(ctx); });
   if (!s.ok()) fail(n, nullptr, in_stage("close", s));
   std::vector<Packet> scratch;
   if (n.spec->replicas > 1) {
@@ -252,7 +241,7 @@ void Runner::run_source(NodeRuntime& n, std::size_t replica) {
   int consecutive_errors = 0;
   while (!stop_.load(std::memory_order_relaxed)) {
     if (first_ns == 0) first_ns = now_ns();
-    Status s = guarded("process", [&] { return instance->process(ctx); });
+    Status s = guarded_call("process", [&] { return instance->process(ctx); });
     last_ns = now_ns();
     if (s.end_of_stream()) {
       deliver(n, state.outputs, scratch);
@@ -325,7 +314,7 @@ void Runner::run_node(NodeRuntime& n, std::size_t replica) {
       const PacketHeader header = ctx.header();
       const int64_t t0 = now_ns();
       if (first_ns == 0) first_ns = t0;
-      if (s.ok()) s = guarded("process", [&] { return instance->process(ctx); });
+      if (s.ok()) s = guarded_call("process", [&] { return instance->process(ctx); });
       last_ns = now_ns();
       latency.record(last_ns - t0);
       if (is_sink && header.created_ns > 0) end_to_end.record(last_ns - header.created_ns);
