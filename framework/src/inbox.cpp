@@ -1,6 +1,7 @@
 #include "inbox.h"
 
 #include <algorithm>
+#include <chrono>
 #include <thread>
 
 namespace sluice::runtime {
@@ -166,7 +167,7 @@ bool Inbox::try_match(std::vector<Packet>& set) {
 }
 
 std::size_t Inbox::pop(std::vector<std::vector<Packet>>& sets, std::size_t max_sets,
-                       int64_t* first_ticket) {
+                       int64_t* first_ticket, int64_t fill_wait_us) {
   std::unique_lock lock(mu_);
   if (connected_.empty()) return 0;
   if (sets.size() < max_sets) sets.resize(max_sets);
@@ -184,6 +185,18 @@ std::size_t Inbox::pop(std::vector<std::vector<Packet>>& sets, std::size_t max_s
     ++consumers_waiting_;
     data_cv_.wait(lock);
     --consumers_waiting_;
+  }
+  if (n > 0 && n < max_sets && fill_wait_us > 0) {
+    // Batching: give the batch a moment to fill, but never wait past the deadline.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(fill_wait_us);
+    while (n < max_sets && !all_ended()) {
+      if (producers_waiting_ > 0) space_cv_.notify_all();  // room for the rest of the batch
+      ++consumers_waiting_;
+      const bool timed_out = data_cv_.wait_until(lock, deadline) == std::cv_status::timeout;
+      --consumers_waiting_;
+      while (n < max_sets && try_match(sets[n])) ++n;
+      if (timed_out) break;
+    }
   }
   if (n == 0) {
     // Everything has ended: what is left can never be matched.

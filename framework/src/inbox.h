@@ -75,8 +75,10 @@ class Inbox {
   // packet per port (empty for unconnected ports). Returns the number popped and, through
   // `first_ticket`, the running number of the first (for restoring order after replicas).
   // Returns 0 when every port has ended and nothing more can match.
+  // With `fill_wait_us` > 0, waits up to that long after the first set for `max_sets`
+  // (batching a model's inputs).
   std::size_t pop(std::vector<std::vector<Packet>>& sets, std::size_t max_sets,
-                  int64_t* first_ticket);
+                  int64_t* first_ticket, int64_t fill_wait_us = 0);
 
   std::vector<PortCounters> counters() const;
   std::size_t port_count() const { return ports_.size(); }

@@ -62,7 +62,7 @@ Result<NodeHarness> NodeHarness::try_load(const std::string& type, const std::st
 
   SLUICE_ASSIGN_OR_RETURN(s->node, runtime::create_node(*s->type));
   s->context.contract = &c;
-  s->context.inputs.resize(c.inputs.size());
+  s->context.sets[0].resize(c.inputs.size());
   s->context.library = s->type->library;
   s->context.stop = &s->stop;
   s->context.node_name = type;
@@ -107,8 +107,8 @@ Status NodeHarness::push(const std::string& input, Packet packet) {
 
   if (!port->matched) {
     // Unmatched inputs: each packet is processed alone, as it arrives.
-    for (auto& p : s_->context.inputs) p = Packet();
-    s_->context.inputs[index] = std::move(s_->inputs[index].front());
+    for (auto& p : s_->context.sets[0]) p = Packet();
+    s_->context.sets[0][index] = std::move(s_->inputs[index].front());
     s_->inputs[index].pop_front();
   } else {
     for (std::size_t i = 0; i < s_->inputs.size(); ++i)
@@ -124,16 +124,16 @@ Status NodeHarness::push(const std::string& input, Packet packet) {
       key = &h;
     }
     for (std::size_t i = 0; i < s_->inputs.size(); ++i) {
-      s_->context.inputs[i] = Packet();
+      s_->context.sets[0][i] = Packet();
       if (!s_->active[i]) continue;
-      s_->context.inputs[i] = std::move(s_->inputs[i].front());
+      s_->context.sets[0][i] = std::move(s_->inputs[i].front());
       s_->inputs[i].pop_front();
     }
   }
   Context ctx(s_->context);
   Node* node = s_->node.get();
   Status status = guarded_call("process", [&] { return node->process(ctx); });
-  for (auto& p : s_->context.inputs) p = Packet();
+  for (auto& p : s_->context.sets[0]) p = Packet();
   if (status.ok())
     s_->collect();
   else

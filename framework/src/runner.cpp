@@ -45,7 +45,9 @@ struct Runner::NodeRuntime {
   std::vector<bool> opened;
   std::unique_ptr<Inbox> inbox;              // null for sources
   std::vector<std::vector<Target>> targets;  // per output port
-  std::size_t batch = kMaxBatch;
+  std::size_t batch = kMaxBatch;  // input sets popped at once
+  bool batching = false;          // the node takes a batch of sets per call (max_batch > 1)
+  int64_t max_delay_us = 0;       // batching: how long to wait for a fuller batch
 
   std::atomic<int64_t> emitted{0};
   std::atomic<int> instances_running{0};
@@ -137,7 +139,7 @@ Status Runner::open_all() {
       n->opened.push_back(false);
       detail::ContextState& ctx = n->contexts[r];
       ctx.contract = &pn.contract();
-      ctx.inputs.resize(pn.contract().inputs.size());
+      ctx.sets[0].resize(pn.contract().inputs.size());
       ctx.library = pn.type->library;
       ctx.stop = &stop_;
       ctx.node_name = pn.name;
@@ -148,6 +150,25 @@ Status Runner::open_all() {
         return first_error_;
       }
       n->opened.back() = true;
+    }
+    if (!pn.is_source()) {
+      Node* first = n->instances[0].get();
+      int max_batch = 1;
+      int64_t max_delay_us = 0;
+      Status s = guarded_call("max_batch()", [&] {
+        max_batch = first->max_batch();
+        max_delay_us = first->max_delay_us();
+        return ok();
+      });
+      if (!s.ok()) {
+        fail(*n, nullptr, s);
+        return first_error_;
+      }
+      if (max_batch > 1) {
+        n->batching = true;
+        n->batch = static_cast<std::size_t>(max_batch);
+        n->max_delay_us = std::max<int64_t>(max_delay_us, 0);
+      }
     }
     if (pn.is_source()) {
       int streams = 1;
@@ -214,7 +235,9 @@ void Runner::finish_instance(NodeRuntime& n, std::size_t replica) {
   detail::ContextState& state = n.contexts[replica];
   Context ctx(state);
   Node* instance = n.instances[replica].get();
-  state.inputs.assign(state.inputs.size(), Packet());
+  state.batch_size = 1;
+  for (auto& set : state.sets)
+    for (auto& p : set) p = Packet();
   Status s = guarded_call("close", [&] { return instance->close(ctx); });
   if (!s.ok()) fail(n, nullptr, in_stage("close", s));
   std::vector<Packet> scratch;
@@ -294,38 +317,48 @@ void Runner::run_node(NodeRuntime& n, std::size_t replica) {
 
   while (true) {
     int64_t ticket = 0;
-    const std::size_t count = n.inbox->pop(sets, n.batch, &ticket);
+    const std::size_t count = n.inbox->pop(sets, n.batch, &ticket, n.max_delay_us);
     if (count == 0) break;
-    for (std::size_t i = 0; i < count; ++i) {
-      std::vector<Packet>& set = sets[i];
+    // A batching node takes the sets in one call; any other node one call per set.
+    const std::size_t per_call = n.batching ? count : 1;
+    for (std::size_t first = 0; first < count; first += per_call) {
       if (failed_.load(std::memory_order_relaxed)) {
-        for (auto& p : set) p = Packet();
+        for (std::size_t i = first; i < first + per_call; ++i)
+          for (auto& p : sets[i]) p = Packet();
         continue;
       }
       // Payload types: checked statically along links, and here for Any-typed producers.
       Status s;
-      for (std::size_t p = 0; p < set.size() && s.ok(); ++p) {
-        const PortSpec& port = contract.inputs[p];
-        if (!set[p].empty() && port.type != "Any" && set[p].type() != port.type)
-          s = invalid_argument(fmt::format("input '{}' takes {} but received a {} packet",
-                                           port.name, port.type, set[p].type()));
+      if (state.sets.size() < per_call) state.sets.resize(per_call);
+      state.batch_size = per_call;
+      for (std::size_t i = 0; i < per_call; ++i) {
+        std::vector<Packet>& set = sets[first + i];
+        for (std::size_t p = 0; p < set.size() && s.ok(); ++p) {
+          const PortSpec& port = contract.inputs[p];
+          if (!set[p].empty() && port.type != "Any" && set[p].type() != port.type)
+            s = invalid_argument(fmt::format("input '{}' takes {} but received a {} packet",
+                                             port.name, port.type, set[p].type()));
+        }
+        state.sets[i].swap(set);
       }
-      for (std::size_t p = 0; p < set.size(); ++p) state.inputs[p] = std::move(set[p]);
       const PacketHeader header = ctx.header();
       const int64_t t0 = now_ns();
       if (first_ns == 0) first_ns = t0;
       if (s.ok()) s = guarded_call("process", [&] { return instance->process(ctx); });
       last_ns = now_ns();
-      latency.record(last_ns - t0);
-      if (is_sink && header.created_ns > 0) end_to_end.record(last_ns - header.created_ns);
-      for (auto& p : state.inputs) p = Packet();
+      for (std::size_t i = 0; i < per_call; ++i) {
+        latency.record(last_ns - t0);
+        const int64_t created = ctx.header(i).created_ns;
+        if (is_sink && created > 0) end_to_end.record(last_ns - created);
+        for (auto& p : state.sets[i]) p = Packet();
+      }
       if (!s.ok()) {
-        ++errors;
+        errors += static_cast<int64_t>(per_call);
         state.outputs.clear();
         if (n.spec->on_error == OnError::kFail) fail(n, &header, s);
         continue;
       }
-      ++processed;
+      processed += static_cast<int64_t>(per_call);
       for (auto& o : state.outputs) batch_outputs.push_back(std::move(o));
       state.outputs.clear();
     }

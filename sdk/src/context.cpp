@@ -34,8 +34,8 @@ int Context::output_index(const char* name) const {
   return find_port(name, s_.contract->outputs, s_.output_names);
 }
 
-const PacketHeader& Context::header() const {
-  for (const Packet& p : s_.inputs)
+const PacketHeader& Context::header(std::size_t i) const {
+  for (const Packet& p : s_.sets[i])
     if (!p.empty()) return p.header();
   static const PacketHeader kNone;
   return kNone;

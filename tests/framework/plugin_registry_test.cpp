@@ -102,8 +102,8 @@ TEST(PluginRegistry, NodesKeepTheirLibraryLoadedAfterTheRegistryIsGone) {
   Contract c = make_contract(NodeInfo{"x", NodeKind::kOther, ""}, Input<Any>{"in", ""},
                              Output<Any>{"out", ""});
   state.contract = &c;
-  state.inputs.resize(1);
-  state.inputs[0] = Packet::make(PacketHeader{}, Frame{});
+  state.sets[0].resize(1);
+  state.sets[0][0] = Packet::make(PacketHeader{}, Frame{});
   Context ctx(state);
   EXPECT_TRUE(node->process(ctx).ok());
   EXPECT_EQ(state.outputs.size(), 1u);

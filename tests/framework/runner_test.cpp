@@ -374,6 +374,54 @@ print = false
   EXPECT_EQ(node(r, "src").errors, 1);
 }
 
+TEST_F(RunnerTest, BatchingNodesGetSeveralSetsAcrossStreamsAndSplitResultsBack) {
+  const RunReport r = run(R"([pipeline]
+links = ["cams -> model -> count"]
+[nodes.cams]
+plugin = "synthetic_source"
+frames = 100
+streams = 4
+[nodes.model]
+plugin = "batcher"
+max_batch = 8
+max_delay_ms = 20
+queue = { capacity = 16 }
+[nodes.count]
+plugin = "count_sink"
+path = "counts.json"
+print = false
+)");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  const NodeReport& model = node(r, "model");
+  EXPECT_EQ(model.processed, 400);
+  EXPECT_EQ(model.counters.at("largest_batch"), 8);
+  EXPECT_LT(model.counters.at("calls"), 400 / 2);  // mostly full batches
+  const json c = counts();
+  EXPECT_EQ(c["total"], 400);
+  for (const char* s : {"0", "1", "2", "3"}) EXPECT_EQ(c["streams"][s]["in_order"], true);
+}
+
+TEST_F(RunnerTest, ABatchWaitsNoLongerThanMaxDelay) {
+  // 20 frames/s: a batch of 8 would take 400 ms to fill; max_delay_ms = 5 sends each alone.
+  const RunReport r = run(R"([pipeline]
+links = ["cam -> model -> sink"]
+[nodes.cam]
+plugin = "synthetic_source"
+frames = 6
+fps = 20
+[nodes.model]
+plugin = "batcher"
+max_batch = 8
+max_delay_ms = 5
+[nodes.sink]
+plugin = "null_sink"
+)");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(node(r, "model").counters.at("largest_batch"), 1);
+  EXPECT_EQ(node(r, "model").counters.at("calls"), 6);
+  EXPECT_LT(node(r, "sink").end_to_end.quantile_ns(0.99), 100e6);
+}
+
 TEST_F(RunnerTest, NodeCountersAreReported) {
   const RunReport r = run(R"([pipeline]
 links = ["src -> sub"]

@@ -174,6 +174,43 @@ class Gather final : public Node {
   std::map<std::pair<uint32_t, int64_t>, Pending> pending_;
 };
 
+// A batching node (as a model is): takes up to max_batch input sets per call, forwards
+// each with its own header, and counts calls and the largest batch seen.
+class Batcher final : public Node {
+ public:
+  static constexpr NodeInfo kInfo{"batcher", NodeKind::kModel, "Batches; forwards each packet."};
+  static constexpr Input<Any> kIn{"in", "any"};
+  static constexpr Output<Any> kOut{"out", "the same packets", "in"};
+  static inline const Param<int> kMaxBatch{
+      .name = "max_batch", .default_value = 4, .description = "", .min = 1};
+  static inline const Param<double> kMaxDelayMs{
+      .name = "max_delay_ms", .default_value = 5.0, .description = "", .min = 0.0};
+  SLUICE_CONTRACT(kInfo, kIn, kOut, kMaxBatch, kMaxDelayMs);
+  Status open(const Params& p) override {
+    max_batch_ = p.get(kMaxBatch);
+    max_delay_us_ = static_cast<int64_t>(p.get(kMaxDelayMs) * 1000);
+    return ok();
+  }
+  int max_batch() const override { return max_batch_; }
+  int64_t max_delay_us() const override { return max_delay_us_; }
+  Status process(Context& ctx) override {
+    ctx.add_to_counter("calls");
+    const auto n = static_cast<int64_t>(ctx.batch_size());
+    if (n > largest_) {
+      ctx.add_to_counter("largest_batch", n - largest_);
+      largest_ = n;
+    }
+    if (n > max_batch_) return internal_error("batch larger than max_batch");
+    for (std::size_t i = 0; i < ctx.batch_size(); ++i) ctx.forward(kOut, ctx.take(kIn, i));
+    return ok();
+  }
+
+ private:
+  int max_batch_ = 4;
+  int64_t max_delay_us_ = 5000;
+  int64_t largest_ = 0;
+};
+
 // Counts even frames in a node counter of its own.
 class CountingSink final : public Node {
  public:
@@ -191,4 +228,5 @@ class CountingSink final : public Node {
 SLUICE_EXPORT_NODES(sluice::test_nodes::DetectionsSink, sluice::test_nodes::FrameToDetections,
                     sluice::test_nodes::ZipCheck, sluice::test_nodes::FailingSource,
                     sluice::test_nodes::CtorThrows, sluice::test_nodes::Split,
-                    sluice::test_nodes::Gather, sluice::test_nodes::CountingSink)
+                    sluice::test_nodes::Gather, sluice::test_nodes::CountingSink,
+                    sluice::test_nodes::Batcher)

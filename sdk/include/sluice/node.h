@@ -46,8 +46,10 @@
 //   `end_of_stream()` or the run is stopped. Send at most a few packets per call and
 //   return, so a stop request is seen; in a call that blocks, poll `ctx.stop_requested()`.
 // - Other nodes: `process` is called once per input set: one packet per connected
-//   input, matched by stream id and seq when there are several inputs. Read them with
-//   `ctx.get(kIn)`; their payload types have been checked against the ports already.
+//   input, matched by stream id, seq and sub_index when there are several inputs (unless
+//   the inputs are declared matched = false). Read them with `ctx.get(kIn)`; their
+//   payload types have been checked against the ports already. A batching node
+//   (max_batch() > 1) gets several input sets per call.
 // - `close(ctx)` once after the last `process` whenever `open` succeeded: at end of
 //   stream, after a stop, or after a failure elsewhere. Packets sent from close (a flushed
 //   batch) are delivered downstream unless the run has failed.
@@ -80,7 +82,10 @@ namespace detail {
 // What the runtime fills in for one node instance; plugins use it through Context only.
 struct ContextState {
   const Contract* contract = nullptr;
-  std::vector<Packet> inputs;                   // one per input port; empty when unconnected
+  // The input sets of this call: sets[i][port]; an unconnected port's packet is empty.
+  // batch_size sets are valid (1 unless the node batches; see Node::max_batch).
+  std::vector<std::vector<Packet>> sets = std::vector<std::vector<Packet>>(1);
+  std::size_t batch_size = 1;
   std::vector<std::pair<int, Packet>> outputs;  // (output port index, packet), sent after the call
   std::shared_ptr<const void> library;          // keeps the node's library loaded
   uint32_t stream_base = 0;                     // first global stream id of a source
@@ -97,28 +102,31 @@ class Context {
  public:
   explicit Context(detail::ContextState& state) : s_(state) {}
 
-  // The payload of a required input (for an optional one, use get_if).
+  // The payload of a required input (for an optional one, use get_if). `i` picks the
+  // input set of a batch (see Node::max_batch); other nodes always have one set.
   template <class T>
-  const T& get(const Input<T>& port) const {
-    return *static_cast<const T*>(s_.inputs[input_index(port.name)].payload().get());
+  const T& get(const Input<T>& port, std::size_t i = 0) const {
+    return *static_cast<const T*>(s_.sets[i][input_index(port.name)].payload().get());
   }
   // The payload of an optional input, or nullptr when it is not connected.
   template <class T>
-  const T* get_if(const Input<T>& port) const {
-    const Packet& p = s_.inputs[input_index(port.name)];
+  const T* get_if(const Input<T>& port, std::size_t i = 0) const {
+    const Packet& p = s_.sets[i][input_index(port.name)];
     return p.empty() ? nullptr : static_cast<const T*>(p.payload().get());
   }
   template <class T>
-  const Packet& packet(const Input<T>& port) const {
-    return s_.inputs[input_index(port.name)];
+  const Packet& packet(const Input<T>& port, std::size_t i = 0) const {
+    return s_.sets[i][input_index(port.name)];
   }
   // Moves the input packet out, to forward it without touching reference counts.
   template <class T>
-  Packet take(const Input<T>& port) {
-    return std::move(s_.inputs[input_index(port.name)]);
+  Packet take(const Input<T>& port, std::size_t i = 0) {
+    return std::move(s_.sets[i][input_index(port.name)]);
   }
-  // The header of this input set (the first connected input's packet).
-  const PacketHeader& header() const;
+  // The header of input set `i` (its first connected input's packet).
+  const PacketHeader& header(std::size_t i = 0) const;
+  // How many input sets this call holds: 1, or up to Node::max_batch() for a batching node.
+  std::size_t batch_size() const { return s_.batch_size; }
 
   // Sends a new payload, with the header of this input set.
   template <class T, class V>
@@ -168,6 +176,14 @@ class Node {
     (void)ctx;
     return ok();
   }
+  // Batching (a model running several frames at once), asked once right after open: when
+  // max_batch() > 1, the runtime gathers up to that many input sets (across streams),
+  // waiting at most max_delay_us() after the first arrives, and passes them to one
+  // process() call: read set i with ctx.get(kIn, i) and ctx.header(i), and send each
+  // result with that set's header: ctx.send(kOut, result, ctx.header(i)).
+  virtual int max_batch() const { return 1; }
+  virtual int64_t max_delay_us() const { return 0; }
+
   // Sources, asked once right after open: how many streams this source emits (ids
   // 0..streams()-1 in source_header), and how many packets it will emit in all, or -1
   // when unknown (live, looping); the progress line's ETA comes from the latter.
