@@ -250,7 +250,15 @@ Result<Pipeline> validate(const PipelineSpec& spec, const PluginRegistry& regist
       const auto& ports = output ? n.contract().outputs : n.contract().inputs;
       const char* dir = output ? "output" : "input";
       if (end.port.empty()) {
+        // The default port: the only one; else the only required input; else "in"/"out".
         if (ports.size() == 1) return {it->second, 0};
+        int only_required = -1, named = -1;
+        for (std::size_t i = 0; i < ports.size(); ++i) {
+          if (!output && ports[i].required) only_required = only_required == -1 ? static_cast<int>(i) : -2;
+          if (ports[i].name == (output ? "out" : "in")) named = static_cast<int>(i);
+        }
+        if (only_required >= 0) return {it->second, only_required};
+        if (named >= 0) return {it->second, named};
         if (ports.empty())
           diagnostics.push_back(
               {end.where, fmt::format("node '{}' ({}) has no {}s, so it cannot be linked {} here",

@@ -1,6 +1,7 @@
 // Node types that exist only for the runtime's tests: typed ports (to test link type
 // checks), a multi-input node that checks its inputs are matched, failing sources and
 // constructors.
+#include <cstdio>
 #include <map>
 #include <stdexcept>
 
@@ -211,6 +212,60 @@ class Batcher final : public Node {
   int64_t largest_ = 0;
 };
 
+// Frame -> float Tensor [1, 3, H, W]: pixel / 255 plus a ramp over x and seq, so that
+// every packet and position differs.
+class FrameToTensor final : public Node {
+ public:
+  static constexpr NodeInfo kInfo{"frame_to_tensor", NodeKind::kPreprocessor, "Test tensors.", true};
+  static constexpr Input<Frame> kIn{"in", "BGR frames"};
+  static constexpr Output<Tensor> kOut{"out", "[1, 3, H, W] float32"};
+  SLUICE_CONTRACT(kInfo, kIn, kOut);
+  Status process(Context& ctx) override {
+    const cv::Mat& image = ctx.get(kIn).image;
+    Tensor t = Tensor::zeros(DType::kFloat32, {1, 3, image.rows, image.cols});
+    float* data = t.as<float>();
+    const float seq = static_cast<float>(ctx.header().seq % 97) * 0.01f;
+    for (int c = 0; c < 3; ++c)
+      for (int y = 0; y < image.rows; ++y)
+        for (int x = 0; x < image.cols; ++x)
+          data[(c * image.rows + y) * image.cols + x] =
+              image.at<cv::Vec3b>(y, x)[c] / 255.f + 0.003f * static_cast<float>(x + c) + seq;
+    ctx.send(kOut, std::move(t));
+    return ok();
+  }
+};
+
+// Writes one line per Tensor packet: stream, seq, shape and every value (%.7g).
+class TensorDumpSink final : public Node {
+ public:
+  static constexpr NodeInfo kInfo{"tensor_dump_sink", NodeKind::kSink, "Dumps tensors as text."};
+  static constexpr Input<Tensor> kIn{"in", "tensors"};
+  static inline const Param<std::string> kPath{
+      .name = "path", .description = "text file", .required = true, .is_path = true};
+  SLUICE_CONTRACT(kInfo, kIn, kPath);
+  Status open(const Params& p) override {
+    file_ = std::fopen(p.get(kPath).c_str(), "w");
+    return file_ ? ok() : not_found("cannot write " + p.get(kPath));
+  }
+  Status process(Context& ctx) override {
+    const Tensor& t = ctx.get(kIn);
+    std::fprintf(file_, "%u %lld [", ctx.header().stream_id, static_cast<long long>(ctx.header().seq));
+    for (auto d : t.shape) std::fprintf(file_, " %lld", static_cast<long long>(d));
+    std::fprintf(file_, " ]");
+    for (int64_t i = 0; i < t.numel(); ++i) std::fprintf(file_, " %.7g", t.as<float>()[i]);
+    std::fprintf(file_, "\n");
+    return ok();
+  }
+  Status close(Context&) override {
+    if (file_) std::fclose(file_);
+    file_ = nullptr;
+    return ok();
+  }
+
+ private:
+  FILE* file_ = nullptr;
+};
+
 // Counts even frames in a node counter of its own.
 class CountingSink final : public Node {
  public:
@@ -229,4 +284,5 @@ SLUICE_EXPORT_NODES(sluice::test_nodes::DetectionsSink, sluice::test_nodes::Fram
                     sluice::test_nodes::ZipCheck, sluice::test_nodes::FailingSource,
                     sluice::test_nodes::CtorThrows, sluice::test_nodes::Split,
                     sluice::test_nodes::Gather, sluice::test_nodes::CountingSink,
-                    sluice::test_nodes::Batcher)
+                    sluice::test_nodes::Batcher, sluice::test_nodes::FrameToTensor,
+                    sluice::test_nodes::TensorDumpSink)

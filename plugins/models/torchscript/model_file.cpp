@@ -1,0 +1,82 @@
+#include "model_file.h"
+
+#include <caffe2/serialize/inline_container.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace sluice::torchscript {
+namespace {
+
+std::string read_prefix(const std::string& path, std::size_t n) {
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes(n, '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(n));
+  bytes.resize(static_cast<std::size_t>(in.gcount()));
+  return bytes;
+}
+
+const char* kExportHint =
+    "export it as TorchScript: torch.jit.script(model).save(path) (or torch.jit.trace(model, "
+    "example).save(path) for models script cannot compile)";
+
+}  // namespace
+
+PtKind classify_pt_file(const std::string& path) {
+  const std::string magic = read_prefix(path, 4);
+  if (magic.size() >= 2 && static_cast<unsigned char>(magic[0]) == 0x80 &&
+      static_cast<unsigned char>(magic[1]) <= 5)
+    return PtKind::kLegacyPickle;  // torch.save(..., _use_new_zipfile_serialization=False)
+  if (magic.rfind("PK", 0) != 0) return PtKind::kNotPyTorch;
+  try {
+    caffe2::serialize::PyTorchStreamReader reader(path);
+    if (reader.hasRecord("constants.pkl") || reader.hasRecord("code/__torch__.py") ||
+        reader.hasRecord("bytecode.pkl"))
+      return PtKind::kTorchScript;
+    if (!reader.hasRecord("data.pkl")) return PtKind::kNotPyTorch;
+    auto [data, size] = reader.getRecord("data.pkl");
+    const std::string pickle(static_cast<const char*>(data.get()), size);
+    // A pickled module names its classes (torch.nn.modules..., __main__...); a state_dict
+    // is an OrderedDict of tensors.
+    if (pickle.find("torch.nn.modules") != std::string::npos ||
+        pickle.find("__main__") != std::string::npos)
+      return PtKind::kPickledModule;
+    if (pickle.find("OrderedDict") != std::string::npos) return PtKind::kStateDict;
+    return PtKind::kPickledModule;
+  } catch (const std::exception&) {
+    return PtKind::kNotPyTorch;
+  }
+}
+
+Result<torch::jit::Module> load_torchscript(const std::string& path, const torch::Device& device) {
+  if (!std::filesystem::is_regular_file(path)) return not_found("model file '" + path + "' does not exist");
+  switch (classify_pt_file(path)) {
+    case PtKind::kTorchScript:
+      break;
+    case PtKind::kPickledModule:
+      return invalid_argument("'" + path +
+                              "' was written by torch.save(model): a pickled Python module, which "
+                              "C++ cannot run; " + kExportHint);
+    case PtKind::kStateDict:
+      return invalid_argument("'" + path +
+                              "' holds only weights (a state_dict): give the architecture too "
+                              "(param architecture), or " + kExportHint);
+    case PtKind::kLegacyPickle:
+      return invalid_argument("'" + path +
+                              "' is a legacy (non-zip) torch.save pickle, which C++ cannot run; " +
+                              kExportHint);
+    case PtKind::kNotPyTorch:
+      return invalid_argument("'" + path + "' is not a PyTorch file (corrupt or truncated?)");
+  }
+  try {
+    torch::jit::Module m = torch::jit::load(path, device);
+    m.eval();
+    return m;
+  } catch (const c10::Error& e) {
+    return invalid_argument("cannot load TorchScript '" + path + "': " + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    return invalid_argument("cannot load TorchScript '" + path + "': " + e.what());
+  }
+}
+
+}  // namespace sluice::torchscript

@@ -1,0 +1,216 @@
+// The torchscript model plugin on real TorchScript files written by /usr/bin/python3
+// (make_test_models.py), through the NodeHarness and through whole pipelines.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "sluice/testing/node_harness.h"
+#include "test_support.h"
+
+namespace sluice::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+Input<Tensor> TorchScriptIn() { return {"in", ""}; }
+
+class TorchScript : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    models_ = new test::TempDir();
+    const auto r = test::run_command("/usr/bin/python3 " + std::string(SLUICE_SOURCE_DIR) +
+                                         "/tests/plugins/models/make_test_models.py " +
+                                         models_->path().string(),
+                                     300);
+    ASSERT_EQ(r.exit_code, 0) << "making the test models with /usr/bin/python3 (python3-torch) failed:\n"
+                              << r.output;
+  }
+  static void TearDownTestSuite() {
+    delete models_;
+    models_ = nullptr;
+  }
+  static std::string model(const std::string& name) { return models_->file(name); }
+  static NodeHarness load(const std::string& params) {
+    return NodeHarness::load("torchscript", params + "\nthreads = 1", {test::test_plugin_dir()});
+  }
+  static Result<NodeHarness> try_load(const std::string& params) {
+    return NodeHarness::try_load("torchscript", params, {test::test_plugin_dir()});
+  }
+  static Tensor tensor(std::vector<int64_t> shape, float start) {
+    Tensor t = Tensor::zeros(DType::kFloat32, std::move(shape));
+    for (int64_t i = 0; i < t.numel(); ++i) t.as<float>()[i] = start + static_cast<float>(i);
+    return t;
+  }
+  static std::vector<float> values(const Packet& p) {
+    const Tensor* t = p.get_if<Tensor>();
+    if (!t) return {};
+    return std::vector<float>(t->as<float>(), t->as<float>() + t->numel());
+  }
+
+  static test::TempDir* models_;
+};
+test::TempDir* TorchScript::models_ = nullptr;
+
+TEST_F(TorchScript, RunsAScriptedModel) {
+  auto h = load("model = \"" + model("double.pt") + "\"");
+  ASSERT_TRUE(h.push(TorchScriptIn(), tensor({1, 2, 2}, 1.f)).ok());
+  Packet out = h.pull("out");
+  EXPECT_EQ(values(out), (std::vector<float>{2, 4, 6, 8}));
+  EXPECT_EQ(out.get_if<Tensor>()->shape, (std::vector<int64_t>{1, 2, 2}));
+}
+
+TEST_F(TorchScript, TupleAndDictResultsGoToNumberedOutputs) {
+  auto t = load("model = \"" + model("tuple.pt") + "\"");
+  ASSERT_TRUE(t.push(TorchScriptIn(), tensor({1, 1, 1, 3}, 0.f)).ok());
+  EXPECT_EQ(values(t.pull("out")), (std::vector<float>{1, 2, 3}));
+  EXPECT_EQ(values(t.pull("out1")), (std::vector<float>{3}));
+
+  auto d = load("model = \"" + model("dict.pt") + "\"\noutput_keys = [\"a\", \"b\"]");
+  ASSERT_TRUE(d.push(TorchScriptIn(), tensor({2}, 1.f)).ok());
+  EXPECT_EQ(values(d.pull("out")), (std::vector<float>{3, 6}));
+  EXPECT_EQ(values(d.pull("out1")), (std::vector<float>{0, 1}));
+
+  auto bad_key = load("model = \"" + model("dict.pt") + "\"\noutput_keys = [\"c\"]");
+  const Status s = bad_key.push(TorchScriptIn(), tensor({2}, 1.f));
+  EXPECT_THAT(s.message(), HasSubstr("has no key 'c'"));
+}
+
+TEST_F(TorchScript, SeveralInputs) {
+  auto h = load("model = \"" + model("two_inputs.pt") + "\"");
+  ASSERT_TRUE(h.push("in1", Packet::make(PacketHeader{}, tensor({3}, 10.f))).ok());
+  ASSERT_TRUE(h.push("in", Packet::make(PacketHeader{}, tensor({3}, 1.f))).ok());
+  EXPECT_EQ(values(h.pull("out")), (std::vector<float>{11, 13, 15}));
+}
+
+TEST_F(TorchScript, FilesCppCannotRunGetErrorsSayingWhatToDo) {
+  auto pickled = try_load("model = \"" + model("pickled_module.pt") + "\"");
+  ASSERT_FALSE(pickled.ok());
+  EXPECT_THAT(pickled.status().message(), HasSubstr("torch.save(model)"));
+  EXPECT_THAT(pickled.status().message(), HasSubstr("torch.jit.script(model).save(path)"));
+
+  auto weights = try_load("model = \"" + model("state_dict.pt") + "\"");
+  ASSERT_FALSE(weights.ok());
+  EXPECT_THAT(weights.status().message(), HasSubstr("holds only weights (a state_dict)"));
+
+  auto legacy = try_load("model = \"" + model("legacy_pickle.pt") + "\"");
+  ASSERT_FALSE(legacy.ok());
+  EXPECT_THAT(legacy.status().message(), HasSubstr("legacy (non-zip) torch.save pickle"));
+
+  test::TempDir dir;
+  const std::string corrupt = dir.write("corrupt.pt", "PK\x03\x04 this is not really a zip");
+  auto broken = try_load("model = \"" + corrupt + "\"");
+  ASSERT_FALSE(broken.ok());
+  EXPECT_THAT(broken.status().message(), HasSubstr("not a PyTorch file"));
+
+  auto missing = try_load("model = \"/nonexistent/model.pt\"");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(missing.status().message(), HasSubstr("'/nonexistent/model.pt' does not exist"));
+}
+
+TEST_F(TorchScript, InputShapeIsCheckedAndUsedForWarmUp) {
+  auto h = load("model = \"" + model("cnn.pt") + "\"\ninput_shape = [1, 3, 16, 16]\nwarmup = 2");
+  ASSERT_TRUE(h.push(TorchScriptIn(), tensor({1, 3, 16, 16}, 0.f)).ok());
+  EXPECT_EQ(h.pull("out").get_if<Tensor>()->shape, (std::vector<int64_t>{1, 5}));
+  const Status s = h.push(TorchScriptIn(), tensor({1, 3, 8, 16}, 0.f));
+  EXPECT_THAT(s.message(), HasSubstr("input 'in' has shape [1, 3, 8, 16] but the model takes [1, 3, 16, 16]"));
+
+  auto any_size = load("model = \"" + model("cnn.pt") + "\"\ninput_shape = [-1, 3, -1, -1]");
+  EXPECT_TRUE(any_size.push(TorchScriptIn(), tensor({2, 3, 9, 7}, 0.f)).ok());
+
+  auto bad_warmup = try_load("model = \"" + model("cnn.pt") + "\"\ninput_shape = [1, 5, 16, 16]");
+  ASSERT_FALSE(bad_warmup.ok());
+  EXPECT_THAT(bad_warmup.status().message(), HasSubstr("warm-up with input_shape [1, 5, 16, 16]"));
+}
+
+TEST_F(TorchScript, DevicesThisMachineLacksAreClearErrors) {
+  // Debian's LibTorch is built without CUDA: cuda must fail clearly, auto must pick the CPU.
+  auto cuda = try_load("model = \"" + model("double.pt") + "\"\ndevice = \"cuda:0\"");
+  ASSERT_FALSE(cuda.ok());
+  EXPECT_THAT(cuda.status().message(), HasSubstr("no CUDA or no GPU is present"));
+  auto fp16 = try_load("model = \"" + model("double.pt") + "\"\nfp16 = true\ndevice = \"cpu\"");
+  ASSERT_FALSE(fp16.ok());
+  EXPECT_THAT(fp16.status().message(), HasSubstr("fp16 = true needs a CUDA device"));
+  EXPECT_TRUE(try_load("model = \"" + model("double.pt") + "\"\ndevice = \"auto\"").ok());
+  auto typo = try_load("model = \"" + model("double.pt") + "\"\ndevice = \"gpu\"");
+  EXPECT_THAT(typo.status().message(), HasSubstr("not one of auto, cpu, cuda, cuda:N"));
+}
+
+// A pipeline with max_batch = 8 over 4 streams gives each packet exactly the outputs it
+// gets with max_batch = 1.
+TEST_F(TorchScript, ABatchOfNGivesTheSameOutputsAsNSingleRuns) {
+  test::TempDir dir;
+  auto run = [&](int max_batch, const std::string& out) {
+    const std::string file = dir.write("p" + std::to_string(max_batch) + ".toml", R"([pipeline]
+links = ["cams -> tensor -> model -> dump"]
+[nodes.cams]
+plugin = "synthetic_source"
+frames = 40
+streams = 4
+width = 16
+height = 16
+[nodes.tensor]
+plugin = "frame_to_tensor"
+[nodes.model]
+plugin = "torchscript"
+model = ")" + model("cnn.pt") + R"("
+threads = 1
+max_batch = )" + std::to_string(max_batch) + R"(
+max_delay_ms = 50
+queue = { capacity = 16 }
+[nodes.dump]
+plugin = "tensor_dump_sink"
+path = ")" + out + R"("
+)");
+    const auto r = test::run_command(test::sluice_cli() + " run " + file + " --plugin-path " +
+                                     test::test_plugin_dir() + " --stats-json " + out + ".json");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return r.output;
+  };
+  run(1, dir.file("single.txt"));
+  run(8, dir.file("batched.txt"));
+  std::ifstream single(dir.file("single.txt")), batched(dir.file("batched.txt"));
+  std::map<std::string, std::vector<double>> expected;
+  std::string line;
+  auto parse = [](const std::string& l, std::string& key, std::vector<double>& v) {
+    std::istringstream in(l);
+    std::string stream, seq, tok;
+    in >> stream >> seq;
+    key = stream + ":" + seq;
+    while (in >> tok && tok != "]") {
+    }
+    for (double x; in >> x;) v.push_back(x);
+  };
+  while (std::getline(single, line)) {
+    std::string key;
+    std::vector<double> v;
+    parse(line, key, v);
+    expected[key] = v;
+  }
+  ASSERT_EQ(expected.size(), 160u);
+  int compared = 0;
+  while (std::getline(batched, line)) {
+    std::string key;
+    std::vector<double> v;
+    parse(line, key, v);
+    ASSERT_EQ(v.size(), 5u);
+    ASSERT_EQ(expected.count(key), 1u) << key;
+    for (std::size_t i = 0; i < v.size(); ++i) EXPECT_NEAR(v[i], expected[key][i], 1e-5) << key;
+    ++compared;
+  }
+  EXPECT_EQ(compared, 160);
+  // The batched run really batched: far fewer forward passes than packets.
+  const auto stats = nlohmann::json::parse(test::read_file(dir.file("batched.txt") + ".json"));
+  const auto& model_stats = stats["nodes"][2];
+  EXPECT_EQ(model_stats["processed"], 160);
+  EXPECT_LT(model_stats["counters"]["forward_passes"].get<int>(), 160 / 2);
+  const auto single_stats = nlohmann::json::parse(test::read_file(dir.file("single.txt") + ".json"));
+  EXPECT_EQ(single_stats["nodes"][2]["counters"]["forward_passes"], 160);
+}
+
+}  // namespace
+}  // namespace sluice::testing
