@@ -4,10 +4,14 @@
 #include <torch/cuda.h>
 #include <torch/script.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "model_file.h"
+#include "resnet18.h"
+#include "state_dict_reader.h"
 #include "tensor_bridge.h"
+#include "weights.h"
 
 namespace sluice::torchscript {
 namespace {
@@ -56,6 +60,7 @@ Result<torch::Device> parse_device(const std::string& text) {
 
 struct TorchScriptNode::Impl {
   torch::jit::Module module;
+  ResNet18 resnet{nullptr};  // set when the architecture is the built-in ResNet-18
   torch::Device device{torch::kCPU};
   bool fp16 = false;
   int threads = 1;
@@ -116,6 +121,10 @@ struct TorchScriptNode::Impl {
     at::set_num_threads(threads);  // per thread with OpenMP: this node's own setting
     c10::InferenceMode inference;
     try {
+      if (resnet) {
+        if (inputs.size() != 1) return invalid_argument("resnet18 takes one input");
+        return flatten(resnet->forward(inputs[0].toTensor()));
+      }
       return flatten(module.forward(std::move(inputs)));
     } catch (const c10::Error& e) {
       return invalid_argument("forward failed: " + last_line(e.what_without_backtrace()));
@@ -127,6 +136,49 @@ struct TorchScriptNode::Impl {
 
 TorchScriptNode::TorchScriptNode() : impl_(std::make_unique<Impl>()) {}
 TorchScriptNode::~TorchScriptNode() = default;
+
+Status TorchScriptNode::load_model(const Params& p) {
+  Impl& m = *impl_;
+  const std::string model = p.get(kModel);
+  const std::string architecture = p.get(kArchitecture);
+  const std::string builtin = p.get(kBuiltinArchitecture);
+  if (!architecture.empty() && !builtin.empty())
+    return invalid_argument("set architecture or builtin_architecture, not both");
+  if (!std::filesystem::is_regular_file(model)) return not_found("model file '" + model + "' does not exist");
+  if (classify_pt_file(model) != PtKind::kStateDict) {
+    if (!architecture.empty() || !builtin.empty())
+      return invalid_argument("'" + model +
+                              "' is not a weights-only file (a state_dict), so it takes no "
+                              "architecture");
+    SLUICE_ASSIGN_OR_RETURN(m.module, load_torchscript(model, m.device));
+    return ok();
+  }
+  if (architecture.empty() && builtin.empty())
+    return load_torchscript(model, m.device).status();  // explains what is missing
+  SLUICE_ASSIGN_OR_RETURN(StateDict weights, read_state_dict(model, p.get(kStateDictKey)));
+  try {
+    if (builtin == "resnet18") {
+      int64_t classes = 1000;
+      for (const auto& [name, t] : weights)
+        if (name == "fc.weight" && t.dim() == 2) classes = t.size(0);
+      m.resnet = ResNet18(classes);
+      NamedTensors targets;
+      for (const auto& item : m.resnet->named_parameters(true)) targets.emplace_back(item.key(), item.value());
+      for (const auto& item : m.resnet->named_buffers(true)) targets.emplace_back(item.key(), item.value());
+      SLUICE_RETURN_IF_ERROR(load_weights(weights, targets, model));
+      m.resnet->eval();
+      m.resnet->to(m.device);
+      return ok();
+    }
+    SLUICE_ASSIGN_OR_RETURN(m.module, load_torchscript(architecture, torch::Device(torch::kCPU)));
+    SLUICE_RETURN_IF_ERROR(load_weights(weights, named_tensors(m.module), model));
+    m.module.to(m.device);
+    m.module.eval();
+    return ok();
+  } catch (const c10::Error& e) {
+    return invalid_argument("loading the weights of '" + model + "': " + last_line(e.what_without_backtrace()));
+  }
+}
 
 Status TorchScriptNode::open(const Params& p) {
   Impl& m = *impl_;
@@ -140,8 +192,11 @@ Status TorchScriptNode::open(const Params& p) {
   m.output_keys = p.get(kOutputKeys);
   max_batch_ = p.get(kMaxBatch);
   max_delay_us_ = static_cast<int64_t>(p.get(kMaxDelayMs) * 1000);
-  SLUICE_ASSIGN_OR_RETURN(m.module, load_torchscript(p.get(kModel), m.device));
-  if (m.fp16) m.module.to(torch::kHalf);
+  SLUICE_RETURN_IF_ERROR(load_model(p));
+  if (m.fp16) {
+    if (m.resnet) m.resnet->to(torch::kHalf);
+    else m.module.to(torch::kHalf);
+  }
 
   // Warm-up: the first passes through TorchScript optimize the graph and allocate; do them
   // now rather than on the first frames.

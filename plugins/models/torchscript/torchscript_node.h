@@ -2,12 +2,15 @@
 //
 //   [nodes.model]
 //   plugin = "torchscript"
-//   model = "models/resnet18.pt"
+//   model = "models/classifier.pt"  # TorchScript; or a state_dict with architecture below
 //   device = "auto"                # cuda when this LibTorch has it and a GPU is there
 //   threads = 2                    # intra-op threads of this node
 //   input_shape = [1, 3, 224, 224] # per packet; -1 = any; checked, and used to warm up
 //   max_batch = 8                  # batch packets across streams ...
 //   max_delay_ms = 5               # ... waiting at most this for a fuller batch
+//
+// A weights-only file (torch.save(model.state_dict())) runs on `architecture` (a
+// TorchScript file) or `builtin_architecture = "resnet18"` (torchvision's, built in C++).
 //
 // Ports: `in` (and optional `in1`, `in2`) are the model's forward() arguments in order;
 // its result goes to `out`, or a tuple/list's elements (dict values, by `output_keys`) to
@@ -37,6 +40,21 @@ class TorchScriptNode final : public Node {
                                                 .description = "TorchScript file (torch.jit.save)",
                                                 .required = true,
                                                 .is_path = true};
+  static inline const Param<std::string> kArchitecture{
+      .name = "architecture",
+      .default_value = "",
+      .description = "for a weights-only model (a state_dict): a TorchScript file whose "
+                     "parameters receive the weights",
+      .is_path = true};
+  static inline const Param<std::string> kBuiltinArchitecture{
+      .name = "builtin_architecture",
+      .default_value = "",
+      .description = "for a weights-only model: an architecture built in C++ (torchvision names)",
+      .choices = {"", "resnet18"}};
+  static inline const Param<std::string> kStateDictKey{
+      .name = "state_dict_key",
+      .default_value = "",
+      .description = "for a checkpoint dict ({\"model\": state_dict, ...}): the entry holding the weights"};
   static inline const Param<std::string> kDevice{
       .name = "device",
       .default_value = "auto",
@@ -76,8 +94,9 @@ class TorchScriptNode final : public Node {
       .description = "longest wait for a fuller batch after the first packet",
       .min = 0.0,
       .max = 10000.0};
-  SLUICE_CONTRACT(kInfo, kIn, kIn1, kIn2, kOut, kOut1, kOut2, kOut3, kModel, kDevice, kThreads,
-                  kFp16, kWarmup, kInputShape, kOutputKeys, kMaxBatch, kMaxDelayMs);
+  SLUICE_CONTRACT(kInfo, kIn, kIn1, kIn2, kOut, kOut1, kOut2, kOut3, kModel, kArchitecture,
+                  kBuiltinArchitecture, kStateDictKey, kDevice, kThreads, kFp16, kWarmup,
+                  kInputShape, kOutputKeys, kMaxBatch, kMaxDelayMs);
 
   TorchScriptNode();
   ~TorchScriptNode() override;
@@ -87,6 +106,7 @@ class TorchScriptNode final : public Node {
   int64_t max_delay_us() const override { return max_delay_us_; }
 
  private:
+  Status load_model(const Params& params);
   struct Impl;  // holds the LibTorch objects, so that this header needs no torch include
   std::unique_ptr<Impl> impl_;
   int max_batch_ = 1;

@@ -62,3 +62,50 @@ torch.save(cnn, f"{out}/pickled_module.pt")
 torch.save(cnn.state_dict(), f"{out}/state_dict.pt")
 torch.save(cnn, f"{out}/legacy_pickle.pt", _use_new_zipfile_serialization=False)
 print("test models written to", out)
+
+# Weights-only files: the SmallCnn's state_dict onto a TorchScript architecture of the same
+# class (initialised differently), a checkpoint dict, and files that do not fit.
+arch = SmallCnn().eval()
+torch.jit.script(arch).save(f"{out}/cnn_architecture.pt")
+torch.save({"model": cnn.state_dict(), "epoch": 3}, f"{out}/checkpoint.pt")
+sd = cnn.state_dict()
+missing = {k: v for k, v in sd.items() if k != "fc.bias"}
+torch.save(missing, f"{out}/state_dict_missing.pt")
+extra = dict(sd)
+extra["head.weight"] = torch.zeros(2)
+torch.save(extra, f"{out}/state_dict_extra.pt")
+wrong = dict(sd)
+wrong["fc.weight"] = torch.zeros(7, 8)
+torch.save(wrong, f"{out}/state_dict_shape.pt")
+
+# A torchvision ResNet-18 state_dict (random weights: no hub here) and Python's logits on
+# a real picture, to compare with the C++ ResNet-18.
+import numpy as np
+import torchvision
+
+media = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../assets/media/dog.jpg")
+resnet = torchvision.models.resnet18(num_classes=1000).eval()
+with torch.no_grad():
+    for m in resnet.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.1, 0.1)
+            m.running_var.uniform_(0.5, 1.5)
+torch.save(resnet.state_dict(), f"{out}/resnet18_weights.pt")
+import cv2
+
+image = cv2.imread(media)
+if image is None:
+    sys.exit("missing " + media + ": run scripts/fetch_assets.sh")
+rgb = cv2.cvtColor(cv2.resize(image, (224, 224)), cv2.COLOR_BGR2RGB).astype(np.float32) / 255
+mean = np.array([0.485, 0.456, 0.406], np.float32)
+std = np.array([0.229, 0.224, 0.225], np.float32)
+x = torch.from_numpy(((rgb - mean) / std).transpose(2, 0, 1)[None].copy())
+with torch.no_grad():
+    logits = resnet(x)
+x.numpy().astype(np.float32).tofile(f"{out}/resnet18_input.f32")
+logits.numpy().astype(np.float32).tofile(f"{out}/resnet18_logits.f32")
+with torch.no_grad():
+    cnn_in = torch.rand(1, 3, 16, 16)
+    cnn_in.numpy().tofile(f"{out}/cnn_input.f32")
+    cnn(cnn_in).numpy().tofile(f"{out}/cnn_output.f32")
+print("weights-only files written")

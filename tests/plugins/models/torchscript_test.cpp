@@ -140,6 +140,73 @@ TEST_F(TorchScript, DevicesThisMachineLacksAreClearErrors) {
   EXPECT_THAT(typo.status().message(), HasSubstr("not one of auto, cpu, cuda, cuda:N"));
 }
 
+std::vector<float> read_floats(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<float> v;
+  for (float f; in.read(reinterpret_cast<char*>(&f), sizeof f);) v.push_back(f);
+  return v;
+}
+
+Tensor tensor_from(const std::vector<float>& v, std::vector<int64_t> shape) {
+  Tensor t = Tensor::zeros(DType::kFloat32, std::move(shape));
+  std::copy(v.begin(), v.end(), t.as<float>());
+  return t;
+}
+
+TEST_F(TorchScript, WeightsOnlyFileRunsOnATorchScriptArchitecture) {
+  const auto input = read_floats(model("cnn_input.f32"));
+  const auto expected = read_floats(model("cnn_output.f32"));
+  for (const std::string& params :
+       {"model = \"" + model("state_dict.pt") + "\"\narchitecture = \"" + model("cnn_architecture.pt") + "\"",
+        "model = \"" + model("checkpoint.pt") + "\"\narchitecture = \"" + model("cnn_architecture.pt") +
+            "\"\nstate_dict_key = \"model\""}) {
+    auto h = load(params);
+    ASSERT_TRUE(h.push(TorchScriptIn(), tensor_from(input, {1, 3, 16, 16})).ok());
+    const auto got = values(h.pull("out"));
+    ASSERT_EQ(got.size(), expected.size());
+    for (std::size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], expected[i], 1e-5);
+  }
+}
+
+TEST_F(TorchScript, TorchvisionResnet18WeightsGiveTheLogitsPythonGives) {
+  auto h = load("model = \"" + model("resnet18_weights.pt") + "\"\nbuiltin_architecture = \"resnet18\"");
+  ASSERT_TRUE(h.push(TorchScriptIn(), tensor_from(read_floats(model("resnet18_input.f32")), {1, 3, 224, 224})).ok());
+  const auto got = values(h.pull("out"));
+  const auto expected = read_floats(model("resnet18_logits.f32"));
+  ASSERT_EQ(got.size(), 1000u);
+  ASSERT_EQ(expected.size(), 1000u);
+  float worst = 0;
+  for (std::size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::abs(got[i] - expected[i]));
+  EXPECT_LT(worst, 1e-4) << "largest logit difference from Python";
+  EXPECT_EQ(std::max_element(got.begin(), got.end()) - got.begin(),
+            std::max_element(expected.begin(), expected.end()) - expected.begin());
+}
+
+TEST_F(TorchScript, WeightsThatDoNotFitAreListed) {
+  const std::string arch = "\narchitecture = \"" + model("cnn_architecture.pt") + "\"";
+  auto missing = try_load("model = \"" + model("state_dict_missing.pt") + "\"" + arch);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(missing.status().message(), HasSubstr("missing keys (1): fc.bias"));
+  auto extra = try_load("model = \"" + model("state_dict_extra.pt") + "\"" + arch);
+  ASSERT_FALSE(extra.ok());
+  EXPECT_THAT(extra.status().message(), HasSubstr("unexpected keys (1): head.weight"));
+  auto shape = try_load("model = \"" + model("state_dict_shape.pt") + "\"" + arch);
+  ASSERT_FALSE(shape.ok());
+  EXPECT_THAT(shape.status().message(),
+              HasSubstr("shape mismatches (1): fc.weight [7, 8] in the file, [5, 8] in the model"));
+  auto resnet = try_load("model = \"" + model("state_dict.pt") + "\"\nbuiltin_architecture = \"resnet18\"");
+  ASSERT_FALSE(resnet.ok());
+  EXPECT_THAT(resnet.status().message(), HasSubstr("missing keys"));
+  auto no_key = try_load("model = \"" + model("checkpoint.pt") + "\"" + arch);
+  ASSERT_FALSE(no_key.ok());
+  EXPECT_THAT(no_key.status().message(), HasSubstr("set state_dict_key"));
+  auto whole = try_load("model = \"" + model("cnn.pt") + "\"" + arch);
+  ASSERT_FALSE(whole.ok());
+  EXPECT_THAT(whole.status().message(), HasSubstr("is not a weights-only file"));
+  auto pickled_model = try_load("model = \"" + model("pickled_module.pt") + "\"" + arch);
+  ASSERT_FALSE(pickled_model.ok());
+}
+
 // A pipeline with max_batch = 8 over 4 streams gives each packet exactly the outputs it
 // gets with max_batch = 1.
 TEST_F(TorchScript, ABatchOfNGivesTheSameOutputsAsNSingleRuns) {
