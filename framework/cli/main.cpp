@@ -165,6 +165,9 @@ int cmd_graph(const std::string& file, const std::vector<std::string>& sets,
 
 int cmd_plugins(const std::vector<std::string>& plugin_dirs) {
   auto registry = rt::load_plugins(plugin_dirs);
+  if (registry.ok()) {
+    if (sluice::Status s = (*registry)->load_all(); !s.ok()) registry = s;
+  }
   if (!registry.ok()) {
     print_error(registry.status().message());
     return kExitBadInput;
@@ -183,7 +186,7 @@ int cmd_plugins(const std::vector<std::string>& plugin_dirs) {
     }
   }
   std::cout << fmt::format("\n{} node types from {} plugin libraries\n",
-                           (*registry)->types().size(), (*registry)->loaded_files().size());
+                           (*registry)->types().size(), (*registry)->library_count());
   return kExitOk;
 }
 
@@ -204,13 +207,28 @@ std::string param_constraints(const sluice::ParamSpec& p) {
   return out;
 }
 
+int cmd_plugin_manifest(const std::vector<std::string>& libraries) {
+  for (const auto& library : libraries) {
+    if (sluice::Status s = rt::PluginRegistry::write_manifest(library); !s.ok()) {
+      print_error(s.message());
+      return kExitBadInput;
+    }
+  }
+  return kExitOk;
+}
+
 int cmd_inspect(const std::string& type, const std::vector<std::string>& plugin_dirs) {
   auto registry = rt::load_plugins(plugin_dirs);
   if (!registry.ok()) {
     print_error(registry.status().message());
     return kExitBadInput;
   }
-  const rt::NodeType* t = (*registry)->find(type);
+  auto found = (*registry)->lookup(type);
+  if (!found.ok()) {
+    print_error(found.status().message());
+    return kExitBadInput;
+  }
+  const rt::NodeType* t = *found;
   if (!t) {
     print_error(fmt::format("unknown node type '{}'{}", type,
                             rt::did_you_mean(type, (*registry)->type_names())));
@@ -234,8 +252,10 @@ int cmd_inspect(const std::string& type, const std::vector<std::string>& plugin_
   ports("outputs", c.outputs, false);
   std::cout << "\nparams:\n";
   if (c.params.empty()) std::cout << "  (none)\n";
+  std::size_t width = 14;
+  for (const auto& p : c.params) width = std::max(width, p.name.size());
   for (const auto& p : c.params)
-    std::cout << fmt::format("  {:<14} {:<11} = {:<10} {}{}\n", p.name, to_string(p.type),
+    std::cout << fmt::format("  {:<{}} {:<11} = {:<10} {}{}\n", p.name, width, to_string(p.type),
                              p.required ? "(required)" : sluice::to_toml_text(p.default_value),
                              p.description, param_constraints(p));
   std::cout << "\nframework keys (every node): queue, queues, on_error, replicas\n";
@@ -286,6 +306,13 @@ int main(int argc, char** argv) {
   inspect->add_option("--plugin-path", plugin_dirs, "also load plugins from DIR (repeatable)")
       ->type_name("DIR");
 
+  std::vector<std::string> manifest_libraries;
+  auto* manifest = app.add_subcommand(
+      "plugin-manifest",
+      "write LIB.nodes, the node types of a plugin library, so that it is loaded only when used "
+      "(build systems call this: sluice_add_plugin does)");
+  manifest->add_option("library", manifest_libraries, "plugin library files")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -303,6 +330,7 @@ int main(int argc, char** argv) {
     if (*graph) return cmd_graph(file, sets, plugin_dirs);
     if (*plugins) return cmd_plugins(plugin_dirs);
     if (*inspect) return cmd_inspect(type, plugin_dirs);
+    if (*manifest) return cmd_plugin_manifest(manifest_libraries);
   } catch (const std::exception& e) {
     print_error(e.what());
     return kExitRunFailed;

@@ -40,7 +40,7 @@ Result<NodeHarness> NodeHarness::try_load(const std::string& type, const std::st
                                           const std::vector<std::string>& plugin_path) {
   auto s = std::make_unique<State>();
   SLUICE_ASSIGN_OR_RETURN(s->registry, runtime::load_plugins(plugin_path));
-  s->type = s->registry->find(type);
+  SLUICE_ASSIGN_OR_RETURN(s->type, s->registry->lookup(type));
   if (!s->type)
     return not_found(fmt::format("unknown node type '{}'{}", type,
                                  runtime::did_you_mean(type, s->registry->type_names())));
@@ -164,6 +164,22 @@ Packet NodeHarness::pull(const std::string& output) {
 std::size_t NodeHarness::pending(const std::string& output) const {
   auto it = s_->outputs.find(output);
   return it == s_->outputs.end() ? 0 : it->second.size();
+}
+
+void NodeHarness::connect(const std::vector<std::string>& inputs) {
+  for (const auto& name : inputs)
+    if (const PortSpec* port = contract().find_input(name)) s_->active[port - contract().inputs.data()] = true;
+}
+
+const std::map<std::string, int64_t>& NodeHarness::counters() const { return s_->context.counters; }
+
+int64_t NodeHarness::expected_frames() const {
+  int64_t n = -1;
+  (void)guarded_call("expected_frames()", [&] {
+    n = s_->node->expected_frames();
+    return ok();
+  });
+  return n;
 }
 
 Status NodeHarness::close() {

@@ -172,7 +172,7 @@ Result<Params> check_params(const std::string& node_name, const Contract& contra
   return params;
 }
 
-Result<Pipeline> validate(const PipelineSpec& spec, const PluginRegistry& registry,
+Result<Pipeline> validate(const PipelineSpec& spec, PluginRegistry& registry,
                           Diagnostics& diagnostics) {
   const std::size_t errors_before = diagnostics.size();
   Pipeline out;
@@ -189,7 +189,13 @@ Result<Pipeline> validate(const PipelineSpec& spec, const PluginRegistry& regist
     node.on_error = ns.on_error;
     node.replicas = ns.replicas;
     index_of[ns.name] = static_cast<int>(nodes.size());
-    node.type = registry.find(ns.plugin);
+    if (auto found = registry.lookup(ns.plugin); found.ok()) {
+      node.type = *found;
+    } else {
+      diagnostics.push_back({ns.plugin_where, fmt::format("node '{}': {}", ns.name, found.status().message())});
+      nodes.push_back(std::move(node));
+      continue;
+    }
     if (!node.type) {
       if (!ns.plugin.empty())
         diagnostics.push_back(

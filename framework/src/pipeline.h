@@ -41,7 +41,7 @@ struct Pipeline {
 
 // Checks `spec` against the contracts in `registry`. On failure the Diagnostics say
 // what and where; the registry must outlive the returned Pipeline.
-Result<Pipeline> validate(const PipelineSpec& spec, const PluginRegistry& registry,
+Result<Pipeline> validate(const PipelineSpec& spec, PluginRegistry& registry,
                           Diagnostics& diagnostics);
 
 // Checks and converts one node's param settings against its contract (also used by the

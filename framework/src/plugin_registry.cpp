@@ -8,6 +8,7 @@
 #include <boost/dll/shared_library.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -39,6 +40,29 @@ std::vector<std::string> PluginRegistry::env_plugin_dirs() {
   return dirs;
 }
 
+namespace {
+
+// A manifest is used only when it is for this ABI and for this very library file (same
+// size); anything else means "load the library to find out".
+bool read_manifest(const std::string& library, std::vector<std::string>& types) {
+  std::ifstream in(library + ".nodes");
+  if (!in) return false;
+  bool abi_ok = false, size_ok = false;
+  std::error_code ec;
+  const auto size = fs::file_size(library, ec);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream words(line);
+    std::string key, value;
+    words >> key >> value;
+    if (key == "abi") abi_ok = value == std::to_string(kAbiVersion);
+    else if (key == "library_size") size_ok = !ec && value == std::to_string(size);
+    else if (key == "type" && !value.empty()) types.push_back(value);
+  }
+  return abi_ok && size_ok && !types.empty();
+}
+
+}  // namespace
+
 Status PluginRegistry::load_dirs(const std::vector<std::string>& dirs) {
   for (const auto& dir : dirs) {
     std::error_code ec;
@@ -50,8 +74,69 @@ Status PluginRegistry::load_dirs(const std::vector<std::string>& dirs) {
         files.push_back(entry.path());
     }
     std::sort(files.begin(), files.end());
-    for (const auto& f : files) SLUICE_RETURN_IF_ERROR(load_file(f.string()));
+    for (const auto& f : files) {
+      const std::string canonical = fs::weakly_canonical(f).string();
+      std::vector<std::string> types;
+      if (read_manifest(canonical, types)) {
+        for (const auto& t : types) SLUICE_RETURN_IF_ERROR(add_pending(t, canonical));
+      } else {
+        SLUICE_RETURN_IF_ERROR(load_file(canonical));
+      }
+    }
   }
+  return ok();
+}
+
+Status PluginRegistry::add_pending(const std::string& type, const std::string& file) {
+  if (auto it = types_.find(type); it != types_.end() && it->second.file != file)
+    return internal_error(fmt::format("node type '{}' is declared by both '{}' and '{}'", type,
+                                      it->second.file, file));
+  if (auto it = pending_.find(type); it != pending_.end() && it->second != file)
+    return internal_error(fmt::format("node type '{}' is declared by both '{}' and '{}'", type,
+                                      it->second, file));
+  pending_[type] = file;
+  return ok();
+}
+
+std::vector<std::string> PluginRegistry::pending_files() const {
+  std::vector<std::string> files;
+  for (const auto& [type, file] : pending_)
+    if (std::find(files.begin(), files.end(), file) == files.end() &&
+        std::find(files_.begin(), files_.end(), file) == files_.end())
+      files.push_back(file);
+  return files;
+}
+
+Status PluginRegistry::load_all() {
+  for (const auto& file : pending_files()) SLUICE_RETURN_IF_ERROR(load_file(file));
+  return ok();
+}
+
+Result<const NodeType*> PluginRegistry::lookup(const std::string& type) {
+  if (auto it = types_.find(type); it != types_.end()) return &it->second;
+  auto pending = pending_.find(type);
+  if (pending == pending_.end()) return static_cast<const NodeType*>(nullptr);
+  const std::string file = pending->second;
+  SLUICE_RETURN_IF_ERROR(load_file(file));
+  if (auto it = types_.find(type); it != types_.end()) return &it->second;
+  return internal_error(fmt::format(
+      "plugin '{}' does not declare node type '{}' although its manifest says so: the "
+      "manifest is stale (rebuild the plugin, or delete '{}.nodes')",
+      file, type, file));
+}
+
+Status PluginRegistry::write_manifest(const std::string& library) {
+  PluginRegistry alone;
+  SLUICE_RETURN_IF_ERROR(alone.load_file(library));
+  const std::string path = library + ".nodes";
+  std::ofstream out(path);
+  out << "# sluice plugin manifest: the node types of " << fs::path(library).filename().string()
+      << ", so that it is loaded only when one is used. Written by `sluice plugin-manifest`.\n";
+  out << "abi " << kAbiVersion << "\n";
+  out << "library_size " << fs::file_size(library) << "\n";
+  for (const auto& [name, t] : alone.types()) out << "type " << name << "\n";
+  out.close();
+  if (!out) return internal_error("cannot write '" + path + "'");
   return ok();
 }
 
@@ -114,22 +199,24 @@ Status PluginRegistry::load_file(const std::string& path) {
             fmt::format("plugin '{}' declares node type '{}' twice", canonical, t.contract.type));
     found.push_back(std::move(t));
   }
+  for (const auto& t : found)
+    if (auto it = pending_.find(t.contract.type); it != pending_.end() && it->second != canonical)
+      return internal_error(fmt::format("node type '{}' is declared by both '{}' and '{}'",
+                                        t.contract.type, it->second, canonical));
   for (auto& t : found) {
     std::string name = t.contract.type;
+    pending_.erase(name);
     types_.emplace(std::move(name), std::move(t));
   }
   files_.push_back(canonical);
   return ok();
 }
 
-const NodeType* PluginRegistry::find(const std::string& type) const {
-  auto it = types_.find(type);
-  return it == types_.end() ? nullptr : &it->second;
-}
-
 std::vector<std::string> PluginRegistry::type_names() const {
   std::vector<std::string> names;
   for (const auto& [name, t] : types_) names.push_back(name);
+  for (const auto& [name, file] : pending_)
+    if (!types_.count(name)) names.push_back(name);
   return names;
 }
 

@@ -16,8 +16,8 @@ TEST(PluginRegistry, LoadsTheBuiltInPluginsFromTheDefaultFolder) {
   ASSERT_TRUE(r.load_dirs({PluginRegistry::default_plugin_dir()}).ok());
   for (const char* t :
        {"synthetic_source", "passthrough", "delay", "fail", "null_sink", "count_sink"})
-    EXPECT_NE(r.find(t), nullptr) << t;
-  const NodeType* src = r.find("synthetic_source");
+    EXPECT_NE(*r.lookup(t), nullptr) << t;
+  const NodeType* src = *r.lookup("synthetic_source");
   EXPECT_EQ(src->contract.kind, NodeKind::kSource);
   EXPECT_THAT(src->file, HasSubstr("sluice_builtin.so"));
   ASSERT_NE(src->contract.find_param("frames"), nullptr);
@@ -73,6 +73,42 @@ TEST(PluginRegistry, MixingMatchedAndUnmatchedInputsIsRefused) {
   EXPECT_THAT(s.message(), HasSubstr("'mixed' mixes matched and unmatched inputs"));
 }
 
+TEST(PluginRegistry, AManifestDefersLoadingUntilATypeIsUsed) {
+  // The build writes sluice_builtin.so.nodes: scanning the folder loads nothing.
+  PluginRegistry r;
+  ASSERT_TRUE(r.load_dirs({PluginRegistry::default_plugin_dir()}).ok());
+  EXPECT_TRUE(r.loaded_files().empty()) << "a plugin was loaded before any of its types was used";
+  EXPECT_THAT(r.type_names(), ::testing::Contains("synthetic_source"));
+  auto t = r.lookup("null_sink");
+  ASSERT_TRUE(t.ok());
+  ASSERT_NE(*t, nullptr);
+  EXPECT_THAT(r.loaded_files(), ::testing::Contains(HasSubstr("sluice_builtin.so")));
+  EXPECT_EQ(*r.lookup("no_such_type"), nullptr);
+}
+
+TEST(PluginRegistry, StaleOrForeignManifestsAreIgnoredOrReported) {
+  sluice::test::TempDir dir;
+  const std::string lib = dir.file("sluice_copy.so");
+  std::filesystem::copy_file(test_plugin_dir() + "/sluice_test_nodes.so", lib);
+  // A manifest for another file size: ignored, the library is loaded at once.
+  dir.write("sluice_copy.so.nodes", "abi 1\nlibrary_size 1\ntype zip_check\n");
+  PluginRegistry r;
+  ASSERT_TRUE(r.load_dirs({dir.path().string()}).ok());
+  EXPECT_EQ(r.loaded_files().size(), 1u);
+
+  // A manifest that names a type the library does not declare: a clear error on use.
+  ASSERT_TRUE(PluginRegistry::write_manifest(lib).ok());
+  std::string manifest = sluice::test::read_file(lib + ".nodes");
+  manifest += "type ghost_node\n";
+  dir.write("sluice_copy.so.nodes", manifest);
+  PluginRegistry r2;
+  ASSERT_TRUE(r2.load_dirs({dir.path().string()}).ok());
+  EXPECT_TRUE(r2.loaded_files().empty());
+  auto ghost = r2.lookup("ghost_node");
+  ASSERT_FALSE(ghost.ok());
+  EXPECT_THAT(ghost.status().message(), HasSubstr("the manifest is stale"));
+}
+
 TEST(PluginRegistry, MissingFolderIsAnError) {
   PluginRegistry r;
   const Status s = r.load_dirs({"/nonexistent/plugins"});
@@ -93,7 +129,7 @@ TEST(PluginRegistry, NodesKeepTheirLibraryLoadedAfterTheRegistryIsGone) {
   {
     PluginRegistry r;
     ASSERT_TRUE(r.load_dirs({PluginRegistry::default_plugin_dir()}).ok());
-    auto created = create_node(*r.find("passthrough"));
+    auto created = create_node(**r.lookup("passthrough"));
     ASSERT_TRUE(created.ok());
     node = std::move(*created);
   }
@@ -113,7 +149,7 @@ TEST(PluginRegistry, NodesKeepTheirLibraryLoadedAfterTheRegistryIsGone) {
 TEST(PluginRegistry, ConstructorThatThrowsIsAnError) {
   PluginRegistry r;
   ASSERT_TRUE(r.load_dirs({test_plugin_dir("good")}).ok());
-  auto created = create_node(*r.find("ctor_throws"));
+  auto created = create_node(**r.lookup("ctor_throws"));
   ASSERT_FALSE(created.ok());
   EXPECT_THAT(created.status().message(), HasSubstr("constructor refused"));
 }

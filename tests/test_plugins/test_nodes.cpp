@@ -32,8 +32,12 @@ class FrameToDetections final : public Node {
   SLUICE_CONTRACT(kInfo, kIn, kOut);
   Status process(Context& ctx) override {
     Detections d;
-    d.items.push_back(
-        {cv::Rect2f(0, 0, 1, 1), static_cast<float>(ctx.header().seq) / 1000.f, 0, "x", {}, -1});
+    Detection one;
+    one.box = cv::Rect2f(0, 0, 1, 1);
+    one.score = static_cast<float>(ctx.header().seq) / 1000.f;
+    one.class_id = 0;
+    one.label = "x";
+    d.items.push_back(one);
     ctx.send(kOut, std::move(d));
     return ok();
   }

@@ -59,6 +59,14 @@ class NodeHarness {
 
   Status close();
 
+  // Marks optional inputs as connected up front, so that the first packets pushed wait for
+  // their partners on them (by default an optional input counts once pushed to).
+  void connect(const std::vector<std::string>& inputs);
+  // The node's own counters (Context::add_to_counter).
+  const std::map<std::string, int64_t>& counters() const;
+  // Sources: what the node said after open.
+  int64_t expected_frames() const;
+
  private:
   struct State;
   explicit NodeHarness(std::unique_ptr<State> state);

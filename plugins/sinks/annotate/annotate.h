@@ -1,0 +1,89 @@
+// Drawing a frame's results onto a picture: boxes with label, score, track id and
+// second-stage classes, landmarks, the top whole-frame class, and a segmentation mask
+// blended over it. Shared by the annotating sinks (video_writer, image_writer, display),
+// which declare the same four optional input ports and style params, given here once.
+//
+// Geometry: detections and landmarks are in source-frame pixels; a mask is in the geometry
+// of its own packet's transform. The picture drawn on is either the `frame` input (whose
+// header.transform maps source-frame pixels onto it) or the packets' source frame. All
+// coordinates are continuous pixel coordinates: pixel (0,0) spans [0,1) x [0,1).
+#pragma once
+
+#include <opencv2/core.hpp>
+
+#include "sluice/sluice.h"
+
+namespace sluice::annotate {
+
+// The inputs of every annotating sink. All optional: the runtime matches the connected
+// ones by stream and seq, and refuses a pipeline where none is connected.
+inline constexpr Input<Frame> kFrame{
+    "frame", "the picture to draw on; when unconnected, the packets' source frame", false};
+inline constexpr Input<Detections> kDetections{
+    "detections", "boxes, labels, landmarks, track ids, second-stage classes", false};
+inline constexpr Input<Classifications> kClassifications{
+    "classifications", "whole-frame classes; the top one is written on the picture", false};
+inline constexpr Input<SegmentationMask> kMask{
+    "mask", "class ids or probabilities, blended over the picture", false};
+
+// The style params of every annotating sink.
+inline const Param<double> kMaskAlpha{.name = "mask_alpha",
+                                      .default_value = 0.5,
+                                      .description = "opacity of the mask overlay (0: hidden)",
+                                      .min = 0.0,
+                                      .max = 1.0};
+inline const Param<int> kThickness{
+    .name = "thickness",
+    .default_value = 0,
+    .description = "box line width in pixels; 0: from the picture size",
+    .min = 0,
+    .max = 64};
+inline const Param<double> kFontScale{
+    .name = "font_scale",
+    .default_value = 0.0,
+    .description = "text size (OpenCV font scale); 0: from the picture size",
+    .min = 0.0,
+    .max = 20.0};
+inline const Param<bool> kLabels{
+    .name = "labels",
+    .default_value = true,
+    .description = "write label, score, track id and second-stage class beside each box"};
+
+struct Style {
+  double mask_alpha = 0.5;
+  int thickness = 0;        // 0: from the picture size
+  double font_scale = 0.0;  // 0: from the picture size
+  bool labels = true;
+};
+Style style_from(const Params& params);
+
+// A stable, distinct colour (BGR) per class id; ids below 0 get white.
+cv::Scalar class_colour(int class_id);
+
+// A BGR 8-bit copy of a frame, whatever its pixel format; 16-bit pictures are scaled by
+// 1/256 and floating-point ones (taken as 0..1) by 255.
+Result<cv::Mat> to_bgr8(const Frame& frame);
+
+// Blends `mask` over `image` (BGR 8-bit). `mask_to_image` maps mask pixels onto image
+// pixels. Class ids (integer masks, or the arg-max of a multi-channel float mask): each
+// class above 0 in its colour at `alpha`; class 0 is background, left as it is.
+// Probabilities (single-channel float): class 1's colour at alpha * probability.
+void draw_mask(cv::Mat& image, const SegmentationMask& mask, const Affine2D& mask_to_image,
+               double alpha);
+
+// Draws boxes (a quadrilateral under a rotating transform), landmarks and, with
+// style.labels, the text "#track label score" and the top second-stage class.
+// `to_image` maps source-frame pixels onto image pixels.
+void draw_detections(cv::Mat& image, const Detections& detections, const Affine2D& to_image,
+                     const Style& style);
+
+// Writes the top class and its score in the picture's top-left corner.
+void draw_classifications(cv::Mat& image, const Classifications& classifications,
+                          const Style& style);
+
+// One input set of an annotating sink, drawn: picks the picture (the `frame` input, else
+// the source frame of the first connected packet that has one), copies it to BGR 8-bit
+// and draws mask, detections and classification on it, in that order.
+Result<cv::Mat> render(const Context& ctx, const Style& style);
+
+}  // namespace sluice::annotate

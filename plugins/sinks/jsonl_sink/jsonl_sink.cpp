@@ -1,0 +1,161 @@
+#include "jsonl_sink.h"
+
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "output_files.h"
+
+namespace sluice::sinks {
+namespace {
+
+using nlohmann::json;
+
+// The shortest decimal that reads back as the same float, as a double: 0.9f is written
+// "0.9", not "0.8999999761581421".
+double compact(float v) {
+  char buffer[32];
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer - 1, v);
+  if (ec != std::errc()) return v;
+  *end = '\0';
+  return std::strtod(buffer, nullptr);
+}
+
+json classification_json(const Classification& c) {
+  json j{{"class_id", c.class_id}, {"score", compact(c.score)}};
+  if (!c.label.empty()) j["label"] = c.label;
+  return j;
+}
+
+json detection_json(const Detection& d) {
+  json j{{"box",
+          {{"x", compact(d.box.x)},
+           {"y", compact(d.box.y)},
+           {"w", compact(d.box.width)},
+           {"h", compact(d.box.height)}}},
+         {"score", compact(d.score)},
+         {"class_id", d.class_id},
+         {"label", d.label}};
+  if (!d.landmarks.empty()) {
+    json points = json::array();
+    for (const cv::Point2f& p : d.landmarks) points.push_back({compact(p.x), compact(p.y)});
+    j["landmarks"] = std::move(points);
+  }
+  if (d.track_id >= 0) j["track_id"] = d.track_id;
+  if (!d.classes.empty()) {
+    json classes = json::array();
+    for (const Classification& c : d.classes) classes.push_back(classification_json(c));
+    j["classes"] = std::move(classes);
+  }
+  return j;
+}
+
+// Size and the share of each class: for class-id masks every id present; for a
+// probability mask (one float channel) the mean and the share at or above 0.5 (class 1)
+// and below (class 0); a multi-channel float mask by its per-pixel arg-max.
+json mask_json(const SegmentationMask& m) {
+  json j{{"width", m.mask.cols}, {"height", m.mask.rows}};
+  std::map<int, int64_t> pixels;
+  const bool floating = m.mask.depth() == CV_32F || m.mask.depth() == CV_64F;
+  if (floating && m.mask.channels() == 1) {
+    cv::Mat p;
+    m.mask.convertTo(p, CV_32F);
+    j["kind"] = "probabilities";
+    j["mean"] = p.empty() ? 0.0 : compact(static_cast<float>(cv::mean(p)[0]));
+    const int64_t above = p.empty() ? 0 : cv::countNonZero(p >= 0.5f);
+    pixels[0] = static_cast<int64_t>(p.total()) - above;
+    pixels[1] = above;
+  } else {
+    j["kind"] = "class_ids";
+    cv::Mat ids;
+    if (floating) {
+      cv::Mat f;
+      m.mask.convertTo(f, CV_32F);
+      ids.create(f.rows, f.cols, CV_32S);
+      const int n = f.channels();
+      for (int y = 0; y < f.rows; ++y) {
+        const float* in = f.ptr<float>(y);
+        for (int x = 0; x < f.cols; ++x, in += n)
+          ids.at<int>(y, x) = static_cast<int>(std::max_element(in, in + n) - in);
+      }
+    } else {
+      cv::Mat single = m.mask;
+      if (m.mask.channels() > 1) cv::extractChannel(m.mask, single, 0);
+      single.convertTo(ids, CV_32S);
+    }
+    for (int y = 0; y < ids.rows; ++y) {
+      const int* row = ids.ptr<int>(y);
+      for (int x = 0; x < ids.cols; ++x) ++pixels[row[x]];
+    }
+  }
+  const double total = static_cast<double>(m.mask.total());
+  json classes = json::array();
+  for (const auto& [id, n] : pixels) {
+    json c{{"class_id", id}};
+    if (id >= 0 && static_cast<std::size_t>(id) < m.labels.size() && !m.labels[id].empty())
+      c["label"] = m.labels[id];
+    c["pixels"] = n;
+    c["fraction"] = total > 0 ? compact(static_cast<float>(static_cast<double>(n) / total)) : 0.0;
+    classes.push_back(std::move(c));
+  }
+  j["classes"] = std::move(classes);
+  return j;
+}
+
+}  // namespace
+
+JsonlSink::~JsonlSink() {
+  if (file_) std::fclose(file_);
+}
+
+Status JsonlSink::open(const Params& params) {
+  path_ = params.get(kPath);
+  if (path_.empty()) return invalid_argument("path is empty");
+  SLUICE_RETURN_IF_ERROR(prepare_parent_of(path_));
+  file_ = std::fopen(path_.c_str(), params.get(kAppend) ? "ab" : "wb");
+  if (!file_) return not_found("cannot write '" + path_ + "': " + std::strerror(errno));
+  return ok();
+}
+
+Status JsonlSink::process(Context& ctx) {
+  const PacketHeader& h = ctx.header();
+  json line{{"stream", h.stream_id}, {"seq", h.seq}, {"pts_us", h.pts_us}};
+  if (h.sub_index >= 0) {
+    line["sub_index"] = h.sub_index;
+    line["sub_count"] = h.sub_count;
+  }
+  if (h.source_frame && !h.source_frame->image.empty())
+    line["frame_size"] = {h.source_frame->image.cols, h.source_frame->image.rows};
+  if (const auto* d = ctx.get_if(kDetections)) {
+    json items = json::array();
+    for (const Detection& item : d->items) items.push_back(detection_json(item));
+    line["detections"] = std::move(items);
+  }
+  if (const auto* c = ctx.get_if(kClassifications)) {
+    json top = json::array();
+    for (const Classification& item : c->top) top.push_back(classification_json(item));
+    line["classifications"] = std::move(top);
+  }
+  if (const auto* m = ctx.get_if(kMask)) line["mask"] = mask_json(*m);
+
+  // Labels come from model files: replace invalid UTF-8 rather than fail the run.
+  const std::string text = line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  if (std::fwrite(text.data(), 1, text.size(), file_) != text.size() || std::fflush(file_) != 0)
+    return internal_error("cannot write '" + path_ + "': " + std::strerror(errno));
+  return ok();
+}
+
+Status JsonlSink::close(Context&) {
+  if (!file_) return ok();
+  const bool closed = std::fclose(file_) == 0;
+  file_ = nullptr;
+  if (!closed) return internal_error("cannot write '" + path_ + "': " + std::strerror(errno));
+  return ok();
+}
+
+}  // namespace sluice::sinks
+
+SLUICE_EXPORT_NODES(sluice::sinks::JsonlSink)

@@ -1,0 +1,65 @@
+// Writes one JSON object per input set (JSON Lines): stream, seq, pts and the detections,
+// classifications and mask summary received. Each line is written and flushed on its own,
+// so a killed run loses at most its last line. Every stream goes to the one file; each
+// line names its stream.
+//
+//   [nodes.log]
+//   plugin = "jsonl_sink"
+//   path = "out/detections.jsonl"
+//   append = false
+//
+// A line (keys only for the connected inputs; landmarks, track_id, classes, sub_index and
+// frame_size only when there is something to say):
+//   {"stream":0,"seq":12,"pts_us":480000,"frame_size":[768,576],
+//    "detections":[{"box":{"x":10.5,"y":20,"w":30,"h":40},"score":0.91,"class_id":0,
+//                   "label":"person","landmarks":[[12,25],[30,25]],"track_id":3,
+//                   "classes":[{"class_id":2,"score":0.8,"label":"smile"}]}],
+//    "classifications":[{"class_id":281,"score":0.62,"label":"tabby"}],
+//    "mask":{"width":256,"height":256,"kind":"class_ids",
+//            "classes":[{"class_id":0,"pixels":50000,"fraction":0.763},
+//                       {"class_id":1,"label":"person","pixels":15536,"fraction":0.237}]}}
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include "sluice/sluice.h"
+
+namespace sluice::sinks {
+
+class JsonlSink final : public Node {
+ public:
+  static constexpr NodeInfo kInfo{
+      "jsonl_sink", NodeKind::kSink,
+      "Writes one JSON object per frame (detections, classes, mask summary), a line each."};
+  static constexpr Input<Detections> kDetections{"detections", "detections to write", false};
+  static constexpr Input<Classifications> kClassifications{"classifications",
+                                                           "classifications to write", false};
+  static constexpr Input<SegmentationMask> kMask{
+      "mask", "a mask, written as its size and the share of each class", false};
+  static inline const Param<std::string> kPath{.name = "path",
+                                               .default_value = "",
+                                               .description = "the .jsonl file to write",
+                                               .required = true,
+                                               .is_path = true};
+  static inline const Param<bool> kAppend{
+      .name = "append",
+      .default_value = false,
+      .description = "add to the end of an existing file instead of replacing it"};
+  SLUICE_CONTRACT(kInfo, kDetections, kClassifications, kMask, kPath, kAppend);
+
+  JsonlSink() = default;
+  JsonlSink(const JsonlSink&) = delete;
+  JsonlSink& operator=(const JsonlSink&) = delete;
+  ~JsonlSink() override;
+
+  Status open(const Params& params) override;
+  Status process(Context& ctx) override;
+  Status close(Context& ctx) override;
+
+ private:
+  std::string path_;
+  std::FILE* file_ = nullptr;
+};
+
+}  // namespace sluice::sinks

@@ -1,0 +1,3 @@
+#include "image_source.h"
+
+SLUICE_EXPORT_NODES(sluice::sources::ImageSource)

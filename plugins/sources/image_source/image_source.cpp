@@ -1,0 +1,147 @@
+#include "image_source.h"
+
+#include <glob.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <opencv2/imgcodecs.hpp>
+
+#include "source_util.h"
+
+namespace sluice::sources {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool is_file(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_regular_file(p, ec);  // follows symlinks
+}
+
+Result<std::vector<std::string>> glob_files(const std::string& pattern) {
+  glob_t g{};
+  // GLOB_BRACE lets one pattern take several extensions: "media/*.{jpg,png}".
+  const int rc = ::glob(pattern.c_str(), GLOB_BRACE, nullptr, &g);
+  std::vector<std::string> files;
+  if (rc == 0)
+    for (std::size_t i = 0; i < g.gl_pathc; ++i)
+      if (is_file(g.gl_pathv[i])) files.emplace_back(g.gl_pathv[i]);
+  globfree(&g);
+  if (rc == GLOB_NOSPACE) return internal_error("out of memory expanding " + quoted(pattern));
+  if (rc == GLOB_ABORTED) return unavailable("cannot read the folders of " + quoted(pattern));
+  if (files.empty()) return not_found("no file matches " + quoted(pattern));
+  return files;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> list_image_files(const std::string& path) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  std::vector<std::string> files;
+  if (fs::is_regular_file(st)) {
+    files.push_back(path);
+  } else if (fs::is_directory(st)) {
+    fs::directory_iterator it(path, ec);
+    if (ec) return unavailable("cannot list folder " + quoted(path) + ": " + ec.message());
+    for (const auto& entry : it) {
+      // Hidden files (.DS_Store, editor swap files) are not part of a data set.
+      if (entry.path().filename().string().starts_with(".")) continue;
+      if (is_file(entry.path())) files.push_back(entry.path().string());
+    }
+    if (files.empty()) return not_found("folder " + quoted(path) + " holds no files");
+  } else if (path.find_first_of("*?[{") != std::string::npos) {
+    SLUICE_ASSIGN_OR_RETURN(files, glob_files(path));
+  } else if (fs::exists(st)) {
+    return invalid_argument(quoted(path) + " is neither a file nor a folder");
+  } else {
+    return not_found("no such file or folder: " + quoted(path));
+  }
+  // Byte order, as `ls` sorts in the C locale: number files with leading zeros.
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+bool jpeg_is_complete(const std::vector<unsigned char>& d) {
+  // Walks the marker segments (skipping each by its length, so an EXIF thumbnail's own
+  // markers are never mistaken for the image's) and the entropy-coded data after each
+  // start-of-scan. Only running out of bytes means "truncated"; anything unexpected is
+  // left to the decoder to judge.
+  std::size_t i = 2;  // after start-of-image
+  while (i + 1 < d.size()) {
+    if (d[i] != 0xFF) return true;
+    const unsigned char m = d[i + 1];
+    if (m == 0xFF) {  // fill byte before a marker
+      ++i;
+      continue;
+    }
+    if (m == 0xD9) return true;                   // end of image
+    if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) {  // markers without a length
+      i += 2;
+      continue;
+    }
+    if (i + 3 >= d.size()) return false;
+    const std::size_t length = (static_cast<std::size_t>(d[i + 2]) << 8) | d[i + 3];
+    i += 2 + length;
+    if (m != 0xDA) continue;
+    // Scan data: FF 00 is a stuffed FF, FF D0..D7 a restart marker, FF FF fill.
+    while (i + 1 < d.size() && !(d[i] == 0xFF && d[i + 1] != 0x00 && d[i + 1] != 0xFF &&
+                                 !(d[i + 1] >= 0xD0 && d[i + 1] <= 0xD7)))
+      ++i;
+  }
+  return false;
+}
+
+Result<cv::Mat> read_image(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return unavailable("cannot read " + quoted(file) + ": " + std::strerror(errno));
+  std::vector<unsigned char> data((std::istreambuf_iterator<char>(in)),
+                                  std::istreambuf_iterator<char>());
+  if (in.bad()) return unavailable("cannot read " + quoted(file) + ": read error");
+  if (data.empty()) return invalid_argument(quoted(file) + " is empty, not an image");
+  if (!cv::haveImageReader(file))
+    return invalid_argument(quoted(file) + " is not an image (no decoder for its format)");
+  cv::Mat image;
+  try {
+    // IMREAD_COLOR: 8-bit BGR whatever the file holds (grey, alpha, 16-bit), EXIF
+    // orientation applied, as cv::imread does.
+    image = cv::imdecode(data, cv::IMREAD_COLOR);
+  } catch (const cv::Exception& e) {
+    return invalid_argument("cannot decode " + quoted(file) + ": " + e.what());
+  }
+  if (image.empty())
+    return invalid_argument("cannot decode " + quoted(file) +
+                            ": the image is corrupt or truncated");
+  // libjpeg decodes a cut-off JPEG without an error, filling the missing rows with grey.
+  if (data.size() >= 2 && data[0] == 0xFF && data[1] == 0xD8 && !jpeg_is_complete(data))
+    return invalid_argument("cannot decode " + quoted(file) +
+                            ": the JPEG data is truncated (no end-of-image marker)");
+  return image;
+}
+
+Status ImageSource::open(const Params& p) {
+  loop_ = p.get(kLoop);
+  fps_ = p.get(kFps);
+  SLUICE_ASSIGN_OR_RETURN(files_, list_image_files(p.get(kPath)));
+  return ok();
+}
+
+Status ImageSource::process(Context& ctx) {
+  const auto n = static_cast<int64_t>(files_.size());
+  if (!loop_ && seq_ >= n) return end_of_stream();
+  const int64_t seq = seq_++;
+  const std::string& file = files_[static_cast<std::size_t>(seq % n)];
+  // An error here names the file; the runtime fails the run, or with on_error = "skip"
+  // counts it and calls again for the next file.
+  SLUICE_ASSIGN_OR_RETURN(cv::Mat image, read_image(file));
+  const auto pts_us = fps_ > 0 ? static_cast<int64_t>(static_cast<double>(seq) * 1e6 / fps_) : 0;
+  ctx.send(kOut, Frame{std::move(image), PixelFormat::kBGR}, ctx.source_header(0, seq, pts_us));
+  return ok();
+}
+
+}  // namespace sluice::sources

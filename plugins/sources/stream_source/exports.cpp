@@ -1,0 +1,3 @@
+#include "stream_source.h"
+
+SLUICE_EXPORT_NODES(sluice::sources::StreamSource)

@@ -1,0 +1,124 @@
+// Emits the frames of a network stream (rtsp, http, udp, tcp through FFMPEG, or a
+// GStreamer pipeline), reconnecting with backoff when the stream drops.
+//
+//   [nodes.cam]
+//   plugin = "stream_source"
+//   url = "rtsp://user:pass@192.168.1.20:554/stream1"
+//   open_timeout_ms = 10000       # a stream that never answers is an error, not a hang
+//   read_timeout_ms = 5000        # a stream stuck this long counts as dropped
+//   reconnect_initial_ms = 500    # wait before the first reconnect; doubles each failure
+//   reconnect_max_ms = 10000
+//   max_reconnects = 10           # failed attempts in a row before giving up; -1: never
+//   on_give_up = "fail"           # or "end": end the stream, the run goes on
+//   queue = { capacity = 2, overflow = "drop_oldest" }   # on the consumer: stay live
+//
+//   url = "udpsrc port=5000 ! application/x-rtp,encoding-name=H264 ! rtph264depay ! ..."
+//   backend = "gstreamer"         # the url is a GStreamer pipeline ending in appsink
+#pragma once
+
+#include <cstdint>
+#include <opencv2/videoio.hpp>
+#include <string>
+
+#include "source_util.h"
+
+namespace sluice::sources {
+
+class StreamSource final : public Node {
+ public:
+  static constexpr NodeInfo kInfo{
+      "stream_source", NodeKind::kSource,
+      "Frames of a network stream (rtsp/http/udp/tcp, or a GStreamer pipeline); reconnects."};
+  static constexpr Output<Frame> kOut{
+      "out", "BGR frames; pts: microseconds since the first frame arrived"};
+  static inline const Param<std::string> kUrl{
+      .name = "url",
+      .description =
+          "stream URL (rtsp://, http://, udp://, tcp://, ...), or with backend = "
+          "\"gstreamer\" a pipeline ending in appsink",
+      .required = true};
+  static inline const Param<std::string> kBackend{
+      .name = "backend",
+      .default_value = "ffmpeg",
+      .description = "OpenCV backend that reads the url",
+      .choices = {"ffmpeg", "gstreamer"}};
+  static inline const Param<int> kOpenTimeoutMs{
+      .name = "open_timeout_ms",
+      .default_value = 10000,
+      .description = "longest wait for a stream to open (ffmpeg backend)",
+      .min = 100,
+      .max = 600000};
+  static inline const Param<int> kReadTimeoutMs{
+      .name = "read_timeout_ms",
+      .default_value = 5000,
+      .description = "longest wait for a frame before the stream counts as dropped (ffmpeg)",
+      .min = 100,
+      .max = 600000};
+  static inline const Param<int> kReconnectInitialMs{
+      .name = "reconnect_initial_ms",
+      .default_value = 500,
+      .description = "wait before the first reconnect attempt; doubles after each failure",
+      .min = 0,
+      .max = 600000};
+  static inline const Param<int> kReconnectMaxMs{
+      .name = "reconnect_max_ms",
+      .default_value = 10000,
+      .description = "longest wait between reconnect attempts",
+      .min = 0,
+      .max = 3600000};
+  static inline const Param<int> kMaxReconnects{
+      .name = "max_reconnects",
+      .default_value = 10,
+      .description =
+          "failed reconnect attempts in a row before giving up; 0: give up at "
+          "the first drop; -1: never give up",
+      .min = -1};
+  static inline const Param<std::string> kOnGiveUp{
+      .name = "on_give_up",
+      .default_value = "fail",
+      .description =
+          "when the stream is lost for good: fail the run, or end this stream "
+          "as at end of file",
+      .choices = {"fail", "end"}};
+  static inline const Param<int64_t> kFrames{
+      .name = "frames",
+      .default_value = 0,
+      .description = "stop after this many frames; 0: until the stream is lost or the run stops",
+      .min = 0};
+  SLUICE_CONTRACT(kInfo, kOut, kUrl, kBackend, kOpenTimeoutMs, kReadTimeoutMs, kReconnectInitialMs,
+                  kReconnectMaxMs, kMaxReconnects, kOnGiveUp, kFrames);
+
+  Status open(const Params& p) override;
+  Status process(Context& ctx) override;
+  int64_t expected_frames() const override { return frames_ > 0 ? frames_ : -1; }
+
+ private:
+  // One attempt to open the stream; the error's message says why it failed.
+  Status connect();
+  Status reconnect(Context& ctx);
+  // A failed reconnect attempt (refused, or dropped before its first frame).
+  Status attempt_failed(Context& ctx, const std::string& why);
+  Status give_up(const std::string& why);
+
+  std::string url_;       // as given, for OpenCV
+  std::string url_text_;  // quoted, password hidden, for messages
+  bool gstreamer_ = false;
+  int open_timeout_ms_ = 10000, read_timeout_ms_ = 5000;
+  int backoff_initial_ms_ = 500, backoff_max_ms_ = 10000;
+  int max_reconnects_ = 10;
+  bool end_on_give_up_ = false;
+  int64_t frames_ = 0;
+
+  cv::VideoCapture cap_;
+  bool connected_ = false;
+  bool framed_since_connect_ = false;  // a frame came on this connection
+  bool reconnecting_ = false;          // dropped; "reconnects" counts when frames resume
+  int failed_attempts_ = 0;            // in a row, since the last frame
+  int backoff_ms_ = 0;
+  Clock::time_point next_attempt_;
+  bool done_ = false;
+  int64_t seq_ = 0;
+  LiveClock clock_;
+};
+
+}  // namespace sluice::sources

@@ -1,0 +1,3 @@
+#include "video_source.h"
+
+SLUICE_EXPORT_NODES(sluice::sources::VideoSource)
