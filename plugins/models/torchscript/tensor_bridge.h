@@ -17,4 +17,7 @@ Result<at::Tensor> to_aten(const Tensor& t);
 // alive). Non-contiguous tensors are made contiguous first (a copy).
 Result<Tensor> from_aten(const at::Tensor& t);
 
+// "[1, 3, 224, 224]", for messages.
+std::string shape_text(c10::IntArrayRef shape);
+
 }  // namespace sluice::torchscript

@@ -16,12 +16,6 @@
 namespace sluice::torchscript {
 namespace {
 
-std::string shape_text(c10::IntArrayRef shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 // TorchScript errors carry a multi-line traceback; a user needs its last line, the error
 // itself ("RuntimeError: Given groups=1, weight of size ... expected input ...").
 std::string last_line(const std::string& message) {

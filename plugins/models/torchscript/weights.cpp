@@ -1,16 +1,12 @@
 #include "weights.h"
 
+#include "tensor_bridge.h"
+
 #include <map>
 #include <set>
 
 namespace sluice::torchscript {
 namespace {
-
-std::string shape_text(c10::IntArrayRef shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
 
 // "a, b, c and 12 more"
 std::string listed(const std::vector<std::string>& names) {
