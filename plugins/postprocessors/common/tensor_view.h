@@ -1,0 +1,27 @@
+// Reading model outputs: a float32 Tensor seen as rows of `row` values, with checks that
+// name what is wrong.
+#pragma once
+
+#include <string>
+
+#include "sluice/payloads.h"
+#include "sluice/status.h"
+
+namespace sluice::postprocess {
+
+inline std::string shape_text(const std::vector<int64_t>& s) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+// The number of rows of `row` floats in `t`; an error naming `what` when it does not split.
+inline Result<int64_t> rows_of(const Tensor& t, int64_t row, const std::string& what) {
+  if (t.dtype != DType::kFloat32) return invalid_argument(what + " must be float32");
+  if (t.numel() % row != 0 || t.numel() == 0)
+    return invalid_argument(what + " of shape " + shape_text(t.shape) + " is not rows of " +
+                            std::to_string(row) + " values");
+  return t.numel() / row;
+}
+
+}  // namespace sluice::postprocess
