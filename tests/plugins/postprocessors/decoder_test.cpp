@@ -24,10 +24,10 @@ PacketHeader with_transform(Affine2D t) {
   return h;
 }
 
-TEST(CenterNetDecoder, BoxesGoBackToTheSourceFrameBestFirstWithLabels) {
+TEST(BoxDecoder, BoxesGoBackToTheSourceFrameBestFirstWithLabels) {
   test::TempDir dir;
   const std::string labels = dir.write("labels.txt", "person\nbicycle\ncar\n");
-  auto h = NodeHarness::load("centernet_decoder", "min_score = 0.3\nlabels = \"" + labels + "\"");
+  auto h = NodeHarness::load("box_decoder", "min_score = 0.3\nlabels = \"" + labels + "\"");
   // The model saw the source scaled by 0.5 and shifted down by 10 (a letterbox).
   const Affine2D to_input = Affine2D::scale_translate(0.5, 0.5, 0, 10);
   ASSERT_TRUE(h.push(Input<Tensor>{"in", ""},
@@ -51,6 +51,21 @@ TEST(CenterNetDecoder, BoxesGoBackToTheSourceFrameBestFirstWithLabels) {
   EXPECT_NEAR(d[1].box.y, 20, 1e-4);
   EXPECT_EQ(h.push(Input<Tensor>{"in", ""}, tensor({1, 2, 3, 4, 5}, {1, 5})).message(),
             "the detections table of shape [1, 5] is not rows of 6 values");
+}
+
+TEST(BoxDecoder, KeypointColumnsBecomeLandmarks) {
+  auto h = NodeHarness::load("box_decoder", "keypoints = 2\nmin_score = 0.5");
+  const Affine2D to_input = Affine2D::scale_translate(2, 2, 0, 0);
+  ASSERT_TRUE(h.push(Input<Tensor>{"in", ""}, tensor({2, 2, 6, 6, 0.9f, 0, 4, 4, 8, 10}, {1, 1, 10}),
+                     with_transform(to_input))
+                  .ok());
+  const Packet out = h.pull("out");
+  const auto& d = out.get_if<Detections>()->items;
+  ASSERT_EQ(d.size(), 1u);
+  ASSERT_EQ(d[0].landmarks.size(), 2u);
+  EXPECT_NEAR(d[0].landmarks[1].x, 4, 1e-4);
+  EXPECT_NEAR(d[0].landmarks[1].y, 5, 1e-4);
+  EXPECT_NEAR(d[0].box.width, 2, 1e-4);
 }
 
 // One confident anchor among BlazeFace's 896 (16x16x2 + 8x8x6), split over two heads.

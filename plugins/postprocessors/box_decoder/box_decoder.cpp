@@ -1,23 +1,25 @@
 // Turns a detector's box table into Detections on the source frame: rows of
-// [x1, y1, x2, y2, score, class] in model-input pixels (CenterNet as converted by
-// scripts/models; any model with that output shape works).
+// [x1, y1, x2, y2, score, class, then `keypoints` (x, y) pairs] in model-input pixels.
+// The models of scripts/models give such tables: CenterNet [N, 100, 6], BlazeFace
+// [N, 896, 18] (anchors already decoded: keypoints = 6).
 //
 //   [nodes.decode]
-//   plugin = "centernet_decoder"
+//   plugin = "box_decoder"
 //   min_score = 0.3
-//   labels = "../assets/models/coco_labels.txt"
+//   labels = "../assets/models/coco80_labels.txt"
+//   keypoints = 0
 #include "../common/labels.h"
 #include "../common/tensor_view.h"
 #include "sluice/sluice.h"
 
 namespace sluice::postprocess {
 
-class CenterNetDecoder final : public Node {
+class BoxDecoder final : public Node {
  public:
-  static constexpr NodeInfo kInfo{"centernet_decoder", NodeKind::kPostprocessor,
-                                  "Box table [N, 6] (x1, y1, x2, y2, score, class) to Detections on the source frame.",
+  static constexpr NodeInfo kInfo{"box_decoder", NodeKind::kPostprocessor,
+                                  "Box table rows (x1, y1, x2, y2, score, class, keypoints) to Detections on the source frame.",
                                   true};
-  static constexpr Input<Tensor> kIn{"in", "detections table of one image: [1, N, 6] or [N, 6]"};
+  static constexpr Input<Tensor> kIn{"in", "detections table of one image: [1, N, 6 + 2K] or [N, 6 + 2K]"};
   static constexpr Output<Detections> kOut{"out", "detections in source-frame pixels, best first"};
   static inline const Param<double> kMinScore{.name = "min_score",
                                               .default_value = 0.3,
@@ -32,7 +34,10 @@ class CenterNetDecoder final : public Node {
   static inline const Param<std::vector<int64_t>> kInputSize{
       .name = "input_size", .default_value = {512, 512},
       .description = "model input [W, H], for normalized coordinates", .min = 1};
-  SLUICE_CONTRACT(kInfo, kIn, kOut, kMinScore, kLabels, kNormalized, kInputSize);
+  static inline const Param<int> kKeypoints{
+      .name = "keypoints", .default_value = 0, .description = "(x, y) pairs after the class column", .min = 0,
+      .max = 1000};
+  SLUICE_CONTRACT(kInfo, kIn, kOut, kMinScore, kLabels, kNormalized, kInputSize, kKeypoints);
 
   Status open(const Params& p) override {
     min_score_ = static_cast<float>(p.get(kMinScore));
@@ -42,16 +47,18 @@ class CenterNetDecoder final : public Node {
     scale_x_ = normalized_ ? static_cast<float>(size[0]) : 1.f;
     scale_y_ = normalized_ ? static_cast<float>(size[1]) : 1.f;
     SLUICE_ASSIGN_OR_RETURN(labels_, read_labels(p.get(kLabels)));
+    keypoints_ = p.get(kKeypoints);
     return ok();
   }
 
   Status process(Context& ctx) override {
     const Tensor& t = ctx.get(kIn);
-    SLUICE_ASSIGN_OR_RETURN(int64_t rows, rows_of(t, 6, "the detections table"));
+    const int64_t row = 6 + 2 * keypoints_;
+    SLUICE_ASSIGN_OR_RETURN(int64_t rows, rows_of(t, row, "the detections table"));
     const Affine2D& to_input = ctx.header().transform;
     Detections out;
     for (int64_t r = 0; r < rows; ++r) {
-      const float* v = t.as<float>() + r * 6;
+      const float* v = t.as<float>() + r * row;
       if (v[4] < min_score_) continue;
       Detection d;
       const cv::Rect2f in_input(cv::Point2f(v[0] * scale_x_, v[1] * scale_y_), cv::Point2f(v[2] * scale_x_, v[3] * scale_y_));
@@ -59,6 +66,8 @@ class CenterNetDecoder final : public Node {
       d.score = v[4];
       d.class_id = static_cast<int>(v[5]);
       d.label = label_of(labels_, d.class_id);
+      for (int k = 0; k < keypoints_; ++k)
+        d.landmarks.push_back(to_input.to_source(cv::Point2f(v[6 + 2 * k] * scale_x_, v[7 + 2 * k] * scale_y_)));
       out.items.push_back(std::move(d));
     }
     std::stable_sort(out.items.begin(), out.items.end(), [](const auto& a, const auto& b) { return a.score > b.score; });
@@ -69,9 +78,10 @@ class CenterNetDecoder final : public Node {
  private:
   float min_score_ = 0.3f, scale_x_ = 1, scale_y_ = 1;
   bool normalized_ = false;
+  int keypoints_ = 0;
   std::vector<std::string> labels_;
 };
 
 }  // namespace sluice::postprocess
 
-SLUICE_EXPORT_NODES(sluice::postprocess::CenterNetDecoder)
+SLUICE_EXPORT_NODES(sluice::postprocess::BoxDecoder)
