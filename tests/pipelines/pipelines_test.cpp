@@ -1,0 +1,119 @@
+// The ready pipelines of pipelines/, end to end on real models and real video, against
+// a Python reference (/usr/bin/python3, same model, same preprocessing).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "test_support.h"
+
+namespace sluice::test {
+namespace {
+
+using nlohmann::json;
+
+const std::string kRoot = SLUICE_SOURCE_DIR;
+
+class Pipelines : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* f : {"/assets/models/centernet_mbv3_coco512.pt", "/assets/models/selfie_seg256.pt",
+                          "/assets/media/vtest.avi", "/assets/media/Megamind.avi"})
+      ASSERT_TRUE(std::filesystem::exists(kRoot + f))
+          << kRoot + f << " is missing: run bash scripts/fetch_assets.sh and bash scripts/models/fetch_models.sh";
+  }
+  // The first `frames` frames of a video, losslessly, so Python and sluice see the same pixels.
+  std::string clip(const std::string& video, int frames) {
+    const std::string out = dir_.file("clip.mkv");
+    const auto r = run_command("ffmpeg -v error -y -i " + kRoot + "/assets/media/" + video + " -frames:v " +
+                               std::to_string(frames) + " -an -c:v ffv1 " + out);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return out;
+  }
+  json reference(const std::string& task, const std::string& clip, const std::string& model) {
+    const std::string out = dir_.file(task + "_reference.json");
+    const auto r = run_command("/usr/bin/python3 " + kRoot + "/tests/pipelines/reference.py " + task + " " + clip +
+                                   " " + kRoot + "/assets/models/" + model + " " + out,
+                               600);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return json::parse(read_file(out));
+  }
+  std::vector<json> run_pipeline(const std::string& name, const std::string& clip) {
+    const auto r = run_command("env SLUICE_OUT=" + dir_.path().string() + " " + sluice_cli() + " run -q " + kRoot +
+                                   "/pipelines/" + name + ".toml --set nodes.video.path=" + clip,
+                               600);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    std::vector<json> lines;
+    std::ifstream in(dir_.file(name + ".jsonl"));
+    for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+    return lines;
+  }
+  TempDir dir_;
+};
+
+// Boxes within 1 pixel, scores within 1e-3, same classes; detections within 1e-3 of the
+// 0.3 threshold may be on either side.
+TEST_F(Pipelines, DetectMatchesPythonAndWritesAValidVideo) {
+  const std::string video = clip("vtest.avi", 8);
+  const json expected = reference("detect", video, "centernet_mbv3_coco512.pt");
+  const auto got = run_pipeline("detect", video);
+  ASSERT_EQ(got.size(), 8u);
+  ASSERT_EQ(expected["frames"].size(), 8u);
+  int compared = 0;
+  for (std::size_t f = 0; f < got.size(); ++f) {
+    const auto& ours = got[f]["detections"];
+    for (const auto& e : expected["frames"][f]["detections"]) {
+      const bool must = e["score"].get<double>() > 0.301;
+      bool found = false;
+      for (const auto& o : ours) {
+        const auto& b = o["box"];
+        const double x1 = b["x"], y1 = b["y"], x2 = x1 + b["w"].get<double>(), y2 = y1 + b["h"].get<double>();
+        if (o["class_id"] == e["class_id"] && std::abs(x1 - e["box"][0].get<double>()) <= 1 &&
+            std::abs(y1 - e["box"][1].get<double>()) <= 1 && std::abs(x2 - e["box"][2].get<double>()) <= 1 &&
+            std::abs(y2 - e["box"][3].get<double>()) <= 1) {
+          EXPECT_NEAR(o["score"].get<double>(), e["score"].get<double>(), 1e-3);
+          found = true;
+          ++compared;
+          break;
+        }
+      }
+      if (must) {
+        EXPECT_TRUE(found) << "frame " << f << ": Python's " << e.dump() << " is missing";
+      }
+    }
+    for (const auto& o : ours)
+      if (o["score"].get<double>() > 0.301) {
+        bool in_python = false;
+        for (const auto& e : expected["frames"][f]["detections"])
+          in_python |= e["class_id"] == o["class_id"] && std::abs(e["score"].get<double>() - o["score"].get<double>()) <= 1e-3;
+        EXPECT_TRUE(in_python) << "frame " << f << ": " << o.dump() << " is not in Python's results";
+      }
+  }
+  EXPECT_GT(compared, 8 * 3) << "vtest.avi has several people in every frame";
+  const auto frames = run_command("ffprobe -v error -count_frames -select_streams v:0 -show_entries "
+                                  "stream=nb_read_frames -of csv=p=0 " + dir_.file("detect.mp4"));
+  EXPECT_EQ(frames.output, "8\n");
+}
+
+TEST_F(Pipelines, SegmentMatchesPython) {
+  const std::string video = clip("Megamind.avi", 6);
+  const json expected = reference("segment", video, "selfie_seg256.pt");
+  const auto got = run_pipeline("segment", video);
+  ASSERT_EQ(got.size(), 6u);
+  int64_t person_pixels = 0;
+  for (std::size_t f = 0; f < got.size(); ++f) {
+    const int64_t python = expected["frames"][f]["person_pixels"];
+    int64_t ours = 0;  // no "person" entry: no person pixel
+    for (const auto& c : got[f]["mask"]["classes"])
+      if (c["class_id"] == 1) ours = c["pixels"];
+    // Pixels right at 0.5 may fall either way: at most 0.1% of the 65536.
+    EXPECT_NEAR(ours, python, 66) << "frame " << f;
+    person_pixels += ours;
+  }
+  EXPECT_GT(person_pixels, 10000) << "Megamind.avi shows a person";
+}
+
+}  // namespace
+}  // namespace sluice::test
