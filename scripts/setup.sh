@@ -14,6 +14,9 @@ packages=(
   libgtest-dev libgmock-dev                    # GoogleTest: the test suite
   ffmpeg                                       # tests: serving streams, checking videos (ffprobe)
   python3-opencv python3-numpy                 # tests: reference results in Python (/usr/bin/python3)
+  libtorch-dev                                 # LibTorch: the torchscript model plugin
+  python3-torch python3-torchvision            # models: conversion, training, Python references
+  python3-onnx python3-flatbuffers npm         # models: reading ONNX/TFLite graphs, npm packages
 )
 
 missing=()

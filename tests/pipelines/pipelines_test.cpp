@@ -20,6 +20,7 @@ class Pipelines : public ::testing::Test {
  protected:
   void SetUp() override {
     for (const char* f : {"/assets/models/centernet_mbv3_coco512.pt", "/assets/models/selfie_seg256.pt",
+                          "/assets/models/fmnist_cnn.pt", "/assets/fashion-mnist/t10k-images-idx3-ubyte.gz",
                           "/assets/media/vtest.avi", "/assets/media/Megamind.avi"})
       ASSERT_TRUE(std::filesystem::exists(kRoot + f))
           << kRoot + f << " is missing: run bash scripts/fetch_assets.sh and bash scripts/models/fetch_models.sh";
@@ -113,6 +114,37 @@ TEST_F(Pipelines, SegmentMatchesPython) {
     person_pixels += ours;
   }
   EXPECT_GT(person_pixels, 10000) << "Megamind.avi shows a person";
+}
+
+// Fashion-MNIST's 10,000 test pictures through the pipeline: the same accuracy as Python's.
+TEST_F(Pipelines, ClassifyReachesThePythonAccuracy) {
+  const json python = json::parse(read_file(kRoot + "/assets/models/fmnist_reference.json"));
+  const std::string images = dir_.file("fmnist");
+  auto r = run_command("/usr/bin/python3 " + kRoot + "/tests/pipelines/fmnist_to_png.py " + kRoot +
+                           "/assets/fashion-mnist " + images,
+                       600);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = run_command("env SLUICE_OUT=" + dir_.path().string() + " " + sluice_cli() + " run -q " + kRoot +
+                      "/pipelines/classify.toml --stats-json " + dir_.file("stats.json"),
+                  600);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream labels(images + "/labels.txt"), lines(dir_.file("classify.jsonl"));
+  int total = 0, correct = 0;
+  for (std::string line, label; std::getline(lines, line) && std::getline(labels, label); ++total) {
+    const json j = json::parse(line);
+    ASSERT_EQ(j["seq"], total) << "pictures in file order";
+    correct += j["classifications"][0]["class_id"].get<int>() == std::stoi(label) ? 1 : 0;
+  }
+  ASSERT_EQ(total, 10000);
+  const double accuracy = static_cast<double>(correct) / total;
+  EXPECT_DOUBLE_EQ(accuracy, python["accuracy"].get<double>());
+  EXPECT_GE(accuracy, 0.89);
+  // Batching really ran (mean batch well above 1).
+  const json stats = json::parse(read_file(dir_.file("stats.json")));
+  for (const auto& n : stats["nodes"])
+    if (n["name"] == "model") {
+      EXPECT_LT(n["counters"]["forward_passes"].get<int>(), 10000 / 2);
+    }
 }
 
 }  // namespace
