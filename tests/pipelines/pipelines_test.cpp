@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "test_support.h"
@@ -114,6 +115,36 @@ TEST_F(Pipelines, SegmentMatchesPython) {
     person_pixels += ours;
   }
   EXPECT_GT(person_pixels, 10000) << "Megamind.avi shows a person";
+}
+
+// Two stages: faces found by BlazeFace, each classified by the emotion model on its crop,
+// the emotion attached to its own face.
+TEST_F(Pipelines, FacesGetTheirEmotionsAttached) {
+  const std::string video = clip("Megamind.avi", 20);
+  const auto got = run_pipeline("faces", video);
+  ASSERT_EQ(got.size(), 20u);
+  const std::set<std::string> emotions{"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"};
+  int faces = 0;
+  for (const auto& line : got)
+    for (const auto& face : line["detections"]) {
+      ++faces;
+      EXPECT_EQ(face["label"], "face");
+      EXPECT_GE(face["score"].get<double>(), 0.75);
+      EXPECT_EQ(face["landmarks"].size(), 6u);
+      ASSERT_EQ(face["classes"].size(), 1u) << line.dump();
+      EXPECT_TRUE(emotions.count(face["classes"][0]["label"].get<std::string>())) << face.dump();
+      // The landmarks (eyes, nose, mouth) lie inside the face box.
+      const auto& b = face["box"];
+      const double cx = face["landmarks"][2][0], cy = face["landmarks"][2][1];
+      EXPECT_GT(cx, b["x"].get<double>());
+      EXPECT_LT(cx, b["x"].get<double>() + b["w"].get<double>());
+      EXPECT_GT(cy, b["y"].get<double>());
+      EXPECT_LT(cy, b["y"].get<double>() + b["h"].get<double>());
+    }
+  EXPECT_GE(faces, 15) << "Megamind.avi's first frames show a face";
+  const auto frames = run_command("ffprobe -v error -count_frames -select_streams v:0 -show_entries "
+                                  "stream=nb_read_frames -of csv=p=0 " + dir_.file("faces.mp4"));
+  EXPECT_EQ(frames.output, "20\n");
 }
 
 // Fashion-MNIST's 10,000 test pictures through the pipeline: the same accuracy as Python's.

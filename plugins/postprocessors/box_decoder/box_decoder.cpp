@@ -37,7 +37,9 @@ class BoxDecoder final : public Node {
   static inline const Param<int> kKeypoints{
       .name = "keypoints", .default_value = 0, .description = "(x, y) pairs after the class column", .min = 0,
       .max = 1000};
-  SLUICE_CONTRACT(kInfo, kIn, kOut, kMinScore, kLabels, kNormalized, kInputSize, kKeypoints);
+  static inline const Param<std::vector<std::string>> kNames{
+      .name = "names", .default_value = {}, .description = "class names by id, instead of a labels file"};
+  SLUICE_CONTRACT(kInfo, kIn, kOut, kMinScore, kLabels, kNames, kNormalized, kInputSize, kKeypoints);
 
   Status open(const Params& p) override {
     min_score_ = static_cast<float>(p.get(kMinScore));
@@ -47,6 +49,10 @@ class BoxDecoder final : public Node {
     scale_x_ = normalized_ ? static_cast<float>(size[0]) : 1.f;
     scale_y_ = normalized_ ? static_cast<float>(size[1]) : 1.f;
     SLUICE_ASSIGN_OR_RETURN(labels_, read_labels(p.get(kLabels)));
+    if (!p.get(kNames).empty()) {
+      if (!labels_.empty()) return invalid_argument("give labels or names, not both");
+      labels_ = p.get(kNames);
+    }
     keypoints_ = p.get(kKeypoints);
     return ok();
   }
