@@ -147,6 +147,28 @@ TEST_F(Pipelines, FacesGetTheirEmotionsAttached) {
   EXPECT_EQ(frames.output, "20\n");
 }
 
+// Fan-out to two models and join: every frame gets both the detections and the mask, and
+// the detections are the ones the detect pipeline finds alone.
+TEST_F(Pipelines, MultiJoinsDetectionAndSegmentationPerFrame) {
+  const std::string video = clip("vtest.avi", 6);
+  const auto joined = run_pipeline("multi", video);
+  const auto alone = run_pipeline("detect", video);
+  ASSERT_EQ(joined.size(), 6u);
+  ASSERT_EQ(alone.size(), 6u);
+  for (std::size_t f = 0; f < joined.size(); ++f) {
+    EXPECT_EQ(joined[f]["seq"], f);
+    ASSERT_TRUE(joined[f].contains("mask")) << joined[f].dump();
+    EXPECT_EQ(joined[f]["mask"]["width"], 256);
+    ASSERT_EQ(joined[f]["detections"].size(), alone[f]["detections"].size()) << "frame " << f;
+    for (std::size_t i = 0; i < alone[f]["detections"].size(); ++i)
+      EXPECT_NEAR(joined[f]["detections"][i]["score"].get<double>(),
+                  alone[f]["detections"][i]["score"].get<double>(), 1e-5);
+  }
+  const auto frames = run_command("ffprobe -v error -count_frames -select_streams v:0 -show_entries "
+                                  "stream=nb_read_frames -of csv=p=0 " + dir_.file("multi.mp4"));
+  EXPECT_EQ(frames.output, "6\n");
+}
+
 // Fashion-MNIST's 10,000 test pictures through the pipeline: the same accuracy as Python's.
 TEST_F(Pipelines, ClassifyReachesThePythonAccuracy) {
   const json python = json::parse(read_file(kRoot + "/assets/models/fmnist_reference.json"));
