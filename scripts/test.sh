@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh -DSLUICE_BUILD_TESTS=ON
 bash scripts/fetch_assets.sh
+bash scripts/models/fetch_models.sh
 ctest --test-dir build --output-on-failure -j2 --timeout 600
 
 if [ "${SLUICE_TSAN:-0}" = "1" ]; then

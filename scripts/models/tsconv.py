@@ -10,9 +10,10 @@ into the TorchScript file sluice runs:
   error, casts the input to the model's dtype (uint8 frames, or half after
   module.to(half)), and scales pixels 0..255 to what the network was trained on.
 """
+import io
 import math
 import os
-import tempfile
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -159,13 +160,32 @@ def max_rel_diff(a, b):
     return worst
 
 
+def serialize(module):
+    """torch.jit.save to bytes, reproducibly: through memory the archive's folder is
+    "archive" whatever the file is called (torch names it after the file otherwise), and
+    the zip entries carry fixed dates, so the same module gives the same bytes."""
+    buf = io.BytesIO()
+    torch.jit.save(module, buf)
+    return buf.getvalue()
+
+
+def write_atomic(path, data):
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
 def export(core, path, name, expect, scale, shift, describe, example, tol=1e-5):
     """Traces `core` (an eager nn.Module taking the normalised NCHW input) at batch 2,
-    wraps and scripts it, checks it, and saves it to `path` (atomically). `example` is a
+    wraps and scripts it, checks it, and writes it to `path` (atomically). `example` is a
     [>=3, C, H, W] tensor of pixels 0..255 used for tracing and for the checks."""
     core = core.eval()
     norm = example.float() * scale + shift
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # Shapes read while tracing (H, W, channels) are fixed by the model; the batch
+        # dimension is never read as a number, and the checks below prove it.
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
         traced = torch.jit.trace(core, norm[:2], check_trace=False)
     bad = _tensor_constants(traced.inlined_graph)
     if bad:
@@ -187,18 +207,11 @@ def export(core, path, name, expect, scale, shift, describe, example, tol=1e-5):
         checks["batch3_vs_singles"] = d
         if not d <= tol:
             raise RuntimeError(f"{name}: a batch of 3 differs from 3 single runs by {d:.3g} (> {tol})")
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=os.path.dirname(os.path.abspath(path)))
-    os.close(fd)
-    try:
-        model.save(tmp)
-        # Reload what was written: it must load and give the same result.
-        again = torch.jit.load(tmp)
-        with torch.no_grad():
-            d = max_rel_diff(_flat(batch), _flat(again(example[:3])))
-        if d != 0.0:
-            raise RuntimeError(f"{name}: the saved file gives different results ({d:.3g})")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    data = serialize(model)
+    # What is written must load and give the same results.
+    with torch.no_grad():
+        d = max_rel_diff(_flat(batch), _flat(torch.jit.load(io.BytesIO(data))(example[:3])))
+    if d != 0.0:
+        raise RuntimeError(f"{name}: the saved module gives different results ({d:.3g})")
+    write_atomic(path, data)
     return checks
