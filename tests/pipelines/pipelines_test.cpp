@@ -119,7 +119,7 @@ TEST_F(Pipelines, SegmentMatchesPython) {
 
 // Two stages: faces found by BlazeFace, each classified by the emotion model on its crop,
 // the emotion attached to its own face.
-TEST_F(Pipelines, FacesGetTheirEmotionsAttached) {
+TEST_F(Pipelines, FacesMatchPythonAndGetTheirEmotionsAttached) {
   const std::string video = clip("Megamind.avi", 20);
   const auto got = run_pipeline("faces", video);
   ASSERT_EQ(got.size(), 20u);
@@ -142,6 +142,50 @@ TEST_F(Pipelines, FacesGetTheirEmotionsAttached) {
       EXPECT_LT(cy, b["y"].get<double>() + b["h"].get<double>());
     }
   EXPECT_GE(faces, 15) << "Megamind.avi's first frames show a face";
+
+  // Parity with Python: the same faces (boxes within 1 px, scores within 1e-3), and for
+  // each face the emotion the model gives on the same crop.
+  const std::string reference = dir_.file("faces_reference.json");
+  const auto r = run_command("/usr/bin/python3 " + kRoot + "/tests/pipelines/reference_faces.py " + video + " " +
+                                 kRoot + "/assets/models/blazeface_front128.pt " + kRoot +
+                                 "/assets/models/emotion_fer7_64gray.pt " + dir_.file("faces.jsonl") + " " +
+                                 reference,
+                             600);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json expected = json::parse(read_file(reference));
+  ASSERT_EQ(expected["frames"].size(), got.size());
+  int compared = 0;
+  for (std::size_t f = 0; f < got.size(); ++f) {
+    const auto& ours = got[f]["detections"];
+    const auto& theirs = expected["frames"][f]["faces"];
+    auto same = [](const json& o, const json& e) {
+      const auto& b = o["box"];
+      return std::abs(b["x"].get<double>() - e["box"][0].get<double>()) <= 1 &&
+             std::abs(b["y"].get<double>() - e["box"][1].get<double>()) <= 1 &&
+             std::abs(b["w"].get<double>() - e["box"][2].get<double>()) <= 1 &&
+             std::abs(b["h"].get<double>() - e["box"][3].get<double>()) <= 1 &&
+             std::abs(o["score"].get<double>() - e["score"].get<double>()) <= 1e-3;
+    };
+    for (const auto& e : theirs) {
+      if (e["score"].get<double>() < 0.751) continue;  // at the threshold either side is right
+      bool found = false;
+      for (const auto& o : ours) found |= same(o, e);
+      EXPECT_TRUE(found) << "frame " << f << ": Python's face " << e.dump() << " is missing";
+    }
+    for (const auto& o : ours) {
+      if (o["score"].get<double>() < 0.751) continue;
+      bool found = false;
+      for (const auto& e : theirs) found |= same(o, e);
+      EXPECT_TRUE(found) << "frame " << f << ": face " << o.dump() << " is not in Python's";
+    }
+    const auto& emotions = expected["frames"][f]["emotions"];
+    ASSERT_EQ(emotions.size(), ours.size());
+    for (std::size_t i = 0; i < ours.size(); ++i, ++compared) {
+      EXPECT_EQ(ours[i]["classes"][0]["class_id"], emotions[i]["class_id"]) << "frame " << f << " face " << i;
+      EXPECT_NEAR(ours[i]["classes"][0]["score"].get<double>(), emotions[i]["score"].get<double>(), 1e-3);
+    }
+  }
+  EXPECT_GE(compared, 15);
   const auto frames = run_command("ffprobe -v error -count_frames -select_streams v:0 -show_entries "
                                   "stream=nb_read_frames -of csv=p=0 " + dir_.file("faces.mp4"));
   EXPECT_EQ(frames.output, "20\n");
