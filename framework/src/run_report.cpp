@@ -69,6 +69,7 @@ std::string to_json(const RunReport& r) {
   j["status"] = r.status.ok() ? (r.interrupted ? "interrupted" : "ok") : "failed";
   if (!r.status.ok()) j["error"] = r.status.message();
   j["wall_s"] = r.wall_s;
+  j["run_s"] = r.run_s;
   j["nodes"] = json::array();
   auto latency = [](const LatencyHistogram& h) -> json {
     if (!h.count()) return nullptr;

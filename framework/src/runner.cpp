@@ -421,6 +421,7 @@ RunReport Runner::run() {
     close_unstarted();
   } else {
     started_.store(true);
+    const auto t_run = std::chrono::steady_clock::now();
     std::vector<std::thread> threads;
     for (auto& n : nodes_) n->instances_running.store(static_cast<int>(n->instances.size()));
     for (auto& n : nodes_) {
@@ -437,6 +438,7 @@ RunReport Runner::run() {
       }
     }
     for (auto& t : threads) t.join();
+    report.run_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_run).count();
   }
   report.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   {

@@ -584,6 +584,8 @@ plugin = "null_sink"
   const json j = json::parse(to_json(r));
   EXPECT_EQ(j["pipeline"], "tiny");
   EXPECT_EQ(j["status"], "ok");
+  EXPECT_GT(j["run_s"].get<double>(), 0);
+  EXPECT_LE(j["run_s"].get<double>(), j["wall_s"].get<double>());
   EXPECT_EQ(j["nodes"][1]["name"], "sink");
   EXPECT_EQ(j["nodes"][1]["processed"], 10);
   EXPECT_EQ(j["nodes"][1]["queues"][0]["capacity"], 8);
