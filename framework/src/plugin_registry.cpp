@@ -42,6 +42,11 @@ std::vector<std::string> PluginRegistry::env_plugin_dirs() {
 
 namespace {
 
+Status declared_twice(const std::string& type, const std::string& file, const std::string& other) {
+  return internal_error(
+      fmt::format("node type '{}' is declared by both '{}' and '{}'", type, file, other));
+}
+
 // A manifest is used only when it is for this ABI and for this very library file (same
 // size); anything else means "load the library to find out".
 bool read_manifest(const std::string& library, std::vector<std::string>& types) {
@@ -54,9 +59,12 @@ bool read_manifest(const std::string& library, std::vector<std::string>& types) 
     std::istringstream words(line);
     std::string key, value;
     words >> key >> value;
-    if (key == "abi") abi_ok = value == std::to_string(kAbiVersion);
-    else if (key == "library_size") size_ok = !ec && value == std::to_string(size);
-    else if (key == "type" && !value.empty()) types.push_back(value);
+    if (key == "abi")
+      abi_ok = value == std::to_string(kAbiVersion);
+    else if (key == "library_size")
+      size_ok = !ec && value == std::to_string(size);
+    else if (key == "type" && !value.empty())
+      types.push_back(value);
   }
   return abi_ok && size_ok && !types.empty();
 }
@@ -89,11 +97,9 @@ Status PluginRegistry::load_dirs(const std::vector<std::string>& dirs) {
 
 Status PluginRegistry::add_pending(const std::string& type, const std::string& file) {
   if (auto it = types_.find(type); it != types_.end() && it->second.file != file)
-    return internal_error(fmt::format("node type '{}' is declared by both '{}' and '{}'", type,
-                                      it->second.file, file));
+    return declared_twice(type, it->second.file, file);
   if (auto it = pending_.find(type); it != pending_.end() && it->second != file)
-    return internal_error(fmt::format("node type '{}' is declared by both '{}' and '{}'", type,
-                                      it->second, file));
+    return declared_twice(type, it->second, file);
   pending_[type] = file;
   return ok();
 }
@@ -119,10 +125,10 @@ Result<const NodeType*> PluginRegistry::lookup(const std::string& type) {
   const std::string file = pending->second;
   SLUICE_RETURN_IF_ERROR(load_file(file));
   if (auto it = types_.find(type); it != types_.end()) return &it->second;
-  return internal_error(fmt::format(
-      "plugin '{}' does not declare node type '{}' although its manifest says so: the "
-      "manifest is stale (rebuild the plugin, or delete '{}.nodes')",
-      file, type, file));
+  return internal_error(
+      fmt::format("plugin '{}' does not declare node type '{}' although its manifest says so: the "
+                  "manifest is stale (rebuild the plugin, or delete '{}.nodes')",
+                  file, type, file));
 }
 
 Status PluginRegistry::write_manifest(const std::string& library) {
@@ -191,8 +197,7 @@ Status PluginRegistry::load_file(const std::string& path) {
     t.file = canonical;
     t.library = lib;
     if (auto it = types_.find(t.contract.type); it != types_.end())
-      return internal_error(fmt::format("node type '{}' is declared by both '{}' and '{}'",
-                                        t.contract.type, it->second.file, canonical));
+      return declared_twice(t.contract.type, it->second.file, canonical);
     for (const auto& other : found)
       if (other.contract.type == t.contract.type)
         return internal_error(
@@ -201,8 +206,7 @@ Status PluginRegistry::load_file(const std::string& path) {
   }
   for (const auto& t : found)
     if (auto it = pending_.find(t.contract.type); it != pending_.end() && it->second != canonical)
-      return internal_error(fmt::format("node type '{}' is declared by both '{}' and '{}'",
-                                        t.contract.type, it->second, canonical));
+      return declared_twice(t.contract.type, it->second, canonical);
   for (auto& t : found) {
     std::string name = t.contract.type;
     pending_.erase(name);

@@ -19,7 +19,6 @@ int64_t now_ns() {
       .count();
 }
 
-
 // "open: why", unless the message already says "open threw: why".
 Status in_stage(const char* stage, const Status& s) {
   if (s.message().rfind(std::string(stage) + " threw", 0) == 0) return s;
@@ -33,6 +32,12 @@ constexpr std::size_t kMaxBatch = 16;
 
 }  // namespace
 
+// What one instance's thread counted; merged into its node when the thread ends.
+struct InstanceStats {
+  int64_t processed = 0, errors = 0, first_ns = 0, last_ns = 0;
+  LatencyHistogram latency, end_to_end;
+};
+
 struct Runner::Target {
   Inbox* inbox;
   int port;
@@ -45,9 +50,9 @@ struct Runner::NodeRuntime {
   std::vector<bool> opened;
   std::unique_ptr<Inbox> inbox;              // null for sources
   std::vector<std::vector<Target>> targets;  // per output port
-  std::size_t batch = kMaxBatch;  // input sets popped at once
-  bool batching = false;          // the node takes a batch of sets per call (max_batch > 1)
-  int64_t max_delay_us = 0;       // batching: how long to wait for a fuller batch
+  std::size_t batch = kMaxBatch;             // input sets popped at once
+  bool batching = false;     // the node takes a batch of sets per call (max_batch > 1)
+  int64_t max_delay_us = 0;  // batching: how long to wait for a fuller batch
 
   std::atomic<int64_t> emitted{0};
   std::atomic<int> instances_running{0};
@@ -65,6 +70,16 @@ struct Runner::NodeRuntime {
   int64_t last_ns = 0;
   LatencyHistogram latency;
   LatencyHistogram end_to_end;
+
+  void add(const InstanceStats& s) {
+    std::lock_guard lock(stats_mu);
+    processed += s.processed;
+    errors += s.errors;
+    latency.merge(s.latency);
+    end_to_end.merge(s.end_to_end);
+    if (s.first_ns && (first_ns == 0 || s.first_ns < first_ns)) first_ns = s.first_ns;
+    last_ns = std::max(last_ns, s.last_ns);
+  }
 };
 
 Runner::Runner(const Pipeline& pipeline) : pipeline_(pipeline) {
@@ -260,18 +275,18 @@ void Runner::run_source(NodeRuntime& n, std::size_t replica) {
   Context ctx(state);
   Node* instance = n.instances[replica].get();
   std::vector<Packet> scratch;
-  int64_t processed = 0, errors = 0, first_ns = 0, last_ns = 0;
+  InstanceStats stats;
   int consecutive_errors = 0;
   while (!stop_.load(std::memory_order_relaxed)) {
-    if (first_ns == 0) first_ns = now_ns();
+    if (stats.first_ns == 0) stats.first_ns = now_ns();
     Status s = guarded_call("process", [&] { return instance->process(ctx); });
-    last_ns = now_ns();
+    stats.last_ns = now_ns();
     if (s.end_of_stream()) {
       deliver(n, state.outputs, scratch);
       break;
     }
     if (!s.ok()) {
-      ++errors;
+      ++stats.errors;
       const PacketHeader* at =
           state.outputs.empty() ? nullptr : &state.outputs.back().second.header();
       state.outputs.clear();
@@ -289,16 +304,10 @@ void Runner::run_source(NodeRuntime& n, std::size_t replica) {
     }
     consecutive_errors = 0;
     // No latency for sources: their process() mostly waits (pacing, a camera, the network).
-    if (!state.outputs.empty()) ++processed;
+    if (!state.outputs.empty()) ++stats.processed;
     deliver(n, state.outputs, scratch);
   }
-  {
-    std::lock_guard lock(n.stats_mu);
-    n.processed += processed;
-    n.errors += errors;
-    if (first_ns && (n.first_ns == 0 || first_ns < n.first_ns)) n.first_ns = first_ns;
-    n.last_ns = std::max(n.last_ns, last_ns);
-  }
+  n.add(stats);
   finish_instance(n, replica);
 }
 
@@ -312,8 +321,7 @@ void Runner::run_node(NodeRuntime& n, std::size_t replica) {
   std::vector<std::vector<Packet>> sets;
   std::vector<std::pair<int, Packet>> batch_outputs;
   std::vector<Packet> scratch;
-  LatencyHistogram latency, end_to_end;
-  int64_t processed = 0, errors = 0, first_ns = 0, last_ns = 0;
+  InstanceStats stats;
 
   while (true) {
     int64_t ticket = 0;
@@ -343,22 +351,22 @@ void Runner::run_node(NodeRuntime& n, std::size_t replica) {
       }
       const PacketHeader header = ctx.header();
       const int64_t t0 = now_ns();
-      if (first_ns == 0) first_ns = t0;
+      if (stats.first_ns == 0) stats.first_ns = t0;
       if (s.ok()) s = guarded_call("process", [&] { return instance->process(ctx); });
-      last_ns = now_ns();
+      stats.last_ns = now_ns();
       for (std::size_t i = 0; i < per_call; ++i) {
-        latency.record(last_ns - t0);
+        stats.latency.record(stats.last_ns - t0);
         const int64_t created = ctx.header(i).created_ns;
-        if (is_sink && created > 0) end_to_end.record(last_ns - created);
+        if (is_sink && created > 0) stats.end_to_end.record(stats.last_ns - created);
         for (auto& p : state.sets[i]) p = Packet();
       }
       if (!s.ok()) {
-        errors += static_cast<int64_t>(per_call);
+        stats.errors += static_cast<int64_t>(per_call);
         state.outputs.clear();
         if (n.spec->on_error == OnError::kFail) fail(n, &header, s);
         continue;
       }
-      processed += static_cast<int64_t>(per_call);
+      stats.processed += static_cast<int64_t>(per_call);
       for (auto& o : state.outputs) batch_outputs.push_back(std::move(o));
       state.outputs.clear();
     }
@@ -372,15 +380,7 @@ void Runner::run_node(NodeRuntime& n, std::size_t replica) {
       deliver(n, batch_outputs, scratch);
     }
   }
-  {
-    std::lock_guard lock(n.stats_mu);
-    n.processed += processed;
-    n.errors += errors;
-    n.latency.merge(latency);
-    n.end_to_end.merge(end_to_end);
-    if (first_ns && (n.first_ns == 0 || first_ns < n.first_ns)) n.first_ns = first_ns;
-    n.last_ns = std::max(n.last_ns, last_ns);
-  }
+  n.add(stats);
   finish_instance(n, replica);
 }
 
