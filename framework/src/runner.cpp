@@ -47,10 +47,9 @@ struct Runner::NodeRuntime {
   const PipelineNode* spec = nullptr;
   std::vector<NodePtr> instances;              // one per replica
   std::vector<detail::ContextState> contexts;  // one per replica
-  std::vector<bool> opened;
-  std::unique_ptr<Inbox> inbox;              // null for sources
-  std::vector<std::vector<Target>> targets;  // per output port
-  std::size_t batch = kMaxBatch;             // input sets popped at once
+  std::unique_ptr<Inbox> inbox;                // null for sources
+  std::vector<std::vector<Target>> targets;    // per output port
+  std::size_t batch = kMaxBatch;               // input sets popped at once
   bool batching = false;     // the node takes a batch of sets per call (max_batch > 1)
   int64_t max_delay_us = 0;  // batching: how long to wait for a fuller batch
 
@@ -104,7 +103,9 @@ Runner::Runner(const Pipeline& pipeline) : pipeline_(pipeline) {
         {nodes_[e.to_node]->inbox.get(), e.to_port});
 }
 
-Runner::~Runner() = default;
+Runner::~Runner() {
+  if (!threads_.empty()) close_unstarted();  // run() was never called after open
+}
 
 Progress Runner::progress() const {
   Progress p;
@@ -151,7 +152,6 @@ Status Runner::open_all() {
         return first_error_;
       }
       n->instances.push_back(std::move(*node));
-      n->opened.push_back(false);
       detail::ContextState& ctx = n->contexts[r];
       ctx.contract = &pn.contract();
       ctx.sets[0].resize(pn.contract().inputs.size());
@@ -159,12 +159,18 @@ Status Runner::open_all() {
       ctx.stop = &stop_;
       ctx.node_name = pn.name;
       Node* instance = n->instances.back().get();
-      Status s = guarded_call("open", [&] { return instance->open(pn.params); });
+      std::promise<Status> opened;
+      std::future<Status> result = opened.get_future();
+      const std::size_t index = threads_.size();
+      NodeRuntime* runtime = n.get();
+      threads_.emplace_back([this, runtime, r, instance, index, p = std::move(opened)]() mutable {
+        instance_thread(*runtime, static_cast<std::size_t>(r), instance, index, std::move(p));
+      });
+      Status s = result.get();
       if (!s.ok()) {
         fail(*n, nullptr, in_stage("open", s));
         return first_error_;
       }
-      n->opened.back() = true;
     }
     if (!pn.is_source()) {
       Node* first = n->instances[0].get();
@@ -204,18 +210,46 @@ Status Runner::open_all() {
   return ok();
 }
 
-void Runner::close_unstarted() {
-  // Close what was opened, last opened first, when the run ends before threads start.
-  for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) {
-    NodeRuntime& n = **it;
-    for (std::size_t r = n.instances.size(); r-- > 0;) {
-      if (!n.opened[r]) continue;
-      Context ctx(n.contexts[r]);
-      Node* instance = n.instances[r].get();
-      (void)guarded_call("close", [&] { return instance->close(ctx); });
-      n.contexts[r].outputs.clear();
-    }
+void Runner::instance_thread(NodeRuntime& n, std::size_t replica, Node* instance, std::size_t index,
+                             std::promise<Status> opened) {
+  std::string thread_name = n.spec->name.substr(0, 15);
+  pthread_setname_np(pthread_self(), thread_name.c_str());
+  Status s = guarded_call("open", [&] { return instance->open(n.spec->params); });
+  const bool ok = s.ok();
+  opened.set_value(std::move(s));
+  if (!ok) return;
+  Go go;
+  {
+    std::unique_lock lock(go_mu_);
+    go_cv_.wait(lock,
+                [&] { return go_ == Go::kRun || (go_ == Go::kClose && close_turn_ == index); });
+    go = go_;
   }
+  if (go == Go::kRun) {
+    if (n.spec->is_source())
+      run_source(n, replica);
+    else
+      run_node(n, replica);
+    return;
+  }
+  // The run ended before it started: close, and drop whatever close sent.
+  Context ctx(n.contexts[replica]);
+  (void)guarded_call("close", [&] { return instance->close(ctx); });
+  n.contexts[replica].outputs.clear();
+}
+
+void Runner::close_unstarted() {
+  // Close what was opened, last opened first, each on its own thread.
+  for (std::size_t i = threads_.size(); i-- > 0;) {
+    {
+      std::lock_guard lock(go_mu_);
+      go_ = Go::kClose;
+      close_turn_ = i;
+    }
+    go_cv_.notify_all();
+    threads_[i].join();
+  }
+  threads_.clear();
 }
 
 void Runner::deliver(NodeRuntime& n, std::vector<std::pair<int, Packet>>& outputs,
@@ -422,22 +456,14 @@ RunReport Runner::run() {
   } else {
     started_.store(true);
     const auto t_run = std::chrono::steady_clock::now();
-    std::vector<std::thread> threads;
     for (auto& n : nodes_) n->instances_running.store(static_cast<int>(n->instances.size()));
-    for (auto& n : nodes_) {
-      for (std::size_t r = 0; r < n->instances.size(); ++r) {
-        NodeRuntime* node = n.get();
-        threads.emplace_back([this, node, r] {
-          std::string thread_name = node->spec->name.substr(0, 15);
-          pthread_setname_np(pthread_self(), thread_name.c_str());
-          if (node->spec->is_source())
-            run_source(*node, r);
-          else
-            run_node(*node, r);
-        });
-      }
+    {
+      std::lock_guard lock(go_mu_);
+      go_ = Go::kRun;
     }
-    for (auto& t : threads) t.join();
+    go_cv_.notify_all();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
     report.run_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_run).count();
   }
   report.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -4,8 +4,12 @@
 //   Runner runner(pipeline);
 //   RunReport report = runner.run();   // blocks
 //
-// - Opens nodes in topological order before any thread starts; a failing open ends the
-//   run before any packet flows.
+// - Each node instance lives on one thread of its own from open to close: open, process and
+//   close all run there, so what a plugin sets up per thread (LibTorch's OpenMP team and
+//   thread count, a CUDA stream, thread-local caches) belongs to the thread that uses it.
+// - Opens run one at a time in topological order, each on its instance's thread, before
+//   any packet flows; a failing open ends the run, and what was opened is closed (last
+//   opened first) on its own thread.
 // - Each node's inputs are bounded queues (Inbox). End of stream flows downstream: a node
 //   ends once all its inputs have ended and are drained, then closes.
 // - request_stop() (async-signal-safe) stops the sources; everything in flight is still
@@ -17,7 +21,12 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <future>
 #include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "pipeline.h"
 #include "run_report.h"
@@ -45,6 +54,8 @@ class Runner {
   struct Target;
 
   Status open_all();
+  void instance_thread(NodeRuntime& n, std::size_t replica, Node* instance, std::size_t index,
+                       std::promise<Status> opened);
   void close_unstarted();
   void run_source(NodeRuntime& n, std::size_t replica);
   void run_node(NodeRuntime& n, std::size_t replica);
@@ -61,6 +72,15 @@ class Runner {
   std::atomic<bool> started_{false};
   std::mutex error_mu_;
   Status first_error_;
+
+  // Instance threads, in the order their instances were opened. Each waits after its open
+  // until run() says go, or close_unstarted() says it is its turn to close.
+  enum class Go { kWait, kRun, kClose };
+  std::vector<std::thread> threads_;
+  std::mutex go_mu_;
+  std::condition_variable go_cv_;
+  Go go_ = Go::kWait;
+  std::size_t close_turn_ = 0;  // with kClose: the index in threads_ that closes now
 };
 
 }  // namespace sluice::runtime

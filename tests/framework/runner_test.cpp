@@ -290,6 +290,25 @@ print = false
   EXPECT_EQ(node(r, "boom").processed, 97);
 }
 
+TEST_F(RunnerTest, OpenProcessAndCloseOfAnInstanceRunOnItsOwnThread) {
+  const RunReport r = run(R"([pipeline]
+links = ["src -> check -> count"]
+[nodes.src]
+plugin = "synthetic_source"
+frames = 40
+[nodes.check]
+plugin = "same_thread"
+replicas = 2
+[nodes.count]
+plugin = "count_sink"
+path = "counts.json"
+print = false
+)");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(node(r, "check").processed, 40);
+  EXPECT_EQ(counts()["total"], 40);
+}
+
 TEST_F(RunnerTest, FailingOpenEndsTheRunBeforeAnyPacketFlows) {
   const RunReport r = run(R"([pipeline]
 links = ["src -> boom -> count"]

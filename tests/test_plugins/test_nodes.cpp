@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 #include <stdexcept>
+#include <thread>
 
 #include "sluice/sluice.h"
 
@@ -220,7 +221,8 @@ class Batcher final : public Node {
 // every packet and position differs.
 class FrameToTensor final : public Node {
  public:
-  static constexpr NodeInfo kInfo{"frame_to_tensor", NodeKind::kPreprocessor, "Test tensors.", true};
+  static constexpr NodeInfo kInfo{"frame_to_tensor", NodeKind::kPreprocessor, "Test tensors.",
+                                  true};
   static constexpr Input<Frame> kIn{"in", "BGR frames"};
   static constexpr Output<Tensor> kOut{"out", "[1, 3, H, W] float32"};
   SLUICE_CONTRACT(kInfo, kIn, kOut);
@@ -253,7 +255,8 @@ class TensorDumpSink final : public Node {
   }
   Status process(Context& ctx) override {
     const Tensor& t = ctx.get(kIn);
-    std::fprintf(file_, "%u %lld [", ctx.header().stream_id, static_cast<long long>(ctx.header().seq));
+    std::fprintf(file_, "%u %lld [", ctx.header().stream_id,
+                 static_cast<long long>(ctx.header().seq));
     for (auto d : t.shape) std::fprintf(file_, " %lld", static_cast<long long>(d));
     std::fprintf(file_, " ]");
     for (int64_t i = 0; i < t.numel(); ++i) std::fprintf(file_, " %.7g", t.as<float>()[i]);
@@ -282,6 +285,35 @@ class CountingSink final : public Node {
   }
 };
 
+// Fails unless process and close run on the thread that ran open (the runner's promise to
+// plugins that keep per-thread state, such as LibTorch's OpenMP team). Forwards frames.
+class SameThread final : public Node {
+ public:
+  static constexpr NodeInfo kInfo{"same_thread", NodeKind::kOther,
+                                  "Checks open/process/close share one thread.", true};
+  static constexpr Input<Frame> kIn{"in", "frames"};
+  static constexpr Output<Frame> kOut{"out", "the same frames"};
+  SLUICE_CONTRACT(kInfo, kIn, kOut);
+  Status open(const Params&) override {
+    opened_on_ = std::this_thread::get_id();
+    return ok();
+  }
+  Status process(Context& ctx) override {
+    if (std::this_thread::get_id() != opened_on_)
+      return internal_error("process runs on another thread than open");
+    ctx.forward(kOut, ctx.take(kIn));
+    return ok();
+  }
+  Status close(Context&) override {
+    if (std::this_thread::get_id() != opened_on_)
+      return internal_error("close runs on another thread than open");
+    return ok();
+  }
+
+ private:
+  std::thread::id opened_on_;
+};
+
 }  // namespace sluice::test_nodes
 
 SLUICE_EXPORT_NODES(sluice::test_nodes::DetectionsSink, sluice::test_nodes::FrameToDetections,
@@ -289,4 +321,4 @@ SLUICE_EXPORT_NODES(sluice::test_nodes::DetectionsSink, sluice::test_nodes::Fram
                     sluice::test_nodes::CtorThrows, sluice::test_nodes::Split,
                     sluice::test_nodes::Gather, sluice::test_nodes::CountingSink,
                     sluice::test_nodes::Batcher, sluice::test_nodes::FrameToTensor,
-                    sluice::test_nodes::TensorDumpSink)
+                    sluice::test_nodes::TensorDumpSink, sluice::test_nodes::SameThread)

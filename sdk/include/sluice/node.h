@@ -40,6 +40,9 @@
 // Lifecycle and threading, as the runtime guarantees them:
 // - One instance per node of a pipeline (N with `replicas = N`). An instance is never
 //   called from two threads at once; replicas are distinct instances.
+// - An instance's `open`, `process` and `close` all run on one thread, its own: what a
+//   library keeps per thread (OpenMP's thread team and count, a CUDA stream, a
+//   thread-local cache) can be set up in `open` and is there in `process`.
 // - `open(params)` once, with every declared param checked and defaulted. A failing
 //   open stops the run before any packet flows.
 // - Sources (nodes with no inputs): `process` is called again and again until it returns
