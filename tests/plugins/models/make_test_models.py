@@ -109,3 +109,49 @@ with torch.no_grad():
     cnn_in.numpy().tofile(f"{out}/cnn_input.f32")
     cnn(cnn_in).numpy().tofile(f"{out}/cnn_output.f32")
 print("weights-only files written")
+
+# A statically quantized model whose weights qnnpack packs but onednn cannot (asymmetric:
+# per_tensor_affine, a non-zero zero point), naming its engine as quantize_fmnist.py does;
+# and Python's output for an input, under qnnpack.
+from torch.ao import quantization as tq
+
+
+class SmallQuantizable(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.quant = tq.QuantStub()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.relu = nn.ReLU()
+        self.fc = nn.Linear(4 * 8 * 8, 5)
+        self.dequant = tq.DeQuantStub()
+
+    def forward(self, x):
+        return self.dequant(self.fc(self.relu(self.conv(self.quant(x))).flatten(1)))
+
+
+torch.backends.quantized.engine = "qnnpack"
+small = SmallQuantizable().eval()
+small.qconfig = tq.QConfig(
+    activation=tq.MinMaxObserver.with_args(reduce_range=False),
+    weight=tq.MinMaxObserver.with_args(dtype=torch.qint8, qscheme=torch.per_tensor_affine))
+tq.prepare(small, inplace=True)
+with torch.no_grad():
+    small(torch.rand(16, 3, 8, 8))
+small = tq.convert(small)
+torch.jit.save(torch.jit.script(small), f"{out}/quantized_qnnpack.pt",
+               _extra_files={"sluice_qengine": "qnnpack"})
+with torch.no_grad():
+    q_in = torch.rand(1, 3, 8, 8)
+    q_in.numpy().tofile(f"{out}/quantized_input.f32")
+    torch.jit.load(f"{out}/quantized_qnnpack.pt")(q_in).numpy().tofile(f"{out}/quantized_output.f32")
+torch.backends.quantized.engine = "onednn"
+try:
+    torch.jit.load(f"{out}/quantized_qnnpack.pt")
+    sys.exit("quantized_qnnpack.pt was meant to be a model onednn cannot load, but it loads")
+except RuntimeError:
+    pass
+# Dynamic quantization: qnnpack's dynamic Linear warns at every call (the node shows it once).
+torch.backends.quantized.engine = "qnnpack"
+dynamic = tq.quantize_dynamic(nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 5)).eval(), {nn.Linear})
+torch.jit.save(torch.jit.script(dynamic), f"{out}/dynamic.pt")
+print("quantized models written")

@@ -27,8 +27,9 @@ class TorchScript : public ::testing::Test {
                                          "/tests/plugins/models/make_test_models.py " +
                                          models_->path().string(),
                                      300);
-    ASSERT_EQ(r.exit_code, 0) << "making the test models with /usr/bin/python3 (python3-torch) failed:\n"
-                              << r.output;
+    ASSERT_EQ(r.exit_code, 0)
+        << "making the test models with /usr/bin/python3 (python3-torch) failed:\n"
+        << r.output;
   }
   static void TearDownTestSuite() {
     delete models_;
@@ -117,7 +118,8 @@ TEST_F(TorchScript, InputShapeIsCheckedAndUsedForWarmUp) {
   ASSERT_TRUE(h.push(TorchScriptIn(), tensor({1, 3, 16, 16}, 0.f)).ok());
   EXPECT_EQ(h.pull("out").get_if<Tensor>()->shape, (std::vector<int64_t>{1, 5}));
   const Status s = h.push(TorchScriptIn(), tensor({1, 3, 8, 16}, 0.f));
-  EXPECT_THAT(s.message(), HasSubstr("input 'in' has shape [1, 3, 8, 16] but the model takes [1, 3, 16, 16]"));
+  EXPECT_THAT(s.message(),
+              HasSubstr("input 'in' has shape [1, 3, 8, 16] but the model takes [1, 3, 16, 16]"));
 
   auto any_size = load("model = \"" + model("cnn.pt") + "\"\ninput_shape = [-1, 3, -1, -1]");
   EXPECT_TRUE(any_size.push(TorchScriptIn(), tensor({2, 3, 9, 7}, 0.f)).ok());
@@ -157,9 +159,10 @@ TEST_F(TorchScript, WeightsOnlyFileRunsOnATorchScriptArchitecture) {
   const auto input = read_floats(model("cnn_input.f32"));
   const auto expected = read_floats(model("cnn_output.f32"));
   for (const std::string& params :
-       {"model = \"" + model("state_dict.pt") + "\"\narchitecture = \"" + model("cnn_architecture.pt") + "\"",
-        "model = \"" + model("checkpoint.pt") + "\"\narchitecture = \"" + model("cnn_architecture.pt") +
-            "\"\nstate_dict_key = \"model\""}) {
+       {"model = \"" + model("state_dict.pt") + "\"\narchitecture = \"" +
+            model("cnn_architecture.pt") + "\"",
+        "model = \"" + model("checkpoint.pt") + "\"\narchitecture = \"" +
+            model("cnn_architecture.pt") + "\"\nstate_dict_key = \"model\""}) {
     auto h = load(params);
     ASSERT_TRUE(h.push(TorchScriptIn(), tensor_from(input, {1, 3, 16, 16})).ok());
     const auto got = values(h.pull("out"));
@@ -169,14 +172,18 @@ TEST_F(TorchScript, WeightsOnlyFileRunsOnATorchScriptArchitecture) {
 }
 
 TEST_F(TorchScript, TorchvisionResnet18WeightsGiveTheLogitsPythonGives) {
-  auto h = load("model = \"" + model("resnet18_weights.pt") + "\"\nbuiltin_architecture = \"resnet18\"");
-  ASSERT_TRUE(h.push(TorchScriptIn(), tensor_from(read_floats(model("resnet18_input.f32")), {1, 3, 224, 224})).ok());
+  auto h =
+      load("model = \"" + model("resnet18_weights.pt") + "\"\nbuiltin_architecture = \"resnet18\"");
+  ASSERT_TRUE(h.push(TorchScriptIn(),
+                     tensor_from(read_floats(model("resnet18_input.f32")), {1, 3, 224, 224}))
+                  .ok());
   const auto got = values(h.pull("out"));
   const auto expected = read_floats(model("resnet18_logits.f32"));
   ASSERT_EQ(got.size(), 1000u);
   ASSERT_EQ(expected.size(), 1000u);
   float worst = 0;
-  for (std::size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::abs(got[i] - expected[i]));
+  for (std::size_t i = 0; i < got.size(); ++i)
+    worst = std::max(worst, std::abs(got[i] - expected[i]));
   EXPECT_LT(worst, 1e-4) << "largest logit difference from Python";
   EXPECT_EQ(std::max_element(got.begin(), got.end()) - got.begin(),
             std::max_element(expected.begin(), expected.end()) - expected.begin());
@@ -194,7 +201,8 @@ TEST_F(TorchScript, WeightsThatDoNotFitAreListed) {
   ASSERT_FALSE(shape.ok());
   EXPECT_THAT(shape.status().message(),
               HasSubstr("shape mismatches (1): fc.weight [7, 8] in the file, [5, 8] in the model"));
-  auto resnet = try_load("model = \"" + model("state_dict.pt") + "\"\nbuiltin_architecture = \"resnet18\"");
+  auto resnet =
+      try_load("model = \"" + model("state_dict.pt") + "\"\nbuiltin_architecture = \"resnet18\"");
   ASSERT_FALSE(resnet.ok());
   EXPECT_THAT(resnet.status().message(), HasSubstr("missing keys"));
   auto no_key = try_load("model = \"" + model("checkpoint.pt") + "\"" + arch);
@@ -205,6 +213,131 @@ TEST_F(TorchScript, WeightsThatDoNotFitAreListed) {
   EXPECT_THAT(whole.status().message(), HasSubstr("is not a weights-only file"));
   auto pickled_model = try_load("model = \"" + model("pickled_module.pt") + "\"" + arch);
   ASSERT_FALSE(pickled_model.ok());
+}
+
+// quantized_qnnpack.pt: INT8 weights that qnnpack packs and onednn cannot (asymmetric).
+TEST_F(TorchScript, AQuantizedModelRunsOnTheEngineItNames) {
+  const auto input = read_floats(model("quantized_input.f32"));
+  const auto expected = read_floats(model("quantized_output.f32"));
+  for (const std::string qengine : {"qnnpack", "auto"}) {
+    auto h = load("model = \"" + model("quantized_qnnpack.pt") + "\"\nqengine = \"" + qengine +
+                  "\"\ninput_shape = [1, 3, 8, 8]");
+    ASSERT_TRUE(h.push(TorchScriptIn(), tensor_from(input, {1, 3, 8, 8})).ok());
+    const auto got = values(h.pull("out"));
+    ASSERT_EQ(got.size(), expected.size());
+    for (std::size_t i = 0; i < got.size(); ++i) EXPECT_FLOAT_EQ(got[i], expected[i]) << qengine;
+  }
+}
+
+TEST_F(TorchScript, AnEngineThatCannotTakeTheModelFailsAtOpenInOneLine) {
+  auto h = try_load("model = \"" + model("quantized_qnnpack.pt") + "\"\nqengine = \"onednn\"");
+  ASSERT_FALSE(h.ok());
+  const std::string& m = h.status().message();
+  EXPECT_THAT(m, HasSubstr("cannot load the quantized model '" + model("quantized_qnnpack.pt") +
+                           "' with the quantized engine \"onednn\""));
+  EXPECT_THAT(m, HasSubstr("ONEDNN only supports symmetric quantization of weight"));
+  EXPECT_THAT(m, HasSubstr("(param qengine; this LibTorch has: "));
+  EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+}
+
+TEST_F(TorchScript, AnEngineThisLibTorchLacksIsAClearError) {
+  // Debian's LibTorch has no fbgemm (qnnpack and onednn only).
+  auto fbgemm = try_load("model = \"" + model("double.pt") + "\"\nqengine = \"fbgemm\"");
+  ASSERT_FALSE(fbgemm.ok());
+  EXPECT_THAT(fbgemm.status().message(),
+              ::testing::ContainsRegex("qengine \"fbgemm\", which this LibTorch lacks; it has: "
+                                       "[a-z]+(, [a-z]+)*"));
+  EXPECT_THAT(fbgemm.status().message(), HasSubstr("qnnpack"));
+  auto typo = try_load("model = \"" + model("double.pt") + "\"\nqengine = \"qnnpak\"");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_THAT(typo.status().message(), HasSubstr("qnnpack"));  // the nearest valid choice
+}
+
+// The engine is one setting for the process: a second node asking for another one is
+// refused while the first is open, and allowed once it is gone.
+TEST_F(TorchScript, TwoNodesCannotHoldDifferentEngines) {
+  const std::string q = "model = \"" + model("quantized_qnnpack.pt") + "\"\nqengine = ";
+  {
+    auto first = load(q + "\"qnnpack\"");
+    auto same = load(q + "\"auto\"");  // the file names qnnpack: the same engine
+    auto floating = load("model = \"" + model("double.pt") + "\"");  // auto, names none
+    auto other = try_load("model = \"" + model("double.pt") + "\"\nqengine = \"onednn\"");
+    ASSERT_FALSE(other.ok());
+    EXPECT_THAT(other.status().message(),
+                HasSubstr("qengine \"onednn\", but another torchscript node (model '" +
+                          model("quantized_qnnpack.pt") +
+                          "') holds LibTorch's quantized engine as \"qnnpack\""));
+  }
+  EXPECT_TRUE(try_load("model = \"" + model("double.pt") + "\"\nqengine = \"onednn\"").ok());
+}
+
+// Through the runner: the error names the node; `sluice validate` rejects an unknown engine.
+TEST_F(TorchScript, APipelineWithTwoEnginesFailsNamingTheNode) {
+  test::TempDir dir;
+  const std::string file = dir.write("two.toml", R"([pipeline]
+links = ["cams -> tensor -> a -> sink_a", "tensor -> b -> sink_b"]
+[nodes.cams]
+plugin = "synthetic_source"
+frames = 2
+width = 8
+height = 8
+[nodes.tensor]
+plugin = "frame_to_tensor"
+[nodes.a]
+plugin = "torchscript"
+model = ")" + model("quantized_qnnpack.pt") + R"("
+qengine = "qnnpack"
+[nodes.b]
+plugin = "torchscript"
+model = ")" + model("double.pt") + R"("
+qengine = "onednn"
+[nodes.sink_a]
+plugin = "tensor_dump_sink"
+path = ")" + dir.file("a.txt") + R"("
+[nodes.sink_b]
+plugin = "tensor_dump_sink"
+path = ")" + dir.file("b.txt") + R"("
+)");
+  const auto r = test::run_command(test::sluice_cli() + " run " + file + " --plugin-path " +
+                                   test::test_plugin_dir());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("node 'b' (torchscript)"));
+  EXPECT_THAT(r.output, HasSubstr("holds LibTorch's quantized engine as \"qnnpack\""));
+}
+
+// qnnpack's dynamic quantized Linear warns at every forward pass; the node shows it once.
+TEST_F(TorchScript, ALibTorchWarningIsShownOncePerNode) {
+  test::TempDir dir;
+  const std::string file = dir.write("dynamic.toml", R"([pipeline]
+links = ["cams -> tensor -> model -> dump"]
+[nodes.cams]
+plugin = "synthetic_source"
+frames = 6
+width = 8
+height = 8
+[nodes.tensor]
+plugin = "frame_to_tensor"
+[nodes.model]
+plugin = "torchscript"
+model = ")" + model("dynamic.pt") + R"("
+qengine = "qnnpack"
+[nodes.dump]
+plugin = "tensor_dump_sink"
+path = ")" + dir.file("out.txt") + R"("
+)");
+  const auto r = test::run_command(test::sluice_cli() + " run " + file + " --plugin-path " +
+                                   test::test_plugin_dir());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  int shown = 0;
+  for (std::size_t at = r.output.find("ignores reduce_range"); at != std::string::npos;
+       at = r.output.find("ignores reduce_range", at + 1))
+    ++shown;
+  EXPECT_EQ(shown, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("(shown once per node)"));
+  std::ifstream out(dir.file("out.txt"));
+  int lines = 0;
+  for (std::string line; std::getline(out, line);) ++lines;
+  EXPECT_EQ(lines, 6);
 }
 
 // A pipeline with max_batch = 8 over 4 streams gives each packet exactly the outputs it
@@ -275,8 +408,40 @@ path = ")" + out + R"("
   const auto& model_stats = stats["nodes"][2];
   EXPECT_EQ(model_stats["processed"], 160);
   EXPECT_LT(model_stats["counters"]["forward_passes"].get<int>(), 160 / 2);
-  const auto single_stats = nlohmann::json::parse(test::read_file(dir.file("single.txt") + ".json"));
+  const auto single_stats =
+      nlohmann::json::parse(test::read_file(dir.file("single.txt") + ".json"));
   EXPECT_EQ(single_stats["nodes"][2]["counters"]["forward_passes"], 160);
+}
+
+// optimize = true (the default) freezes the model and fuses it for the CPU: the conv net
+// with batch norm must give what the model as saved gives (batch norm folded, oneDNN).
+TEST(TorchScriptOptimize, OptimizedModelGivesWhatTheSavedModelGives) {
+  test::TempDir dir;
+  const auto made =
+      test::run_command("/usr/bin/python3 " + std::string(SLUICE_SOURCE_DIR) +
+                            "/tests/plugins/models/make_test_models.py " + dir.path().string(),
+                        300);
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  const Input<Tensor> in{"in", ""};
+  Tensor x = Tensor::zeros(DType::kFloat32, {2, 3, 16, 16});
+  for (int64_t i = 0; i < x.numel(); ++i)
+    x.as<float>()[i] = static_cast<float>((i * 37) % 101) / 50.f;
+  std::vector<std::vector<float>> outputs;
+  for (const char* optimize : {"true", "false"}) {
+    auto h = NodeHarness::load(
+        "torchscript",
+        "model = \"" + dir.file("cnn.pt") + "\"\nthreads = 1\noptimize = " + optimize,
+        {test::test_plugin_dir()});
+    ASSERT_TRUE(h.push(in, x).ok());
+    const Packet out = h.pull("out");  // keeps the tensor alive while it is read
+    const Tensor* t = out.get_if<Tensor>();
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(t->shape, (std::vector<int64_t>{2, 5}));
+    outputs.emplace_back(t->as<float>(), t->as<float>() + t->numel());
+  }
+  ASSERT_EQ(outputs[0].size(), outputs[1].size());
+  for (std::size_t i = 0; i < outputs[0].size(); ++i)
+    EXPECT_NEAR(outputs[0][i], outputs[1][i], 1e-4);
 }
 
 }  // namespace
