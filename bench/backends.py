@@ -7,7 +7,9 @@
 # Two measurements, contenders interleaved per round, medians and spreads printed:
 #   alone     the backend alone: forward passes on one ready input in a loop, each
 #             contender in a fresh process (LibTorch's OpenMP threads and OpenCV's TBB
-#             arena never share one), after warm-up passes; images per second
+#             arena never share one), after warm-up passes; images per second. The
+#             TorchScript model is optimized as the node does by default
+#             (torch.jit.optimize_for_inference)
 #   pipeline  sluice end to end, only the model node differing: pipelines/classify.toml
 #             over Fashion-MNIST PNGs with --set nodes.model.plugin/model/max_batch, and
 #             bench/pipelines/blazeface{,_onnx}.toml over a video; images (frames) per
@@ -38,6 +40,7 @@ def alone(backend, model, batch, threads, seconds):
         import torch
         torch.set_num_threads(threads)
         m = torch.jit.load(f"{MODELS}/{'fmnist_cnn.pt' if model == 'fmnist' else 'blazeface_front128.pt'}").eval()
+        m = torch.jit.optimize_for_inference(m)  # as the torchscript node does (optimize = true)
         t = torch.from_numpy(x)
 
         def run():

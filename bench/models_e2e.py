@@ -2,12 +2,20 @@
 #   sluice     the pipeline bench/pipelines/MODEL.toml (decode -> preprocess -> model ->
 #              decode -> JSONL), as a whole process
 #   python     the plain loop a user writes from the PyTorch docs: cv2 decode -> RGB ->
-#              resize -> tensor -> forward under no_grad -> postprocess; same model, same
-#              threads (/usr/bin/python3)
-#   alone      the model alone: forward on one ready tensor in a loop (the limit)
+#              resize -> tensor -> forward under no_grad -> postprocess; same model, as
+#              many threads as sluice's instances have in all (/usr/bin/python3)
+#   python_opt the same loop on the model as sluice runs it (torch.jit.optimize_for_inference)
+#   alone      the model alone as sluice runs it (optimized), forward on one ready tensor
+#              in a loop, one process per sluice instance, same threads each: the limit
+#   decode     cv2 decoding and preprocessing the clip, nothing else
+#   cpu bound  cores / (decode+preprocessing CPU time + the model's CPU time) per frame:
+#              what 2 cores allow when every frame must be decoded AND run through the
+#              model; below `alone` whenever decoding costs CPU the model alone never pays
 # Contenders are interleaved per round; the medians and their ratios are printed.
 #
 #   /usr/bin/python3 bench/models_e2e.py [--frames 120] [--rounds 3] [--models centernet,blazeface,selfie]
+#                                        [--split 2x1]   # model replicas x threads per replica
+#   /usr/bin/python3 bench/models_e2e.py --study       # which split of the cores is fastest
 import argparse
 import json
 import os
@@ -24,7 +32,6 @@ import torch
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIZES = {"centernet": 512, "blazeface": 128, "selfie": 256}
 FILES = {"centernet": "centernet_mbv3_coco512.pt", "blazeface": "blazeface_front128.pt", "selfie": "selfie_seg256.pt"}
-THREADS = 2
 
 
 def make_clip(frames, out):
@@ -35,11 +42,12 @@ def make_clip(frames, out):
 # The run time of the pipeline (its threads' start to end: decode to last result), like
 # the Python loop's timing, which starts after the model is loaded. Start-up (process,
 # plugin loading, model loading, warm-up) is reported apart.
-def run_sluice(model, clip, work):
+def run_sluice(model, clip, work, replicas, threads):
     env = dict(os.environ, SLUICE_OUT=work)
     start = time.perf_counter()
     subprocess.run([f"{ROOT}/build/bin/sluice", "run", "-q", f"{ROOT}/bench/pipelines/{model}.toml",
-                    "--set", f"nodes.video.path={clip}", "--stats-json", f"{work}/stats.json"],
+                    "--set", f"nodes.video.path={clip}", "--set", f"nodes.model.replicas={replicas}",
+                    "--set", f"nodes.model.threads={threads}", "--stats-json", f"{work}/stats.json"],
                    check=True, env=env)
     process = time.perf_counter() - start
     stats = json.load(open(f"{work}/stats.json"))
@@ -55,9 +63,14 @@ def postprocess(model, y, w, h):
     return [(r[0] * w / s, r[1] * h / s, r[2] * w / s, r[3] * h / s, r[4]) for r in keep]
 
 
-def run_python(model, clip):
-    torch.set_num_threads(THREADS)
+def load(model, optimized):
     m = torch.jit.load(f"{ROOT}/assets/models/{FILES[model]}").eval()
+    return torch.jit.optimize_for_inference(m) if optimized else m
+
+
+def run_python(model, clip, threads, optimized=False):
+    torch.set_num_threads(threads)
+    m = load(model, optimized)
     s = SIZES[model]
     start = time.perf_counter()
     cap = cv2.VideoCapture(clip)
@@ -76,51 +89,123 @@ def run_python(model, clip):
     return time.perf_counter() - start, n
 
 
-def run_alone(model, frames):
-    torch.set_num_threads(THREADS)
-    m = torch.jit.load(f"{ROOT}/assets/models/{FILES[model]}").eval()
+# cv2 decoding the clip plus the pipeline's preprocessing (RGB, resize, float tensor),
+# nothing else: frames/s, and CPU-ms per frame over all of the process's threads.
+def run_decode(model, clip):
+    s = SIZES[model]
+    start, cpu = time.perf_counter(), time.process_time()
+    cap = cv2.VideoCapture(clip)
+    n = 0
+    while True:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        rgb = cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), (s, s))
+        torch.from_numpy(rgb.astype(np.float32).transpose(2, 0, 1)[None].copy())
+        n += 1
+    return n / (time.perf_counter() - start), (time.process_time() - cpu) * 1000 / n
+
+
+# One process of the model alone: loads and warms up, waits for the common start time,
+# then times `frames` forward passes.
+def alone_worker(model, threads, frames, start_at):
+    torch.set_num_threads(threads)
+    m = load(model, True)
     s = SIZES[model]
     x = torch.rand(1, 3, s, s) * 255
     with torch.no_grad():
         for _ in range(3):
             m(x)  # warm-up, as the sluice node does at open
+        while time.time() < start_at:
+            time.sleep(0.001)
         start = time.perf_counter()
         for _ in range(frames):
             m(x)
-    return time.perf_counter() - start
+    print(time.perf_counter() - start)
+
+
+# The model alone as `replicas` processes of `threads` threads, all at once: frames/s in all.
+def run_alone(model, frames, replicas, threads):
+    per = max(1, frames // replicas)
+    start_at = time.time() + 4.0  # after every process has loaded the model
+    procs = [subprocess.Popen([sys.executable, __file__, "--alone-worker", model, str(threads), str(per),
+                               str(start_at)], stdout=subprocess.PIPE, text=True) for _ in range(replicas)]
+    times = [float(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+    return per * replicas / max(times)
+
+
+def ratio_table(results):
+    lines = ["| model | split | sluice | python | python_opt | alone | decode | cpu bound | sluice/python | "
+             "sluice/alone | sluice/cpu bound |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for model, r in results.items():
+        m, sp = r["median_fps"], r["spread"]
+        cell = lambda k: f"{m[k]:.2f} ({sp[k]:.0%})"
+        lines.append(f"| {model} | {r['split']} | {cell('sluice')} | {cell('python')} | {cell('python_opt')} | "
+                     f"{cell('alone')} | {cell('decode')} | {cell('cpu_bound')} | {r['sluice_vs_python']:.2f}x | "
+                     f"{r['sluice_vs_alone']:.2f}x | {r['sluice_vs_cpu_bound']:.2f}x |")
+    return "\n".join(lines)
+
+
+def study(args, clip, work):
+    # Every split of the 2 cores, sluice against the model alone in the same split.
+    print("| model | replicas x threads | sluice fps | alone fps | sluice/alone |\n|---|---|---|---|---|")
+    for model in args.models.split(","):
+        for split in ("1x1", "1x2", "2x1"):
+            replicas, threads = map(int, split.split("x"))
+            got = {"sluice": [], "alone": []}
+            for _ in range(args.rounds):
+                t, _ = run_sluice(model, clip, work, replicas, threads)
+                got["sluice"].append(args.frames / t)
+                got["alone"].append(run_alone(model, args.frames, replicas, threads))
+            s, a = statistics.median(got["sluice"]), statistics.median(got["alone"])
+            print(f"| {model} | {split} | {s:.2f} | {a:.2f} | {s / a:.2f}x |", flush=True)
 
 
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--alone-worker":
+        alone_worker(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]))
+        return 0
     ap = argparse.ArgumentParser()
     ap.add_argument("--frames", type=int, default=120)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--models", default="centernet,blazeface,selfie")
+    ap.add_argument("--split", default="2x1", help="model replicas x threads per replica")
+    ap.add_argument("--study", action="store_true", help="sluice vs alone for every split of 2 cores")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="sluice-e2e-")
     clip = f"{work}/clip.mkv"
     make_clip(args.frames, clip)
+    if args.study:
+        return study(args, clip, work)
+    replicas, threads = map(int, args.split.split("x"))
     results = {}
     for model in args.models.split(","):
-        fps = {"sluice": [], "python": [], "alone": []}
+        fps = {"sluice": [], "python": [], "python_opt": [], "alone": [], "decode": [], "cpu_bound": []}
         startup = []
         for r in range(args.rounds):
-            t, overhead = run_sluice(model, clip, work)
+            t, overhead = run_sluice(model, clip, work, replicas, threads)
             fps["sluice"].append(args.frames / t)
             startup.append(overhead)
-            t, n = run_python(model, clip)
-            assert n == args.frames, (n, args.frames)
-            fps["python"].append(n / t)
-            fps["alone"].append(args.frames / run_alone(model, args.frames))
+            for key, optimized in (("python", False), ("python_opt", True)):
+                t, n = run_python(model, clip, replicas * threads, optimized)
+                assert n == args.frames, (n, args.frames)
+                fps[key].append(n / t)
+            fps["alone"].append(run_alone(model, args.frames, replicas, threads))
+            decode_fps, decode_cpu_ms = run_decode(model, clip)
+            fps["decode"].append(decode_fps)
+            # What the cores allow when every frame costs the decode+preprocessing CPU time
+            # plus the model's (its instances keep replicas x threads cores busy).
+            model_cpu_ms = 1000 * replicas * threads / fps["alone"][-1]
+            fps["cpu_bound"].append(1000 * os.cpu_count() / (decode_cpu_ms + model_cpu_ms))
             print(f"{model} round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f} fps" for k, v in fps.items()), flush=True)
         med = {k: statistics.median(v) for k, v in fps.items()}
         spread = {k: (max(v) - min(v)) / statistics.median(v) for k, v in fps.items()}
-        results[model] = {"median_fps": med, "spread": spread, "runs": fps,
+        results[model] = {"split": args.split, "median_fps": med, "spread": spread, "runs": fps,
                           "sluice_startup_s": statistics.median(startup),
                           "sluice_vs_python": med["sluice"] / med["python"],
-                          "sluice_vs_alone": med["sluice"] / med["alone"]}
-        print(f"{model}: median sluice {med['sluice']:.2f}, python {med['python']:.2f}, alone {med['alone']:.2f} fps; "
-              f"sluice/python {results[model]['sluice_vs_python']:.2f}x, sluice/alone {results[model]['sluice_vs_alone']:.2f}x",
-              flush=True)
+                          "sluice_vs_alone": med["sluice"] / med["alone"],
+                          "sluice_vs_cpu_bound": med["sluice"] / med["cpu_bound"]}
+    print(ratio_table(results))
     print(json.dumps(results, indent=1))
 
 

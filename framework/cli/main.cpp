@@ -16,6 +16,7 @@
 #include <mutex>
 #include <thread>
 
+#include "keep_freed_memory.h"
 #include "runner.h"
 #include "session.h"
 
@@ -265,6 +266,7 @@ int cmd_inspect(const std::string& type, const std::vector<std::string>& plugin_
 }  // namespace
 
 int main(int argc, char** argv) {
+  sluice::cli::keep_freed_memory();
   CLI::App app{
       "sluice: run PyTorch models over images, video, cameras and streams, as TOML pipelines"};
   app.require_subcommand(1);

