@@ -63,6 +63,12 @@ def postprocess(model, y, w, h):
     return [(r[0] * w / s, r[1] * h / s, r[2] * w / s, r[3] * h / s, r[4]) for r in keep]
 
 
+def to_tensor(bgr, size):
+    """The loop's preprocessing, as the PyTorch docs write it: RGB, resize, NCHW float."""
+    rgb = cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), (size, size))
+    return torch.from_numpy(rgb.astype(np.float32).transpose(2, 0, 1)[None].copy())
+
+
 def load(model, optimized):
     m = torch.jit.load(f"{ROOT}/assets/models/{FILES[model]}").eval()
     return torch.jit.optimize_for_inference(m) if optimized else m
@@ -80,8 +86,7 @@ def run_python(model, clip, threads, optimized=False):
         if not ok:
             break
         h, w = bgr.shape[:2]
-        rgb = cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), (s, s))
-        x = torch.from_numpy(rgb.astype(np.float32).transpose(2, 0, 1)[None].copy())
+        x = to_tensor(bgr, s)
         with torch.no_grad():
             y = m(x)
         postprocess(model, y, w, h)
@@ -100,8 +105,7 @@ def run_decode(model, clip):
         ok, bgr = cap.read()
         if not ok:
             break
-        rgb = cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), (s, s))
-        torch.from_numpy(rgb.astype(np.float32).transpose(2, 0, 1)[None].copy())
+        to_tensor(bgr, s)
         n += 1
     return n / (time.perf_counter() - start), (time.process_time() - cpu) * 1000 / n
 

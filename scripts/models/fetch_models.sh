@@ -84,6 +84,10 @@ declare -A OUTPUTS=(
   [fmnist_int8]="models/fmnist_cnn_int8_dynamic.pt models/fmnist_cnn_int8_static_qnnpack.pt models/fmnist_cnn_int8_static_onednn.pt models/fmnist_quantized.json"
 )
 declare -A SOURCE=([blazeface]=blazeface [centernet]=human [emotion]=human [selfie]=selfie [fmnist]=deb [fmnist_int8]=deb [fmnist_onnx]=deb)
+# Groups made from another group's model, by a script of their own: rebuilt whenever that
+# model or their script changes.
+declare -A MADE_FROM=([fmnist_int8]=fmnist [fmnist_onnx]=fmnist)
+declare -A GROUP_SCRIPT=([fmnist_int8]=quantize_fmnist.py [fmnist_onnx]=export_onnx.py)
 declare -A CHECKED=(
   [blazeface]="blazeface_front128.pt,blazeface_back256.pt" [centernet]="centernet_mbv3_coco512.pt"
   [emotion]="emotion_fer7_64gray.pt" [selfie]="selfie_seg256.pt" [fmnist]="fmnist_cnn.pt"
@@ -112,13 +116,14 @@ group_input() {
   if [ "$src" = deb ]; then
     scripts=("$HERE/train_fmnist.py" "$HERE/tsconv.py")
     echo "$g $FMNIST_DEB_SHA"
-    # The INT8 models also follow their script and the float model they quantize.
-    if [ "$g" = fmnist_int8 ]; then scripts+=("$HERE/quantize_fmnist.py"); recorded_sum models/fmnist_cnn.pt; fi
-    if [ "$g" = fmnist_onnx ]; then scripts+=("$HERE/export_onnx.py"); recorded_sum models/fmnist_cnn.pt; fi
+    if [ -n "${MADE_FROM[$g]:-}" ]; then
+      scripts+=("$HERE/${GROUP_SCRIPT[$g]}")
+      recorded_sum "${OUTPUTS[${MADE_FROM[$g]}]%% *}"  # the model it is made from
+    fi
   else
     scripts=()
     for f in "$HERE"/*.py; do
-      case "$f" in "$HERE/train_fmnist.py" | "$HERE/quantize_fmnist.py" | "$HERE/export_onnx.py") ;; *) scripts+=("$f") ;; esac
+      case " train_fmnist.py ${GROUP_SCRIPT[*]} " in *" $(basename "$f") "*) ;; *) scripts+=("$f") ;; esac
     done
     echo "$g ${NPM_SHA[$src]}"
   fi
@@ -166,8 +171,9 @@ flock 9
 VERSIONS=$(python_versions)
 todo=()
 for g in "${MODEL_GROUPS[@]}"; do
-  # A retrained float model is quantized and exported again.
-  if ! group_ok "$g" || { [[ "$g" = fmnist_int8 || "$g" = fmnist_onnx ]] && [[ " ${todo[*]} " == *" fmnist "* ]]; }; then todo+=("$g"); fi
+  # A group made from a model that is rebuilt now is made again too.
+  from=${MADE_FROM[$g]:-}
+  if ! group_ok "$g" || { [ -n "$from" ] && [[ " ${todo[*]} " == *" $from "* ]]; }; then todo+=("$g"); fi
 done
 if [ ${#todo[@]} -eq 0 ]; then
   say "models up to date in $MODELS"

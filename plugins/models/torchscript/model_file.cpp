@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "last_line.h"
 #include "qengine.h"
 
 namespace sluice::torchscript {
@@ -21,15 +22,6 @@ std::string read_prefix(const std::string& path, std::size_t n) {
 const char* kExportHint =
     "export it as TorchScript: torch.jit.script(model).save(path) (or torch.jit.trace(model, "
     "example).save(path) for models script cannot compile)";
-
-// The error's last line: "RuntimeError: quantized::qconv_prepack: ONEDNN only supports ...".
-std::string last_line(const std::string& message) {
-  const std::size_t end = message.find_last_not_of("\n ");
-  if (end == std::string::npos) return message;
-  const std::size_t start = message.rfind('\n', end);
-  const std::size_t from = start == std::string::npos ? 0 : start + 1;
-  return message.substr(from, end - from + 1);
-}
 
 Status load_error(const std::string& path, const std::exception& e) {
   const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
@@ -73,18 +65,21 @@ PtKind classify_pt_file(const std::string& path) {
 }
 
 Result<torch::jit::Module> load_torchscript(const std::string& path, const torch::Device& device) {
-  if (!std::filesystem::is_regular_file(path)) return not_found("model file '" + path + "' does not exist");
+  if (!std::filesystem::is_regular_file(path))
+    return not_found("model file '" + path + "' does not exist");
   switch (classify_pt_file(path)) {
     case PtKind::kTorchScript:
       break;
     case PtKind::kPickledModule:
       return invalid_argument("'" + path +
                               "' was written by torch.save(model): a pickled Python module, which "
-                              "C++ cannot run; " + kExportHint);
+                              "C++ cannot run; " +
+                              kExportHint);
     case PtKind::kStateDict:
       return invalid_argument("'" + path +
                               "' holds only weights (a state_dict): give the architecture too "
-                              "(param architecture), or " + kExportHint);
+                              "(param architecture), or " +
+                              kExportHint);
     case PtKind::kLegacyPickle:
       return invalid_argument("'" + path +
                               "' is a legacy (non-zip) torch.save pickle, which C++ cannot run; " +

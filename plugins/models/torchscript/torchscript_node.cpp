@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "last_line.h"
 #include "model_file.h"
 #include "qengine.h"
 #include "resnet18.h"
@@ -18,18 +19,10 @@
 namespace sluice::torchscript {
 namespace {
 
-// TorchScript errors carry a multi-line traceback; a user needs its last line, the error
-// itself ("RuntimeError: Given groups=1, weight of size ... expected input ...").
-std::string last_line(const std::string& message) {
-  std::size_t end = message.find_last_not_of("\n ");
-  if (end == std::string::npos) return message;
-  const std::size_t start = message.rfind('\n', end);
-  return message.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
-}
-
 Result<torch::Device> parse_device(const std::string& text) {
   const bool cuda_available = torch::cuda::is_available();
-  if (text == "auto") return cuda_available ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  if (text == "auto")
+    return cuda_available ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
   if (text == "cpu") return torch::Device(torch::kCPU);
   if (text.rfind("cuda", 0) != 0)
     return invalid_argument("device '" + text + "' is not one of auto, cpu, cuda, cuda:N");
@@ -101,7 +94,9 @@ struct TorchScriptNode::Impl {
       } else {
         for (const auto& key : output_keys) {
           auto it = dict.find(key);
-          if (it == dict.end()) return invalid_argument("the model's result has no key '" + key + "' (param output_keys)");
+          if (it == dict.end())
+            return invalid_argument("the model's result has no key '" + key +
+                                    "' (param output_keys)");
           SLUICE_RETURN_IF_ERROR(add(it->value(), "value of '" + key + "'"));
         }
       }
@@ -143,7 +138,8 @@ Status TorchScriptNode::load_model(const Params& p) {
   const std::string builtin = p.get(kBuiltinArchitecture);
   if (!architecture.empty() && !builtin.empty())
     return invalid_argument("set architecture or builtin_architecture, not both");
-  if (!std::filesystem::is_regular_file(model)) return not_found("model file '" + model + "' does not exist");
+  if (!std::filesystem::is_regular_file(model))
+    return not_found("model file '" + model + "' does not exist");
   if (classify_pt_file(model) != PtKind::kStateDict) {
     if (!architecture.empty() || !builtin.empty())
       return invalid_argument("'" + model +
@@ -162,8 +158,10 @@ Status TorchScriptNode::load_model(const Params& p) {
         if (name == "fc.weight" && t.dim() == 2) classes = t.size(0);
       m.resnet = ResNet18(classes);
       NamedTensors targets;
-      for (const auto& item : m.resnet->named_parameters(true)) targets.emplace_back(item.key(), item.value());
-      for (const auto& item : m.resnet->named_buffers(true)) targets.emplace_back(item.key(), item.value());
+      for (const auto& item : m.resnet->named_parameters(true))
+        targets.emplace_back(item.key(), item.value());
+      for (const auto& item : m.resnet->named_buffers(true))
+        targets.emplace_back(item.key(), item.value());
       SLUICE_RETURN_IF_ERROR(load_weights(weights, targets, model));
       m.resnet->eval();
       m.resnet->to(m.device);
@@ -175,7 +173,8 @@ Status TorchScriptNode::load_model(const Params& p) {
     m.module.eval();
     return ok();
   } catch (const c10::Error& e) {
-    return invalid_argument("loading the weights of '" + model + "': " + last_line(e.what_without_backtrace()));
+    return invalid_argument("loading the weights of '" + model +
+                            "': " + last_line(e.what_without_backtrace()));
   }
 }
 
@@ -186,7 +185,8 @@ Status TorchScriptNode::open(const Params& p) {
   if (m.fp16 && !m.device.is_cuda())
     return invalid_argument("fp16 = true needs a CUDA device; this node runs on the CPU");
   const int threads = p.get(kThreads);
-  m.threads = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  m.threads =
+      threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   m.input_shape = p.get(kInputShape);
   m.output_keys = p.get(kOutputKeys);
   max_batch_ = p.get(kMaxBatch);
@@ -195,8 +195,10 @@ Status TorchScriptNode::open(const Params& p) {
   SLUICE_ASSIGN_OR_RETURN(m.qengine, QEngineLease::acquire(p.get(kQEngine), p.get(kModel)));
   SLUICE_RETURN_IF_ERROR(load_model(p));
   if (m.fp16) {
-    if (m.resnet) m.resnet->to(torch::kHalf);
-    else m.module.to(torch::kHalf);
+    if (m.resnet)
+      m.resnet->to(torch::kHalf);
+    else
+      m.module.to(torch::kHalf);
   }
 
   // Freezing inlines the weights and folds batch norms; optimize_for_inference then moves
@@ -220,12 +222,13 @@ Status TorchScriptNode::open(const Params& p) {
   if (warmup > 0 && !m.input_shape.empty()) {
     std::vector<int64_t> shape = m.input_shape;
     for (auto& d : shape) d = d < 0 ? 1 : d;
-    auto options = torch::TensorOptions().device(m.device).dtype(m.fp16 ? torch::kHalf : torch::kFloat);
+    auto options =
+        torch::TensorOptions().device(m.device).dtype(m.fp16 ? torch::kHalf : torch::kFloat);
     for (int i = 0; i < warmup; ++i) {
       auto result = m.forward({torch::zeros(shape, options)});
       if (!result.ok())
-        return Status(result.status().code(), "warm-up with input_shape " + shape_text(shape) + ": " +
-                                                  result.status().message());
+        return Status(result.status().code(), "warm-up with input_shape " + shape_text(shape) +
+                                                  ": " + result.status().message());
     }
   }
   return ok();
@@ -245,7 +248,8 @@ Status TorchScriptNode::process(Context& ctx) {
     std::vector<at::Tensor> parts;
     for (std::size_t i = 0; i < n; ++i) {
       const Tensor* t = ctx.get_if(*port, i);
-      if (!t) return invalid_argument(std::string("input '") + port->name + "' is missing in a batch");
+      if (!t)
+        return invalid_argument(std::string("input '") + port->name + "' is missing in a batch");
       SLUICE_ASSIGN_OR_RETURN(at::Tensor a, to_aten(*t));
       if (port == &kIn) SLUICE_RETURN_IF_ERROR(m.check_shape(port->name, a.sizes()));
       if (port == &kIn) rows[i] = a.dim() > 0 ? a.size(0) : 1;
@@ -269,8 +273,9 @@ Status TorchScriptNode::process(Context& ctx) {
       continue;
     }
     if (t.dim() == 0 || t.size(0) != total_rows)
-      return invalid_argument("output " + std::to_string(k) + " has shape " + shape_text(t.sizes()) +
-                              ": its first dimension is not the batch (" + std::to_string(total_rows) +
+      return invalid_argument("output " + std::to_string(k) + " has shape " +
+                              shape_text(t.sizes()) + ": its first dimension is not the batch (" +
+                              std::to_string(total_rows) +
                               "), so it cannot be split back per packet; use max_batch = 1");
     int64_t start = 0;
     for (std::size_t i = 0; i < n; ++i) {
