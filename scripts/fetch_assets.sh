@@ -3,9 +3,18 @@
 # from Debian packages at pinned versions, checking every checksum. Does nothing when
 # every file is already there with the right checksum.
 #
-#   bash scripts/fetch_assets.sh [ASSETS_DIR]      (default: <repo>/assets)
+#   bash scripts/fetch_assets.sh [--only DEST[,DEST...]] [ASSETS_DIR]   (default: <repo>/assets)
+#
+# --only fetches just those files (DEST as in the manifest, e.g. media/vtest.avi): the demo
+# needs one video, not every package.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+only=""
+if [ "${1:-}" = --only ]; then
+  [ -n "${2:-}" ] || { echo "fetch_assets: --only needs a list of files" >&2; exit 2; }
+  only=",$2,"
+  shift 2
+fi
 OUT=${1:-$ROOT/assets}
 MANIFEST=$ROOT/scripts/assets.manifest
 mkdir -p "$OUT"
@@ -13,13 +22,22 @@ mkdir -p "$OUT"
 sha_ok() { [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]; }
 
 # Which packages are needed: those with a file missing or wrong.
-declare -A needed=() versions=() deb_sums=()
+declare -A needed=() wanted=() versions=() deb_sums=()
 while read -r kind a b c d; do
   case "$kind" in
     deb) versions[$a]=$b; deb_sums[$a]=$c ;;
-    file) sha_ok "$OUT/$c" "$d" || needed[$a]=1 ;;
+    file)
+      [ -z "$only" ] || [[ "$only" == *",$c,"* ]] || continue
+      wanted[$c]=1
+      sha_ok "$OUT/$c" "$d" || needed[$a]=1 ;;
   esac
 done < <(grep -v -e '^#' -e '^$' "$MANIFEST")
+if [ -n "$only" ]; then
+  IFS=, read -ra asked <<< "${only:1:-1}"
+  for f in "${asked[@]}"; do
+    [ -n "${wanted[$f]:-}" ] || { echo "fetch_assets: '$f' is not in $MANIFEST" >&2; exit 2; }
+  done
+fi
 [ ${#needed[@]} -eq 0 ] && exit 0
 
 work=$(mktemp -d)
@@ -38,7 +56,7 @@ for pkg in "${!needed[@]}"; do
 done
 while read -r kind pkg path dest sum; do
   [ "$kind" = file ] || continue
-  [ -n "${needed[$pkg]:-}" ] || continue
+  [ -n "${needed[$pkg]:-}" ] && [ -n "${wanted[$dest]:-}" ] || continue
   mkdir -p "$(dirname "$OUT/$dest")"
   cp "x-$pkg/$path" "$OUT/$dest"
   sha_ok "$OUT/$dest" "$sum" || { echo "fetch_assets: checksum mismatch for $dest" >&2; rm -f "$OUT/$dest"; exit 1; }

@@ -1,24 +1,45 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages sluice needs to build and test, when any is missing.
-# Runs apt-get only when something is missing, so it is quick on a ready machine.
+# Installs the Debian 12 packages sluice needs, when any is missing.
+#
+#   bash scripts/setup.sh          everything: the build, the tests, the benchmarks, the scripts
+#   bash scripts/setup.sh demo     only what the default demo needs (scripts/demo.sh)
+#
+# Runs apt-get only when something is missing, so it is quick on a ready machine. Every
+# package a test, a benchmark or a script uses is listed here: scripts/check_fresh_machine.sh
+# proves it on a fresh Debian 12 root.
 set -euo pipefail
 
-packages=(
+profile=${1:-all}
+case "$profile" in
+  all | demo) ;;
+  *) echo "setup: unknown profile '$profile' (use: all, demo)" >&2; exit 2 ;;
+esac
+
+# The default demo: build the CLI and the plugins of pipelines/detect.toml, convert CenterNet.
+demo_packages=(
   cmake ninja-build ccache g++ pkg-config git  # build
   libboost-dev libboost-filesystem-dev         # Boost.DLL: loading plugin libraries
   libtomlplusplus-dev                          # TOML++: pipeline files, with line/column
   libfmt-dev                                   # fmt: text
   libcli11-dev                                 # CLI11: the sluice command line
   nlohmann-json3-dev                           # nlohmann-json: --stats-json output, tests
-  libopencv-dev                                # OpenCV: frames (cv::Mat) in the SDK
-  libopencv-dnn-dev                            # OpenCV DNN: the onnx model plugin
-  libgtest-dev libgmock-dev                    # GoogleTest: the test suite
-  ffmpeg                                       # tests: serving streams, checking videos (ffprobe)
-  python3-opencv python3-numpy                 # tests: reference results in Python (/usr/bin/python3)
+  libopencv-dev                                # OpenCV: frames (cv::Mat) in the SDK; video I/O
   libtorch-dev                                 # LibTorch: the torchscript model plugin
-  python3-torch python3-torchvision            # models: conversion, training, Python references
+  python3-torch python3-numpy python3-opencv   # models: converting the npm models to TorchScript
   python3-onnx python3-flatbuffers             # models: reading ONNX and TFLite graphs
 )
+# The rest: tests, benchmarks, the other models and the other plugins.
+test_packages=(
+  libopencv-dnn-dev                            # OpenCV DNN: the onnx model plugin
+  libgtest-dev libgmock-dev                    # GoogleTest: the test suite
+  ffmpeg                                       # tests, bench: serving streams, checking videos (ffprobe)
+  gstreamer1.0-plugins-base                    # stream_source's GStreamer backend: videotestsrc, appsink
+  gstreamer1.0-plugins-good                    # ... and the rtsp/udp elements its README shows
+  gstreamer1.0-tools                           # gst-launch-1.0: the GStreamer peer in bench/passthrough_chain.sh
+  python3-torchvision                          # tests: torchvision's ResNet-18 for the state_dict tests
+)
+packages=("${demo_packages[@]}")
+[ "$profile" = all ] && packages+=("${test_packages[@]}")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs the whole test suite with ctest.
+# Installs what is missing, builds everything, fetches every model and medium, and runs the
+# whole test suite with ctest. Every plugin must build (SLUICE_REQUIRE_ALL_PLUGINS): a missing
+# LibTorch or OpenCV DNN is an error here, not a quietly smaller suite.
 # SLUICE_TSAN=1 also builds the framework into build-tsan/ with ThreadSanitizer and runs
 # the framework's tests there (CI does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/build.sh -DSLUICE_BUILD_TESTS=ON
+bash scripts/build.sh -DSLUICE_BUILD_TESTS=ON -DSLUICE_REQUIRE_ALL_PLUGINS=ON
 bash scripts/fetch_assets.sh
 bash scripts/models/fetch_models.sh
 ctest --test-dir build --output-on-failure -j2 --timeout 600

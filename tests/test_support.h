@@ -63,6 +63,16 @@ inline CommandResult run_command(const std::string& command, int timeout_s = 60)
   return r;
 }
 
+// Why a suite's one-time set-up failed ("" when it did not). GoogleTest reports the tests
+// of a suite whose SetUpTestSuite has a fatal failure as SKIPPED, and ctest counts them as
+// skipped, so a broken fixture would pass the run. A suite's SetUpTestSuite therefore never
+// ASSERTs (tests/suite_set_up_never_asserts.sh checks): it records the reason here, and
+// its SetUp() fails every test on it:
+//   void SetUp() override { ASSERT_EQ(suite_error_, "") << "suite set-up failed"; }
+inline std::string suite_failure(const std::string& what, const std::string& output) {
+  return what + ":\n" + output;
+}
+
 inline std::string sluice_cli() { return SLUICE_CLI; }
 inline std::string test_plugin_dir(const std::string& which = "good") {
   return std::string(SLUICE_TEST_PLUGIN_DIR) + "/" + which;

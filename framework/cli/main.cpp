@@ -16,6 +16,9 @@
 #include <mutex>
 #include <thread>
 
+#include <sluice/text.h>
+
+#include "build_info.h"
 #include "keep_freed_memory.h"
 #include "runner.h"
 #include "session.h"
@@ -28,7 +31,10 @@ constexpr int kExitOk = 0;
 constexpr int kExitRunFailed = 1;
 constexpr int kExitBadInput = 2;
 
-void print_error(const std::string& message) { std::cerr << "sluice: error: " << message << "\n"; }
+// Plugins built elsewhere may quote a file's raw bytes: the terminal gets them escaped.
+void print_error(const std::string& message) {
+  std::cerr << "sluice: error: " << sluice::printable(message) << "\n";
+}
 
 int report_diagnostics(const rt::Diagnostics& diagnostics, const sluice::Status& status) {
   if (diagnostics.empty()) print_error(status.message());
@@ -263,6 +269,20 @@ int cmd_inspect(const std::string& type, const std::vector<std::string>& plugin_
   return kExitOk;
 }
 
+// What `sluice` alone prints: the commands, one line each (as git and gst-inspect-1.0 do),
+// rather than CLI11's "A subcommand is required".
+std::string usage(const CLI::App& app) {
+  std::string out =
+      "usage: sluice [--version] [--plugin-path DIR] COMMAND [ARGS...]\n\n" + app.get_description() +
+      "\n\ncommands:\n";
+  std::size_t width = 0;
+  for (const CLI::App* sub : app.get_subcommands({})) width = std::max(width, sub->get_name().size());
+  for (const CLI::App* sub : app.get_subcommands({}))
+    out += fmt::format("  {:<{}}  {}\n", sub->get_name(), width, sub->get_description());
+  out += "\n'sluice COMMAND --help' shows a command's arguments; 'sluice --version' its build.\n";
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -270,6 +290,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "sluice: run PyTorch models over images, video, cameras and streams, as TOML pipelines"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", sluice::runtime::build_info(), "print the version and exit");
   std::vector<std::string> plugin_dirs;
   app.add_option("--plugin-path", plugin_dirs, "also load plugins from DIR (repeatable)")
       ->type_name("DIR");
@@ -311,12 +332,17 @@ int main(int argc, char** argv) {
   std::vector<std::string> manifest_libraries;
   auto* manifest = app.add_subcommand(
       "plugin-manifest",
-      "write LIB.nodes, the node types of a plugin library, so that it is loaded only when used "
-      "(build systems call this: sluice_add_plugin does)");
+      "write LIB.nodes (a library's node types) for lazy loading; the build calls it");
   manifest->add_option("library", manifest_libraries, "plugin library files")->required();
 
+  if (argc == 1) {
+    std::cerr << usage(app);
+    return kExitBadInput;
+  }
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

@@ -1,5 +1,7 @@
 #include "diagnostic.h"
 
+#include <sluice/text.h>
+
 #include <algorithm>
 
 namespace sluice::runtime {
@@ -7,7 +9,7 @@ namespace sluice::runtime {
 std::string Diagnostic::to_string() const {
   std::string out = where.file;
   if (where.line > 0) out += ":" + std::to_string(where.line) + ":" + std::to_string(where.column);
-  return out + ": " + message;
+  return printable(out + ": " + message);  // a file's bad bytes never reach the terminal
 }
 
 namespace {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
+#include <sluice/text.h>
 
 namespace sluice::runtime {
 
@@ -67,7 +68,8 @@ std::string to_json(const RunReport& r) {
   json j;
   j["pipeline"] = r.pipeline;
   j["status"] = r.status.ok() ? (r.interrupted ? "interrupted" : "ok") : "failed";
-  if (!r.status.ok()) j["error"] = r.status.message();
+  // printable(): a message quoting a file's bytes would make the JSON invalid UTF-8.
+  if (!r.status.ok()) j["error"] = sluice::printable(r.status.message());
   j["wall_s"] = r.wall_s;
   j["run_s"] = r.run_s;
   j["nodes"] = json::array();

@@ -15,7 +15,12 @@
 # and the Fashion-MNIST test set in ASSETS_DIR/fashion-mnist/. Conventions (input layout,
 # range, outputs): scripts/models/README.md.
 #
-#   bash scripts/models/fetch_models.sh [ASSETS_DIR]     (default: <repo>/assets)
+#   bash scripts/models/fetch_models.sh [--only GROUP[,GROUP...]] [--no-check] [ASSETS_DIR]
+#                                                         (default: <repo>/assets)
+#
+# --only builds just those groups (blazeface centernet emotion selfie fmnist fmnist_int8
+# fmnist_onnx): the demo needs CenterNet alone. --no-check skips the batch-invariance check
+# of rebuilt models (the demo does; ctest's models_batch_invariance runs it on every model).
 #
 # Idempotent: a group of outputs is rebuilt only when a file is missing or differs from
 # SHA256SUMS, or when its sources, the conversion scripts or the Python packages changed.
@@ -27,6 +32,17 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+only=""
+batch_check=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --only) [ -n "${2:-}" ] || { echo "fetch_models: --only needs a list of groups" >&2; exit 2; }
+            only=",$2,"; shift 2 ;;
+    --no-check) batch_check=0; shift ;;
+    -*) echo "fetch_models: unknown option '$1'" >&2; exit 2 ;;
+    *) break ;;
+  esac
+done
 OUT=${1:-$ROOT/assets}
 mkdir -p "$OUT/models"
 OUT=$(cd "$OUT" && pwd)
@@ -168,9 +184,17 @@ record() {  # a built group: its checksums and stamp
 exec 9> "$MODELS/.lock"
 flock 9
 
+if [ -n "$only" ]; then
+  IFS=, read -ra asked <<< "${only:1:-1}"
+  for g in "${asked[@]}"; do
+    [[ " ${MODEL_GROUPS[*]} " == *" $g "* ]] || die "unknown group '$g' (groups: ${MODEL_GROUPS[*]})"
+  done
+fi
+
 VERSIONS=$(python_versions)
 todo=()
 for g in "${MODEL_GROUPS[@]}"; do
+  [ -z "$only" ] || [[ "$only" == *",$g,"* ]] || continue
   # A group made from a model that is rebuilt now is made again too.
   from=${MADE_FROM[$g]:-}
   if ! group_ok "$g" || { [ -n "$from" ] && [[ " ${todo[*]} " == *" $from "* ]]; }; then todo+=("$g"); fi
@@ -282,7 +306,7 @@ check_models=()
 for g in "${rebuilt[@]}"; do if [ -n "${CHECKED[$g]:-}" ]; then check_models+=("${CHECKED[$g]}"); fi; done
 # (fmnist_int8 is not in it: quantize_fmnist.py measures its models' batch dependence, and
 # the dynamic one has some by design: it picks the activations' range per batch.)
-if [ ${#check_models[@]} -gt 0 ]; then
+if [ ${#check_models[@]} -gt 0 ] && [ $batch_check = 1 ]; then
   bash "$ROOT/scripts/fetch_assets.sh" "$OUT" || die "scripts/fetch_assets.sh failed: the batch check needs the media"
   list=$(IFS=,; echo "${check_models[*]}")
   say "checking batch invariance: $list"

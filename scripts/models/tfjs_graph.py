@@ -229,7 +229,11 @@ class TfjsGraph(nn.Module):
             elif op == "Relu":
                 y = F.relu(ins[0])
             elif op == "Relu6":
-                y = F.relu6(ins[0])
+                # Not F.relu6: LibTorch 1.13's optimize_for_inference runs a relu6 on
+                # [N, C, 1, 1] (the squeeze-excite gates) in oneDNN's channel-padded layout
+                # and warns at every pass that "an output ... was resized" (72 channels
+                # padded to 80). Same values, no warning, same speed.
+                y = torch.relu(ins[0]).clamp_max(6.0)
             elif op == "Sigmoid":
                 y = torch.sigmoid(ins[0])
             elif op == "Tanh":

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "sluice/text.h"
 
 #include "test_support.h"
 
@@ -42,6 +45,47 @@ TEST_F(Cli, NoArgumentsOrUnknownCommandIsExitTwo) {
   EXPECT_EQ(sluice("frobnicate").exit_code, 2);
   EXPECT_EQ(sluice("run").exit_code, 2);
   EXPECT_EQ(sluice("--help").exit_code, 0);
+}
+
+// `sluice` alone is a newcomer's first command: the commands, one line each, not a bare
+// "A subcommand is required".
+TEST_F(Cli, NoArgumentsPrintsTheCommands) {
+  const auto r = sluice("");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.output, HasSubstr("usage: sluice"));
+  for (const char* command : {"run", "validate", "graph", "plugins", "inspect"})
+    EXPECT_THAT(r.output, ::testing::ContainsRegex(std::string("\n  ") + command + " +[a-z]"))
+        << command;
+  EXPECT_THAT(r.output, Not(HasSubstr("A subcommand is required")));
+}
+
+TEST_F(Cli, VersionNamesTheBuild) {
+  const auto r = sluice("--version");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, ::testing::ContainsRegex("^sluice [0-9]+\\.[0-9]+\\.[0-9]+\n"));
+  EXPECT_THAT(r.output, ::testing::ContainsRegex("plugin ABI [0-9]+\n"));
+  EXPECT_THAT(r.output, ::testing::ContainsRegex("LibTorch [0-9.]+ \\(torchscript plugin\\)"));
+  EXPECT_THAT(r.output, ::testing::ContainsRegex("OpenCV [0-9]+\\.[0-9]+"));
+  EXPECT_THAT(r.output, ::testing::ContainsRegex("toml\\+\\+ [0-9]+\\.[0-9]+\\.[0-9]+"));
+}
+
+// A pipeline file's bytes that are not text reach the terminal escaped, whatever part of
+// the file holds them.
+TEST_F(Cli, ErrorsQuoteNoRawBytesOfTheFile) {
+  const std::string bad_utf8 = "[pipeline]\nname = \"x\xff\xfe\x1b[2J\"\n";
+  // TOML escapes make control characters in a value; the error quotes the value.
+  const std::string escapes = "[pipeline]\nlinks = [\"a -> b\"]\n[nodes.a]\n"
+                              "plugin = \"synth\\u001b[2J\\u0007\"\n[nodes.b]\nplugin = \"null_sink\"\n";
+  EXPECT_THAT(sluice("validate " + pipeline(escapes)).output,
+              HasSubstr("unknown plugin 'synth\\x1b[2J\\x07'"));
+  for (const auto& text : {bad_utf8, escapes}) {
+    const auto r = sluice("validate " + pipeline(text));
+    EXPECT_EQ(r.exit_code, 2) << printable(r.output);
+    EXPECT_THAT(r.output, HasSubstr("p.toml:"));
+    std::istringstream lines(r.output);
+    for (std::string line; std::getline(lines, line);)
+      EXPECT_EQ(printable(line), line) << "raw bytes in the line: " << printable(line);
+  }
 }
 
 TEST_F(Cli, RunPrintsTheTableAndWritesStats) {

@@ -23,10 +23,11 @@ class RunnerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     registry_ = new PluginRegistry();
-    ASSERT_TRUE(
-        registry_->load_dirs({PluginRegistry::default_plugin_dir(), test::test_plugin_dir("good")})
-            .ok());
+    const auto loaded =
+        registry_->load_dirs({PluginRegistry::default_plugin_dir(), test::test_plugin_dir("good")});
+    if (!loaded.ok()) suite_error_ = "loading the plugins failed: " + loaded.message();
   }
+  void SetUp() override { ASSERT_EQ(suite_error_, "") << "the suite's set-up failed"; }
   static void TearDownTestSuite() {
     delete registry_;
     registry_ = nullptr;
@@ -66,8 +67,10 @@ class RunnerTest : public ::testing::Test {
 
   test::TempDir dir_;
   static PluginRegistry* registry_;
+  static std::string suite_error_;
 };
 PluginRegistry* RunnerTest::registry_ = nullptr;
+std::string RunnerTest::suite_error_;
 
 TEST_F(RunnerTest, ChainRunsToEndOfStreamAndCountsEverything) {
   const RunReport r = run(R"([pipeline]

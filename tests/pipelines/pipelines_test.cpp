@@ -47,6 +47,9 @@ class Pipelines : public ::testing::Test {
                                    "/pipelines/" + name + ".toml --set nodes.video.path=" + clip,
                                600);
     EXPECT_EQ(r.exit_code, 0) << r.output;
+    // A clean run with -q prints nothing: no LibTorch or glog warnings that a newcomer
+    // would read as errors.
+    EXPECT_EQ(r.output, "") << "pipeline " << name << " printed this on a clean run";
     std::vector<json> lines;
     std::ifstream in(dir_.file(name + ".jsonl"));
     for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));

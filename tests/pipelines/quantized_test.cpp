@@ -46,13 +46,14 @@ class Quantized : public ::testing::TestWithParam<Case> {
     const auto r = run_command("/usr/bin/python3 " + kRoot + "/tests/pipelines/fmnist_to_png.py " +
                                    kRoot + "/assets/fashion-mnist " + images_->file("fmnist"),
                                600);
-    ASSERT_EQ(r.exit_code, 0) << r.output;
+    if (r.exit_code != 0) suite_error_ = suite_failure("fmnist_to_png.py failed", r.output);
   }
   static void TearDownTestSuite() {
     delete images_;
     images_ = nullptr;
   }
   void SetUp() override {
+    ASSERT_EQ(suite_error_, "") << "the suite's set-up failed";
     for (const std::string& f : std::vector<std::string>{
              "/assets/models/fmnist_reference.json", "/assets/models/fmnist_quantized.json",
              "/assets/models/" + std::string(GetParam().model)})
@@ -60,8 +61,10 @@ class Quantized : public ::testing::TestWithParam<Case> {
           << kRoot + f << " is missing: run bash scripts/models/fetch_models.sh";
   }
   static TempDir* images_;
+  static std::string suite_error_;
 };
 TempDir* Quantized::images_ = nullptr;
+std::string Quantized::suite_error_;
 
 TEST_P(Quantized, ClassifyStaysWithinOnePointOfTheFloatModel) {
   const Case& c = GetParam();

@@ -19,7 +19,7 @@ std::string one_line(const cv::Exception& e) {
   std::string m = e.err.empty() ? std::string(e.what()) : e.err;
   std::replace(m.begin(), m.end(), '\n', ' ');
   while (!m.empty() && m.back() == ' ') m.pop_back();
-  return m;
+  return printable(m);  // OpenCV quotes the file's names
 }
 
 Status check_device(const std::string& device) {
@@ -41,7 +41,7 @@ Result<std::string> read_bytes(const std::string& path) {
 
 std::string names_of(const std::vector<OnnxValue>& values) {
   std::string s;
-  for (const auto& v : values) s += (s.empty() ? "'" : ", '") + v.name + "'";
+  for (const auto& v : values) s += (s.empty() ? "'" : ", '") + printable(v.name) + "'";
   return s;
 }
 
@@ -88,7 +88,7 @@ struct OnnxNode::Impl {
     const OnnxValue& declared = graph.inputs[index];
     if (fits(shape, declared)) return ok();
     return invalid_argument("input '" + std::string(port) + "' has shape " + shape_text(shape) +
-                            " but input '" + declared.name + "' of '" + file + "' is " +
+                            " but input '" + printable(declared.name) + "' of '" + file + "' is " +
                             shape_text(declared.shape) + layout_hint(shape, declared));
   }
 
@@ -171,7 +171,7 @@ Status OnnxNode::open(const Params& p) {
   m.input_shape = p.get(kInputShape);
   if (!m.input_shape.empty() && !fits(m.input_shape, m.graph.inputs[0]))
     return invalid_argument("input_shape " + shape_text(m.input_shape) + " does not fit input '" +
-                            m.graph.inputs[0].name + "' of '" + m.file + "', which is " +
+                            printable(m.graph.inputs[0].name) + "' of '" + m.file + "', which is " +
                             shape_text(m.graph.inputs[0].shape) +
                             layout_hint(m.input_shape, m.graph.inputs[0]));
 
@@ -251,7 +251,7 @@ Status OnnxNode::process(Context& ctx) {
       continue;
     }
     if (shape.empty() || shape[0] != total_rows)
-      return invalid_argument("output '" + m.output_names[k] + "' has shape " + shape_text(shape) +
+      return invalid_argument("output '" + printable(m.output_names[k]) + "' has shape " + shape_text(shape) +
                               ": its first dimension is not the batch (" +
                               std::to_string(total_rows) +
                               "), so it cannot be split back per packet; use max_batch = 1");

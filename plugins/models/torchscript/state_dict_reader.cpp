@@ -1,6 +1,7 @@
 #include "state_dict_reader.h"
 
 #include <caffe2/serialize/inline_container.h>
+#include <sluice/text.h>
 
 #include <cstring>
 #include <map>
@@ -65,7 +66,8 @@ class Unpickler {
 
  private:
   Status bad(const std::string& why) const {
-    return invalid_argument("'" + path_ + "' is not a readable state_dict: " + why);
+    // `why` may quote the file's own bytes (a global's name): printable() escapes them.
+    return invalid_argument("'" + printable(path_) + "' is not a readable state_dict: " + printable(why));
   }
   uint64_t read_uint(int bytes) {
     if (pos_ + bytes > p_.size()) throw std::out_of_range("pickle");

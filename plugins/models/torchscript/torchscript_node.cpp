@@ -180,6 +180,8 @@ Status TorchScriptNode::load_model(const Params& p) {
 
 Status TorchScriptNode::open(const Params& p) {
   Impl& m = *impl_;
+  // Loading and optimizing may warn too: through the node's handler, as forward passes do.
+  c10::Warning::WarningHandlerGuard warn_once(&m.warnings);
   SLUICE_ASSIGN_OR_RETURN(m.device, parse_device(p.get(kDevice)));
   m.fp16 = p.get(kFp16);
   if (m.fp16 && !m.device.is_cuda())

@@ -1,5 +1,7 @@
 #include "weights.h"
 
+#include <sluice/text.h>
+
 #include "tensor_bridge.h"
 
 #include <map>
@@ -12,7 +14,8 @@ namespace {
 std::string listed(const std::vector<std::string>& names) {
   constexpr std::size_t kShown = 8;
   std::string s;
-  for (std::size_t i = 0; i < names.size() && i < kShown; ++i) s += (i ? ", " : "") + names[i];
+  for (std::size_t i = 0; i < names.size() && i < kShown; ++i)
+    s += (i ? ", " : "") + printable(names[i]);  // keys are the file's bytes
   if (names.size() > kShown) s += " and " + std::to_string(names.size() - kShown) + " more";
   return s;
 }

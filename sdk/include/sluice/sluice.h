@@ -8,3 +8,4 @@
 #include "sluice/params.h"
 #include "sluice/payloads.h"
 #include "sluice/status.h"
+#include "sluice/text.h"

@@ -78,6 +78,27 @@ wrong = dict(sd)
 wrong["fc.weight"] = torch.zeros(7, 8)
 torch.save(wrong, f"{out}/state_dict_shape.pt")
 
+
+# Mutated files whose names hold bytes that are not text (invalid UTF-8, a terminal escape):
+# the errors that quote them must escape them. The pickle's bytes are changed in place,
+# keeping every length, and the zip is written again around them.
+def mutate_pickle(src, dst, old, new):
+    import zipfile
+    assert len(old) == len(new)
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_STORED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename.endswith("/data.pkl"):
+                assert old in data, (src, old)
+                data = data.replace(old, new)
+            zout.writestr(item, data)
+
+
+mutate_pickle(f"{out}/state_dict_extra.pt", f"{out}/state_dict_bad_key_bytes.pt",
+              b"head.weight", b"head\xff\x1b[2J.w")
+mutate_pickle(f"{out}/pickled_module.pt", f"{out}/pickled_module_bad_bytes.pt",
+              b"__main__", b"\xfe\xff\x07_main")
+
 # A torchvision ResNet-18 state_dict (random weights: no hub here) and Python's logits on
 # a real picture, to compare with the C++ ResNet-18.
 import numpy as np

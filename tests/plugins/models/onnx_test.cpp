@@ -28,10 +28,12 @@ class Onnx : public ::testing::Test {
                                          "/tests/plugins/models/make_onnx_test_models.py " +
                                          models_->path().string(),
                                      300);
-    ASSERT_EQ(r.exit_code, 0)
-        << "making the test models with /usr/bin/python3 (python3-onnx, python3-torch) failed:\n"
-        << r.output;
+    if (r.exit_code != 0)
+      suite_error_ = test::suite_failure(
+          "making the test models with /usr/bin/python3 (python3-onnx, python3-torch) failed",
+          r.output);
   }
+  void SetUp() override { ASSERT_EQ(suite_error_, "") << "the suite's set-up failed"; }
   static void TearDownTestSuite() {
     delete models_;
     models_ = nullptr;
@@ -64,8 +66,10 @@ class Onnx : public ::testing::Test {
   }
 
   static test::TempDir* models_;
+  static std::string suite_error_;
 };
 test::TempDir* Onnx::models_ = nullptr;
+std::string Onnx::suite_error_;
 
 const Input<Tensor> kIn{"in", ""};
 

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "sluice/testing/node_harness.h"
+#include "sluice/text.h"
 #include "test_support.h"
 
 namespace sluice::testing {
@@ -27,10 +28,11 @@ class TorchScript : public ::testing::Test {
                                          "/tests/plugins/models/make_test_models.py " +
                                          models_->path().string(),
                                      300);
-    ASSERT_EQ(r.exit_code, 0)
-        << "making the test models with /usr/bin/python3 (python3-torch) failed:\n"
-        << r.output;
+    if (r.exit_code != 0)
+      suite_error_ = test::suite_failure(
+          "making the test models with /usr/bin/python3 (python3-torch) failed", r.output);
   }
+  void SetUp() override { ASSERT_EQ(suite_error_, "") << "the suite's set-up failed"; }
   static void TearDownTestSuite() {
     delete models_;
     models_ = nullptr;
@@ -54,8 +56,10 @@ class TorchScript : public ::testing::Test {
   }
 
   static test::TempDir* models_;
+  static std::string suite_error_;
 };
 test::TempDir* TorchScript::models_ = nullptr;
+std::string TorchScript::suite_error_;
 
 TEST_F(TorchScript, RunsAScriptedModel) {
   auto h = load("model = \"" + model("double.pt") + "\"");
@@ -187,6 +191,22 @@ TEST_F(TorchScript, TorchvisionResnet18WeightsGiveTheLogitsPythonGives) {
   EXPECT_LT(worst, 1e-4) << "largest logit difference from Python";
   EXPECT_EQ(std::max_element(got.begin(), got.end()) - got.begin(),
             std::max_element(expected.begin(), expected.end()) - expected.begin());
+}
+
+// A file's own bytes in an error are escaped: no invalid UTF-8 or terminal escapes in the
+// message (issue: a mutated state_dict put raw bytes into the error line).
+TEST_F(TorchScript, ErrorsEscapeTheFilesBytes) {
+  const std::string arch = "\narchitecture = \"" + model("cnn_architecture.pt") + "\"";
+  auto key = try_load("model = \"" + model("state_dict_bad_key_bytes.pt") + "\"" + arch);
+  ASSERT_FALSE(key.ok());
+  EXPECT_THAT(key.status().message(), HasSubstr("unexpected keys (1): head\\xff\\x1b[2J.w"));
+  auto global = try_load("model = \"" + model("pickled_module_bad_bytes.pt") + "\"");
+  ASSERT_FALSE(global.ok());
+  for (const auto& status : {key.status(), global.status()}) {
+    const std::string& m = status.message();
+    EXPECT_EQ(printable(m), m) << "raw bytes in: " << printable(m);
+    for (unsigned char c : m) EXPECT_TRUE(c >= 0x20 && c != 0x7f && c != 0xff && c != 0xfe);
+  }
 }
 
 TEST_F(TorchScript, WeightsThatDoNotFitAreListed) {
