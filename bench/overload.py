@@ -4,10 +4,15 @@
 #                every 0.25 s; after the first --settle seconds (model loading, queues
 #                filling) max - median must stay under 10 MB. End-to-end latency at the
 #                sink (p50/p99) must stay bounded: about (capacity + 1) model passes.
+#                Each of --runs runs is done twice, interleaved: with the runtime's malloc
+#                setting (keep freed memory, framework/src/keep_freed_memory.h) and with
+#                glibc's defaults (SLUICE_KEEP_FREED_MEMORY=0). Reported per run and as
+#                medians: the spread (max - median) and the growth of the median over the
+#                run (median of the last third minus median of the first third).
 #   block        the same pipeline over --block-frames frames of the video, not looped,
 #                with overflow = "block": every frame the source emitted reaches the sink.
 #
-#   /usr/bin/python3 bench/overload.py [--seconds 60] [--settle 5] [--block-frames 60] [--no-block]
+#   /usr/bin/python3 bench/overload.py [--seconds 60] [--settle 5] [--runs 3] [--block-frames 60] [--no-block]
 #   OVERLOAD_PIPELINE=bench/pipelines/overload_nomodel.toml ...   # a 150 ms delay node instead of
 #                                                                 # the model: the same, without LibTorch
 import argparse
@@ -41,9 +46,10 @@ def node(stats, name):
     return next(n for n in stats["nodes"] if n["name"] == name)
 
 
-def drop_oldest(args, work):
+def drop_oldest(args, work, keep_freed):
     stats_path = f"{work}/drop.json"
-    p = subprocess.Popen([f"{ROOT}/build/bin/sluice", "run", "-q", PIPELINE, "--stats-json", stats_path])
+    env = dict(os.environ, SLUICE_KEEP_FREED_MEMORY="1" if keep_freed else "0")
+    p = subprocess.Popen([f"{ROOT}/build/bin/sluice", "run", "-q", PIPELINE, "--stats-json", stats_path], env=env)
     start = time.monotonic()
     samples = []  # (seconds since start, VmRSS MB, RssAnon MB)
     while time.monotonic() - start < args.seconds:
@@ -61,7 +67,7 @@ def drop_oldest(args, work):
     anon_growth = max(anon) - statistics.median(anon)
     model, sink, video = node(stats, "model"), node(stats, "sink"), node(stats, "video")
     queue = model["queues"][0]
-    print(f"drop_oldest, {args.seconds} s: RSS median {statistics.median(settled):.1f} MB, "
+    print(f"drop_oldest, {'keep freed memory' if keep_freed else 'glibc defaults'}, {args.seconds} s: RSS median {statistics.median(settled):.1f} MB, "
           f"max {max(settled):.1f} MB, min {min(settled):.1f} MB -> max - median {growth:.2f} MB "
           f"({'met' if growth < 10 else 'NOT met'}: < 10 MB), {len(settled)} samples after {args.settle} s")
     print(f"  of which the process's own (RssAnon): median {statistics.median(anon):.1f} MB, max {max(anon):.1f} MB "
@@ -76,8 +82,9 @@ def drop_oldest(args, work):
     drift = statistics.median(settled[-third:]) - statistics.median(settled[:third])
     print(f"  drift: median RSS of the last third minus the first third: {drift:+.1f} MB")
     print("  RSS (anon) by time: " + ", ".join(f"{t:.0f}s {rss:.1f} ({a:.1f})" for t, rss, a in samples
-                                                 if abs(t % 5) < 0.25))
-    return growth
+                                                 if abs(t % 5) < 0.25), flush=True)
+    return {"spread": growth, "anon_spread": anon_growth, "median": statistics.median(settled), "drift": drift,
+            "p99_ms": e2e["p99"]}
 
 
 def block(args, work):
@@ -102,9 +109,22 @@ def main():
     ap.add_argument("--settle", type=float, default=5)
     ap.add_argument("--block-frames", type=int, default=60)
     ap.add_argument("--no-block", action="store_true", help="only the drop_oldest run")
+    ap.add_argument("--runs", type=int, default=3, help="runs with each malloc setting")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="sluice-overload-")
-    growth = drop_oldest(args, work)
+    got = {True: [], False: []}
+    for r in range(args.runs):
+        for keep in (True, False):
+            print(f"run {r + 1} of {args.runs}:", end=" ")
+            got[keep].append(drop_oldest(args, work, keep))
+    print(f"\n| malloc | runs | RSS max - median (MB) | RssAnon max - median | median growth over the run (MB) | median RSS (MB) | e2e p99 (ms) |")
+    print("|---|---|---|---|---|---|---|")
+    for keep in (True, False):
+        runs = got[keep]
+        col = lambda k: f"{statistics.median(x[k] for x in runs):.1f} ({', '.join(f'{x[k]:.1f}' for x in runs)})"
+        print(f"| {'keep freed memory (default)' if keep else 'glibc defaults'} | {len(runs)} | {col('spread')} | "
+              f"{col('anon_spread')} | {col('drift')} | {col('median')} | {col('p99_ms')} |")
+    growth = statistics.median(x["spread"] for x in got[True])
     if args.no_block:
         return 0
     lossless = block(args, work)

@@ -4,10 +4,14 @@
 #   source -> 7 x passthrough -> null_sink        (sluice: 9 threads, 8 queues of 8)
 #   fakesrc -> 8 x queue, 7 x identity -> fakesink (GStreamer: 9 threads, 8 queues of 8)
 #
-# 1. Throughput: N empty packets as fast as possible. Rounds interleave the contenders
+# 1. Throughput: N packets as fast as possible, twice: empty packets, then 1x1 frames (a
+#    payload allocated per packet, as real pipelines have: sluice's synthetic_source makes
+#    a 1x1 BGR cv::Mat, fakesrc a 3-byte buffer). Rounds interleave the contenders
 #    (sluice, gst, sluice, gst, ...). Packet rate = N / process wall time, measured here
 #    around each whole process for both; sluice's own wall_s (from --stats-json) is shown
 #    too. Prints per-round figures, medians, min/max, and the ratio of the median rates.
+#    GStreamer gets the settings a careful user gives it: identity silent=true
+#    signal-handoffs=false, queue silent=true (no per-buffer messages or signals).
 # 2. Latency at light load: the same chains paced at LAT_FPS packets/s for LAT_SECONDS;
 #    p50 source-to-sink time divided by the 8 queue hops. sluice: the null_sink's
 #    end_to_end_ms from --stats-json; GStreamer: the core "latency" tracer
@@ -68,9 +72,9 @@ now() { if [[ -n ${EPOCHREALTIME:-} ]]; then echo "$EPOCHREALTIME"; else date +%
 
 # ---- the pipelines -------------------------------------------------------------------
 
-# write_pipeline FILE FPS FRAMES
+# write_pipeline FILE FPS FRAMES [SIDE]   (SIDE: frame width and height, 0 = empty packets)
 write_pipeline() {
-  local file=$1 fps=$2 frames=$3 chain="src" i
+  local file=$1 fps=$2 frames=$3 side=${4:-0} chain="src" i
   for ((i = 1; i <= PASSES; i++)); do chain+=" -> p$i"; done
   chain+=" -> sink"
   {
@@ -80,8 +84,8 @@ write_pipeline() {
     echo
     echo '[nodes.src]'
     echo 'plugin = "synthetic_source"'
-    echo 'width = 0'
-    echo 'height = 0'
+    echo "width = $side"
+    echo "height = $side"
     echo "fps = $fps"
     echo "frames = $frames"
     for ((i = 1; i <= PASSES; i++)); do
@@ -97,9 +101,9 @@ write_pipeline() {
   } >"$file"
 }
 
-GST_QUEUE=(queue "max-size-buffers=$CAPACITY" max-size-bytes=0 max-size-time=0)
+GST_QUEUE=(queue "max-size-buffers=$CAPACITY" max-size-bytes=0 max-size-time=0 silent=true)
 GST_CHAIN=()
-for ((i = 1; i <= PASSES; i++)); do GST_CHAIN+=('!' "${GST_QUEUE[@]}" '!' identity); done
+for ((i = 1; i <= PASSES; i++)); do GST_CHAIN+=('!' "${GST_QUEUE[@]}" '!' identity silent=true signal-handoffs=false); done
 GST_CHAIN+=('!' "${GST_QUEUE[@]}" '!' fakesink sync=false)
 
 # ---- one run each --------------------------------------------------------------------
@@ -204,9 +208,6 @@ echo "  files:   $WORK${KEEP_DIR:+ (kept)}"
 echo "  load:    $(cut -d' ' -f1-3 /proc/loadavg) before the start (1/5/15 min); anything else running skews the figures"
 echo
 
-TOML="$WORK/passthrough_chain.toml"
-write_pipeline "$TOML" 0 "$N"
-
 # Fixed cost of a process (load plugins / registry, start and join threads): 1 packet.
 write_pipeline "$WORK/one_packet.toml" 0 1
 run_sluice "$WORK/one_packet.toml" 1 startup-sluice
@@ -223,35 +224,41 @@ fi
 echo "Startup (1 packet, whole process): sluice ${startup_sluice}s, gst ${startup_gst}s"
 echo
 
-echo "Throughput: N = $N empty packets, $ROUNDS rounds, interleaved"
-printf '  %-5s  %10s  %10s  %12s  %12s  %10s  %12s  %s\n' round "sluice s" "wall_s" "pkt/s" "pkt/s wall_s" "gst s" "gst pkt/s" "other CPU"
-sl_rate=() sl_rate_wall=() gst_rate=()
-for ((r = 1; r <= ROUNDS; r++)); do
-  cpu_snapshot snap
-  run_sluice "$TOML" "$N" "sluice-$r"
-  sl_rate+=("$(rate "$N" "$PROC_S")")
-  sl_rate_wall+=("$(rate "$N" "$WALL_S")")
-  line=$(printf '  %-5s  %10.3f  %10.3f  %12s  %12s' "$r" "$PROC_S" "$WALL_S" "${sl_rate[-1]}" "${sl_rate_wall[-1]}")
+for variant in empty 1x1; do
+  if [[ $variant == empty ]]; then side=0 gst_payload=(sizetype=empty); else side=1 gst_payload=(sizetype=fixed sizemax=3); fi
+  TOML="$WORK/passthrough_chain_$variant.toml"
+  write_pipeline "$TOML" 0 "$N" "$side"
+  echo "Throughput: N = $N packets ($variant), $ROUNDS rounds, interleaved"
+  printf '  %-5s  %10s  %10s  %12s  %12s  %10s  %12s  %s\n' round "sluice s" "wall_s" "pkt/s" "pkt/s wall_s" "gst s" "gst pkt/s" "other CPU"
+  sl_rate=() sl_rate_wall=() gst_rate=()
+  for ((r = 1; r <= ROUNDS; r++)); do
+    cpu_snapshot snap
+    run_sluice "$TOML" "$N" "sluice-$variant-$r"
+    sl_rate+=("$(rate "$N" "$PROC_S")")
+    sl_rate_wall+=("$(rate "$N" "$WALL_S")")
+    line=$(printf '  %-5s  %10.3f  %10.3f  %12s  %12s' "$r" "$PROC_S" "$WALL_S" "${sl_rate[-1]}" "${sl_rate_wall[-1]}")
+    if [[ $SKIP_GST != 1 ]]; then
+      run_gst "gst-$variant-$r" fakesrc num-buffers="$N" "${gst_payload[@]}" "${GST_CHAIN[@]}"
+      gst_rate+=("$(rate "$N" "$PROC_S")")
+      line+=$(printf '  %10.3f  %12s' "$PROC_S" "${gst_rate[-1]}")
+    fi
+    cpu_snapshot snap_end
+    read -r _ _ pct < <(other_cpu "$snap" "$snap_end")
+    echo "$line  $(printf '%8s' "$pct%")"
+  done
+  echo "Packet rates (packets/s):"
+  summary "sluice (process time)" "${sl_rate[@]}"
+  summary "sluice (wall_s from stats JSON)" "${sl_rate_wall[@]}"
   if [[ $SKIP_GST != 1 ]]; then
-    run_gst "gst-$r" fakesrc num-buffers="$N" sizetype=empty "${GST_CHAIN[@]}"
-    gst_rate+=("$(rate "$N" "$PROC_S")")
-    line+=$(printf '  %10.3f  %12s' "$PROC_S" "${gst_rate[-1]}")
+    summary "gst-launch-1.0 (process time)" "${gst_rate[@]}"
+    read -r sl_med _ < <(stats "${sl_rate[@]}")
+    read -r gst_med _ < <(stats "${gst_rate[@]}")
+    ratio=$(awk -v a="$sl_med" -v b="$gst_med" 'BEGIN { printf "%.2f", a / b }')
+    verdict=$(awk -v r="$ratio" -v t="$TARGET_RATIO" 'BEGIN { print (r >= t) ? "MET" : "NOT MET" }')
+    echo "Ratio sluice/gst of median packet rates ($variant, process time): ${ratio}x  (target >= ${TARGET_RATIO}x: $verdict)"
   fi
-  cpu_snapshot snap_end
-  read -r _ _ pct < <(other_cpu "$snap" "$snap_end")
-  echo "$line  $(printf '%8s' "$pct%")"
+  echo
 done
-echo "Packet rates (packets/s):"
-summary "sluice (process time)" "${sl_rate[@]}"
-summary "sluice (wall_s from stats JSON)" "${sl_rate_wall[@]}"
-if [[ $SKIP_GST != 1 ]]; then
-  summary "gst-launch-1.0 (process time)" "${gst_rate[@]}"
-  read -r sl_med _ < <(stats "${sl_rate[@]}")
-  read -r gst_med _ < <(stats "${gst_rate[@]}")
-  ratio=$(awk -v a="$sl_med" -v b="$gst_med" 'BEGIN { printf "%.2f", a / b }')
-  verdict=$(awk -v r="$ratio" -v t="$TARGET_RATIO" 'BEGIN { print (r >= t) ? "MET" : "NOT MET" }')
-  echo "Ratio sluice/gst of median packet rates (process time): ${ratio}x  (target >= ${TARGET_RATIO}x: $verdict)"
-fi
 echo
 
 if ((LAT_ROUNDS > 0)); then

@@ -10,6 +10,14 @@ bash scripts/build.sh -DSLUICE_BUILD_TESTS=ON -DSLUICE_REQUIRE_ALL_PLUGINS=ON
 bash scripts/fetch_assets.sh
 bash scripts/models/fetch_models.sh
 ctest --test-dir build --output-on-failure -j2 --timeout 600
+# The suite must not shrink unnoticed (a plugin or a test binary that quietly stopped being
+# built): tests/minimum_test_count is raised when tests are added, lowered only on purpose.
+count=$(ctest --test-dir build -N | awk '/^Total Tests:/ { print $3 }')
+floor=$(cat tests/minimum_test_count)
+if [ "${count:-0}" -lt "$floor" ]; then
+  echo "test.sh: ctest lists $count tests, fewer than the $floor of tests/minimum_test_count" >&2
+  exit 1
+fi
 
 if [ "${SLUICE_TSAN:-0}" = "1" ]; then
   cmake -S . -B build-tsan -G Ninja -DSLUICE_TSAN=ON -DCMAKE_BUILD_TYPE=Debug > /dev/null

@@ -73,6 +73,16 @@ inline std::string suite_failure(const std::string& what, const std::string& out
   return what + ":\n" + output;
 }
 
+// A shell snippet that waits, at most 10 s, until process $pid has installed sluice's SIGINT
+// and SIGTERM handlers (the SigCgt mask of /proc/PID/status: SIGTERM, bit 14, is installed
+// after SIGINT), so that a test never signals a run before it can drain. A fixed sleep
+// instead fails on a loaded machine. POSIX sh without single quotes: it goes in sh -c '...'.
+inline std::string wait_for_signal_handlers() {
+  return "i=0; while [ $i -lt 400 ]; do case $(sed -n \"s/^SigCgt:[[:space:]]*//p\" "
+         "/proc/$pid/status 2>/dev/null) in *[4567cdef][0-9a-f][0-9a-f][0-9a-f]) break ;; esac; sleep 0.025; "
+         "i=$((i+1)); done; ";
+}
+
 inline std::string sluice_cli() { return SLUICE_CLI; }
 inline std::string test_plugin_dir(const std::string& which = "good") {
   return std::string(SLUICE_TEST_PLUGIN_DIR) + "/" + which;

@@ -19,7 +19,6 @@
 #include <sluice/text.h>
 
 #include "build_info.h"
-#include "keep_freed_memory.h"
 #include "runner.h"
 #include "session.h"
 
@@ -286,7 +285,6 @@ std::string usage(const CLI::App& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  sluice::cli::keep_freed_memory();
   CLI::App app{
       "sluice: run PyTorch models over images, video, cameras and streams, as TOML pipelines"};
   app.require_subcommand(1);

@@ -9,6 +9,7 @@
 
 #include "guarded_call.h"
 #include "inbox.h"
+#include "keep_freed_memory.h"
 
 namespace sluice::runtime {
 namespace {
@@ -447,6 +448,7 @@ NodeReport Runner::report_of(NodeRuntime& n) const {
 }
 
 RunReport Runner::run() {
+  keep_freed_memory();  // before the nodes allocate (keep_freed_memory.h says why)
   RunReport report;
   report.pipeline = pipeline_.name;
   const auto t0 = std::chrono::steady_clock::now();

@@ -45,6 +45,8 @@ class Runner {
   Runner(const Runner&) = delete;
   Runner& operator=(const Runner&) = delete;
 
+  // Opens every node, runs the graph to the end (or request_stop()), closes, reports.
+  // Asks malloc to keep freed memory for reuse first (keep_freed_memory.h).
   RunReport run();
   void request_stop() { stop_.store(true, std::memory_order_relaxed); }
   Progress progress() const;

@@ -231,7 +231,8 @@ path = "counts.json"
 )");
   const auto r = run_command("bash -c '" + sluice_cli() + " run -q " + file + " --stats-json " +
                              dir_.file("stats.json") +
-                             " & pid=$!; sleep 1; kill -INT $pid; wait $pid; echo rc=$?'");
+                             " & pid=$!; " + wait_for_signal_handlers() +
+                             "sleep 0.3; kill -INT $pid; wait $pid; echo rc=$?'");
   EXPECT_THAT(r.output, HasSubstr("rc=0"));
   EXPECT_THAT(r.output, HasSubstr("stopped by signal"));
   const auto stats = nlohmann::json::parse(read_file(dir_.file("stats.json")));
@@ -279,7 +280,9 @@ plugin = "null_sink"
   const auto t0 = std::chrono::steady_clock::now();
   const auto r = run_command(
       "bash -c '" + sluice_cli() + " run -q " + file +
-      " & pid=$!; sleep 0.5; kill -TERM $pid; sleep 0.3; kill -INT $pid; wait $pid; echo rc=$?'");
+      " & pid=$!; " + wait_for_signal_handlers() +
+      // (a moment for the source's first packet to reach the stuck node: a drain to wait on)
+      "sleep 0.5; kill -TERM $pid; sleep 0.3; kill -INT $pid; wait $pid; echo rc=$?'");
   EXPECT_THAT(r.output, HasSubstr("rc=130"));
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20));
 }

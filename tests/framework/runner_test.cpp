@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "keep_freed_memory.h"
 #include "test_support.h"
 
 namespace sluice::runtime {
@@ -588,6 +589,23 @@ plugin = "null_sink"
   ASSERT_EQ(result.wait_for(kTimeout), std::future_status::ready);
   EXPECT_EQ(runner.progress().frames, 40);
   EXPECT_TRUE(result.get().status.ok());
+}
+
+// Memory stays flat wherever the runtime runs, not only under the `sluice` command: a run
+// asks malloc to keep freed memory (once per process; this test process has no opt-out).
+TEST_F(RunnerTest, ARunKeepsFreedMemoryForReuse) {
+  ASSERT_EQ(std::getenv("SLUICE_KEEP_FREED_MEMORY"), nullptr);
+  ASSERT_EQ(std::getenv("GLIBC_TUNABLES"), nullptr);
+  const RunReport r = run(R"([pipeline]
+links = ["src -> sink"]
+[nodes.src]
+plugin = "synthetic_source"
+frames = 3
+[nodes.sink]
+plugin = "null_sink"
+)");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_TRUE(keeping_freed_memory()) << "no run asked malloc to keep freed memory";
 }
 
 TEST_F(RunnerTest, ReportFormatsAsTableAndJson) {

@@ -31,6 +31,14 @@ while True:
         frames.append({"detections": dets})
     else:
         p = y[0, 0].numpy()
-        frames.append({"person_pixels": int((p >= 0.5).sum()), "pixels": int(p.size)})
+        # The person mask as COCO's uncompressed RLE (column-major runs, starting outside),
+        # as jsonl_sink writes it with mask_rle = true.
+        bits = (p >= 0.5).T.reshape(-1)
+        edges = np.flatnonzero(np.diff(bits.astype(np.int8))) + 1
+        runs = np.diff(np.concatenate([[0], edges, [bits.size]])).tolist()
+        if bits.size and bits[0]:
+            runs = [0] + runs
+        frames.append({"person_pixels": int(bits.sum()), "pixels": int(p.size),
+                       "person_rle": {"size": list(p.shape), "counts": runs}})
 json.dump({"frames": frames}, open(out, "w"))
 print(task, len(frames), "frames")

@@ -53,12 +53,34 @@ json detection_json(const Detection& d) {
   return j;
 }
 
+// COCO's uncompressed RLE of the pixels of `ids` equal to `id`: run lengths in
+// column-major order, the first run being pixels outside the class (0 when the first
+// pixel is in it).
+json coco_rle(const cv::Mat& ids, int id) {
+  json counts = json::array();
+  bool inside = false;
+  int64_t run = 0;
+  for (int x = 0; x < ids.cols; ++x)
+    for (int y = 0; y < ids.rows; ++y) {
+      if ((ids.at<int>(y, x) == id) != inside) {
+        counts.push_back(run);
+        inside = !inside;
+        run = 0;
+      }
+      ++run;
+    }
+  counts.push_back(run);
+  return json{{"size", {ids.rows, ids.cols}}, {"counts", std::move(counts)}};
+}
+
 // Size and the share of each class: for class-id masks every id present; for a
 // probability mask (one float channel) the mean and the share at or above 0.5 (class 1)
-// and below (class 0); a multi-channel float mask by its per-pixel arg-max.
-json mask_json(const SegmentationMask& m) {
+// and below (class 0); a multi-channel float mask by its per-pixel arg-max. With `rle`,
+// each class's pixels too (coco_rle).
+json mask_json(const SegmentationMask& m, bool rle) {
   json j{{"width", m.mask.cols}, {"height", m.mask.rows}};
   std::map<int, int64_t> pixels;
+  cv::Mat ids;  // CV_32S class ids (of a probability mask: only when the RLE needs them)
   const bool floating = m.mask.depth() == CV_32F || m.mask.depth() == CV_64F;
   if (floating && m.mask.channels() == 1) {
     cv::Mat p;
@@ -68,9 +90,9 @@ json mask_json(const SegmentationMask& m) {
     const int64_t above = p.empty() ? 0 : cv::countNonZero(p >= 0.5f);
     pixels[0] = static_cast<int64_t>(p.total()) - above;
     pixels[1] = above;
+    if (rle) cv::Mat(p >= 0.5f).convertTo(ids, CV_32S, 1.0 / 255);
   } else {
     j["kind"] = "class_ids";
-    cv::Mat ids;
     if (floating) {
       cv::Mat f;
       m.mask.convertTo(f, CV_32F);
@@ -99,6 +121,7 @@ json mask_json(const SegmentationMask& m) {
       c["label"] = m.labels[id];
     c["pixels"] = n;
     c["fraction"] = total > 0 ? compact(static_cast<float>(static_cast<double>(n) / total)) : 0.0;
+    if (rle) c["rle"] = coco_rle(ids, id);
     classes.push_back(std::move(c));
   }
   j["classes"] = std::move(classes);
@@ -113,6 +136,7 @@ JsonlSink::~JsonlSink() {
 
 Status JsonlSink::open(const Params& params) {
   path_ = params.get(kPath);
+  mask_rle_ = params.get(kMaskRle);
   if (path_.empty()) return invalid_argument("path is empty");
   SLUICE_RETURN_IF_ERROR(prepare_parent_of(path_));
   file_ = std::fopen(path_.c_str(), params.get(kAppend) ? "ab" : "wb");
@@ -139,7 +163,7 @@ Status JsonlSink::process(Context& ctx) {
     for (const Classification& item : c->top) top.push_back(classification_json(item));
     line["classifications"] = std::move(top);
   }
-  if (const auto* m = ctx.get_if(kMask)) line["mask"] = mask_json(*m);
+  if (const auto* m = ctx.get_if(kMask)) line["mask"] = mask_json(*m, mask_rle_);
 
   // Labels come from model files: replace invalid UTF-8 rather than fail the run.
   const std::string text = line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";

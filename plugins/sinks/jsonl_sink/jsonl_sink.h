@@ -18,6 +18,10 @@
 //    "mask":{"width":256,"height":256,"kind":"class_ids",
 //            "classes":[{"class_id":0,"pixels":50000,"fraction":0.763},
 //                       {"class_id":1,"label":"person","pixels":15536,"fraction":0.237}]}}
+// With mask_rle = true each class also carries its pixels as COCO's uncompressed RLE
+// ("rle":{"size":[height,width],"counts":[...]}: run lengths in column-major order,
+// starting with a run of pixels outside the class), which pycocotools and the COCO tools
+// decode; a probability mask's classes are its pixels below 0.5 (0) and at or above (1).
 #pragma once
 
 #include <cstdio>
@@ -46,7 +50,11 @@ class JsonlSink final : public Node {
       .name = "append",
       .default_value = false,
       .description = "add to the end of an existing file instead of replacing it"};
-  SLUICE_CONTRACT(kInfo, kDetections, kClassifications, kMask, kPath, kAppend);
+  static inline const Param<bool> kMaskRle{
+      .name = "mask_rle",
+      .default_value = false,
+      .description = "also write each mask class's pixels as COCO run-length encoding"};
+  SLUICE_CONTRACT(kInfo, kDetections, kClassifications, kMask, kPath, kAppend, kMaskRle);
 
   JsonlSink() = default;
   JsonlSink(const JsonlSink&) = delete;
@@ -60,6 +68,7 @@ class JsonlSink final : public Node {
  private:
   std::string path_;
   std::FILE* file_ = nullptr;
+  bool mask_rle_ = false;
 };
 
 }  // namespace sluice::sinks

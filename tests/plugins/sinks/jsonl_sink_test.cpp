@@ -122,6 +122,29 @@ TEST_F(JsonlSinkTest, ClassificationsAndMaskSummariesMatchedIntoOneLine) {
             json::parse(R"({"class_id": 1, "pixels": 8, "fraction": 0.4})"));
 }
 
+// COCO's uncompressed RLE: column-major runs, starting with pixels outside the class.
+TEST_F(JsonlSinkTest, MaskRleGivesEachClassItsPixelsAsCocoRuns) {
+  auto h = load("mask_rle = true");
+  SegmentationMask ids;
+  ids.mask = (cv::Mat_<uint8_t>(3, 2) << 0, 1, 1, 1, 0, 0);  // column-major: 0 1 0, 1 1 0
+  SegmentationMask probabilities;
+  probabilities.mask = (cv::Mat_<float>(2, 2) << 0.7f, 0.2f, 0.1f, 0.9f);  // 1 0 0 1
+  ASSERT_TRUE(h.push("mask", Packet::make(at(0, 0), ids)).ok());
+  ASSERT_TRUE(h.push("mask", Packet::make(at(0, 1), probabilities)).ok());
+  ASSERT_TRUE(h.close().ok());
+  const auto lines = read_lines(path_);
+  ASSERT_EQ(lines.size(), 2u);
+  const json a = json::parse(lines[0])["mask"]["classes"];
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0]["rle"], json::parse(R"({"size": [3, 2], "counts": [0, 1, 1, 1, 2, 1]})"));
+  EXPECT_EQ(a[1]["rle"], json::parse(R"({"size": [3, 2], "counts": [1, 1, 1, 2, 1]})"));
+  const json b = json::parse(lines[1])["mask"]["classes"];
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(b[0]["rle"], json::parse(R"({"size": [2, 2], "counts": [1, 2, 1]})"));
+  EXPECT_EQ(b[1]["rle"], json::parse(R"({"size": [2, 2], "counts": [0, 1, 2, 1]})"));
+  // Without mask_rle, the summary alone (the test above).
+}
+
 TEST_F(JsonlSinkTest, EachLineIsOnDiskAsSoonAsItIsProcessed) {
   auto h = load();
   for (int64_t seq = 0; seq < 3; ++seq) {

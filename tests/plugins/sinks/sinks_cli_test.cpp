@@ -146,7 +146,8 @@ plugin = "count_sink"
 )");
   const auto r = run_command("bash -c '" + sluice_cli() + " run -q " + file + " --plugin-path " +
                              test_plugin_dir("sinks") + " --stats-json " + dir_.file("stats.json") +
-                             " & pid=$!; sleep 1.5; kill -INT $pid; wait $pid; echo rc=$?'");
+                             " & pid=$!; " + wait_for_signal_handlers() +
+                             "sleep 1; kill -INT $pid; wait $pid; echo rc=$?'");
   EXPECT_THAT(r.output, HasSubstr("rc=0"));
   EXPECT_THAT(r.output, HasSubstr("stopped by signal"));
   const json s = stats();
