@@ -240,8 +240,12 @@ print = false
   }
   EXPECT_EQ(node(r, "work").replicas, 4);
   EXPECT_EQ(node(r, "work").processed, 450);
-  // 450 packets of 0.2..2.2 ms on 4 replicas take well under the ~540 ms one would need.
-  EXPECT_LT(node(r, "work").active_s, 0.45);
+  // The replicas overlap: the node's span is well under its packets' own time end to end
+  // (about a quarter with 4 replicas; one at a time would be about 1). Relative to the
+  // measured time inside process(), so a loaded machine or a sanitizer slows both sides.
+  const NodeReport& work = node(r, "work");
+  const double one_at_a_time_s = static_cast<double>(work.processed) * work.latency.quantile_ns(0.5) / 1e9;
+  EXPECT_LT(work.active_s, 0.6 * one_at_a_time_s) << "one at a time would take about " << one_at_a_time_s << " s";
 }
 
 TEST_F(RunnerTest, AFailingNodeStopsTheRunNamingNodeStreamAndFrame) {

@@ -261,6 +261,63 @@ TEST_F(Pipelines, MultiJoinsDetectionAndSegmentationPerFrame) {
   EXPECT_EQ(frames.output, "6\n");
 }
 
+// Batching never changes a result: real frames through the real models, in batches of 4
+// through the model node, give each frame what it gets alone (tests/models checks the
+// same of the model files in Python; this checks the node's concat and split too).
+TEST_F(Pipelines, BatchesOfRealFramesGiveWhatEachFrameGetsAlone) {
+  const std::string video = clip("vtest.avi", 8);
+  const std::string one = "--set nodes.model.replicas=1 ";
+  const std::string batched = one + "--set nodes.model.max_batch=4 --set nodes.model.max_delay_ms=2000 ";
+  for (const char* name : {"detect", "segment"}) {
+    const auto alone = run_pipeline(name, video, one + "--set nodes.json.mask_rle=true");
+    const auto lines = run_pipeline(name, video, batched + "--set nodes.json.mask_rle=true --stats-json " +
+                                                     dir_.file("stats.json"));
+    ASSERT_EQ(alone.size(), 8u) << name;
+    ASSERT_EQ(lines.size(), 8u) << name;
+    // By frame number, as every consumer joins them: results split back onto the wrong
+    // packet of a batch must fail here, whatever order the lines come in.
+    std::vector<json> together(8);
+    for (const auto& l : lines) together.at(l["seq"].get<std::size_t>()) = l;
+    for (std::size_t f = 0; f < 8; ++f) ASSERT_EQ(alone[f]["seq"], f) << name;
+    const json stats = json::parse(read_file(dir_.file("stats.json")));
+    bool found = false;
+    for (const auto& n : stats["nodes"])
+      if (n["name"] == "model") {
+        found = true;
+        EXPECT_LE(n["counters"]["forward_passes"].get<int>(), 4) << name << ": 8 frames in batches of 4";
+      }
+    EXPECT_TRUE(found) << name;
+    for (std::size_t f = 0; f < alone.size(); ++f) {
+      if (std::string(name) == "segment") {
+        // Pixels within 1e-4 of 0.5 may fall either way: at most a handful.
+        EXPECT_EQ(together[f]["mask"]["classes"].size(), alone[f]["mask"]["classes"].size()) << "frame " << f;
+        for (std::size_t c = 0; c < alone[f]["mask"]["classes"].size(); ++c)
+          EXPECT_NEAR(together[f]["mask"]["classes"][c]["pixels"].get<int64_t>(),
+                      alone[f]["mask"]["classes"][c]["pixels"].get<int64_t>(), 8)
+              << "frame " << f;
+        continue;
+      }
+      const auto& a = alone[f]["detections"];
+      const auto& b = together[f]["detections"];
+      for (const auto& d : a) {
+        bool found_d = false;
+        for (const auto& e : b)
+          found_d |= e["class_id"] == d["class_id"] &&
+                     std::abs(e["score"].get<double>() - d["score"].get<double>()) <= 1e-4 &&
+                     std::abs(e["box"]["x"].get<double>() - d["box"]["x"].get<double>()) <= 0.01 &&
+                     std::abs(e["box"]["y"].get<double>() - d["box"]["y"].get<double>()) <= 0.01 &&
+                     std::abs(e["box"]["w"].get<double>() - d["box"]["w"].get<double>()) <= 0.01 &&
+                     std::abs(e["box"]["h"].get<double>() - d["box"]["h"].get<double>()) <= 0.01;
+        // A detection within 1e-4 of the 0.3 threshold may be on either side.
+        if (d["score"].get<double>() > 0.3001) {
+          EXPECT_TRUE(found_d) << "frame " << f << ": " << d.dump() << " alone, not in a batch";
+        }
+      }
+      EXPECT_NEAR(static_cast<double>(b.size()), static_cast<double>(a.size()), 1) << "frame " << f;
+    }
+  }
+}
+
 // Fashion-MNIST's 10,000 test pictures through the pipeline: every prediction Python's (a
 // near tie, logits within 1e-3, may fall either way), and so the same accuracy.
 TEST_F(Pipelines, ClassifyReachesThePythonAccuracy) {
