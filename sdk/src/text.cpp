@@ -55,4 +55,18 @@ std::string printable(std::string_view bytes) {
   return out;
 }
 
+std::string one_line(std::string_view message) {
+  const std::size_t end = message.find_last_not_of("\n\r\t ");
+  if (end == std::string_view::npos) return printable(message);
+  const std::size_t start = message.find_last_of('\n', end);
+  const std::size_t from = start == std::string_view::npos ? 0 : start + 1;
+  return printable(message.substr(from, end - from + 1));
+}
+
+std::string shape_text(std::span<const int64_t> shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
 }  // namespace sluice

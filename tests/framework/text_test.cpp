@@ -1,6 +1,8 @@
 // printable(): what error messages quote of a file's or a request's bytes.
 #include "sluice/text.h"
 
+#include <vector>
+
 #include <gtest/gtest.h>
 
 namespace sluice {
@@ -32,6 +34,22 @@ TEST(Printable, EscapesBytesThatAreNotUtf8) {
 TEST(Printable, IsIdempotent) {
   const std::string once = printable("k\xff\x01\xc3\xa9\\x41");
   EXPECT_EQ(printable(once), once);
+}
+
+TEST(OneLine, KeepsTheLastLineThatSaysSomething) {
+  EXPECT_EQ(one_line("The following operation failed in the TorchScript interpreter.\n"
+                     "Traceback of TorchScript:\n  x = y\nRuntimeError: shape mismatch\n\n"),
+            "RuntimeError: shape mismatch");
+  EXPECT_EQ(one_line("just one"), "just one");
+  EXPECT_EQ(one_line("ends with a newline\r\n"), "ends with a newline");
+  EXPECT_EQ(one_line(""), "");
+  EXPECT_EQ(one_line("bad \xff byte\n"), "bad \\xff byte");
+}
+
+TEST(ShapeText, WritesTheDimensions) {
+  EXPECT_EQ(shape_text(std::vector<int64_t>{1, 3, 224, 224}), "[1, 3, 224, 224]");
+  EXPECT_EQ(shape_text(std::vector<int64_t>{}), "[]");
+  EXPECT_EQ(shape_text(std::vector<int64_t>{-1, 8}), "[-1, 8]");
 }
 
 }  // namespace

@@ -196,12 +196,6 @@ std::string shape_text(const std::vector<OnnxDim>& shape) {
   return s + "]";
 }
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 const char* elem_type_name(int32_t elem_type) {
   switch (elem_type) {
     case 1:

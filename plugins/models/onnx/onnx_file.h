@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sluice/status.h"
+#include "sluice/text.h"
 
 namespace sluice::onnx {
 
@@ -38,9 +39,9 @@ struct OnnxGraphInfo {
 // Fails, naming `file`, when the bytes are not an ONNX model.
 Result<OnnxGraphInfo> read_onnx_graph_info(const std::string& bytes, const std::string& file);
 
-// "[1, 3, 'batch', 28]"-style text for messages.
+// "[1, 3, 'batch', 28]": a declared shape, symbolic dimensions by name, for messages.
 std::string shape_text(const std::vector<OnnxDim>& shape);
-std::string shape_text(const std::vector<int64_t>& shape);
+using sluice::shape_text;  // the concrete shapes' overload, "[1, 3, 8, 28]"
 const char* elem_type_name(int32_t elem_type);
 
 }  // namespace sluice::onnx

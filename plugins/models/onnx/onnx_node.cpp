@@ -15,11 +15,13 @@ namespace {
 
 // cv::Exception's what() carries OpenCV's source path and line; its `err` is the message
 // a user needs, which the ONNX importer may spread over several lines.
+// OpenCV's message (which may quote the file's names) as one printable line. Unlike
+// LibTorch's, its lines all belong to the message (its importer's errors end in a line
+// holding only ">"), so they are joined rather than cut to the last.
 std::string one_line(const cv::Exception& e) {
   std::string m = e.err.empty() ? std::string(e.what()) : e.err;
   std::replace(m.begin(), m.end(), '\n', ' ');
-  while (!m.empty() && m.back() == ' ') m.pop_back();
-  return printable(m);  // OpenCV quotes the file's names
+  return sluice::one_line(m);
 }
 
 Status check_device(const std::string& device) {

@@ -8,12 +8,6 @@
 namespace sluice::onnx {
 namespace {
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 template <class T>
 void widen(const void* from, float* to, int64_t n) {
   const T* src = static_cast<const T*>(from);

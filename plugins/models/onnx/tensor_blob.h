@@ -9,6 +9,7 @@
 
 #include "sluice/payloads.h"
 #include "sluice/status.h"
+#include "sluice/text.h"
 
 namespace sluice::onnx {
 

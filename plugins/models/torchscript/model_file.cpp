@@ -1,11 +1,11 @@
 #include "model_file.h"
 
 #include <caffe2/serialize/inline_container.h>
+#include <sluice/text.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "last_line.h"
 #include "qengine.h"
 
 namespace sluice::torchscript {
@@ -31,7 +31,7 @@ Status load_error(const std::string& path, const std::exception& e) {
   if (why.find("prepack") != std::string::npos || why.find("QEngine") != std::string::npos)
     return invalid_argument("cannot load the quantized model '" + path +
                             "' with the quantized engine \"" + current_qengine() +
-                            "\": " + last_line(why) +
+                            "\": " + one_line(why) +
                             " (param qengine; this LibTorch has: " + available_qengines() + ")");
   return invalid_argument("cannot load TorchScript '" + path + "': " + why);
 }

@@ -29,12 +29,6 @@ Result<DType> dtype_of(at::ScalarType s) {
 
 }  // namespace
 
-std::string shape_text(c10::IntArrayRef shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 Result<at::Tensor> to_aten(const Tensor& t) {
   if (t.device.kind != Device::Kind::kCPU) return invalid_argument("input tensor is not on the CPU");
   if (!t.data) return invalid_argument("input tensor has no data");

@@ -6,6 +6,7 @@
 
 #include "sluice/payloads.h"
 #include "sluice/status.h"
+#include "sluice/text.h"
 
 namespace sluice::torchscript {
 
@@ -17,7 +18,9 @@ Result<at::Tensor> to_aten(const Tensor& t);
 // alive). Non-contiguous tensors are made contiguous first (a copy).
 Result<Tensor> from_aten(const at::Tensor& t);
 
-// "[1, 3, 224, 224]", for messages.
-std::string shape_text(c10::IntArrayRef shape);
+// sluice::shape_text for LibTorch's sizes: "[1, 3, 224, 224]".
+inline std::string shape_text(c10::IntArrayRef shape) {
+  return sluice::shape_text({shape.data(), shape.size()});
+}
 
 }  // namespace sluice::torchscript

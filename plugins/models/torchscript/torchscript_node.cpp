@@ -7,10 +7,10 @@
 #include <filesystem>
 #include <thread>
 
-#include "last_line.h"
 #include "model_file.h"
 #include "qengine.h"
 #include "resnet18.h"
+#include "sluice/text.h"
 #include "state_dict_reader.h"
 #include "tensor_bridge.h"
 #include "warn_once.h"
@@ -121,9 +121,9 @@ struct TorchScriptNode::Impl {
       }
       return flatten(module.forward(std::move(inputs)));
     } catch (const c10::Error& e) {
-      return invalid_argument("forward failed: " + last_line(e.what_without_backtrace()));
+      return invalid_argument("forward failed: " + one_line(e.what_without_backtrace()));
     } catch (const std::exception& e) {
-      return invalid_argument("forward failed: " + last_line(e.what()));
+      return invalid_argument("forward failed: " + one_line(e.what()));
     }
   }
 };
@@ -174,7 +174,7 @@ Status TorchScriptNode::load_model(const Params& p) {
     return ok();
   } catch (const c10::Error& e) {
     return invalid_argument("loading the weights of '" + model +
-                            "': " + last_line(e.what_without_backtrace()));
+                            "': " + one_line(e.what_without_backtrace()));
   }
 }
 
@@ -214,7 +214,7 @@ Status TorchScriptNode::open(const Params& p) {
       return invalid_argument(
           "optimizing the model for inference failed (set optimize = false "
           "to run it as saved): " +
-          last_line(e.what_without_backtrace()));
+          one_line(e.what_without_backtrace()));
     }
   }
 

@@ -6,14 +6,9 @@
 
 #include "sluice/payloads.h"
 #include "sluice/status.h"
+#include "sluice/text.h"
 
 namespace sluice::postprocess {
-
-inline std::string shape_text(const std::vector<int64_t>& s) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
-}
 
 // The number of rows of `row` floats in `t`; an error naming `what` when it does not split.
 inline Result<int64_t> rows_of(const Tensor& t, int64_t row, const std::string& what) {

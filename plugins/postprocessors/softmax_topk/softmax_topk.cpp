@@ -85,11 +85,6 @@ class SoftmaxTopK final : public Node {
     for (float& x : p) sum += (x = std::exp(x - top));
     for (float& x : p) x = static_cast<float>(x / sum);
   }
-  static std::string shape_text(const std::vector<int64_t>& s) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-    return out + "]";
-  }
 
   int k_ = 5;
   float min_score_ = 0;

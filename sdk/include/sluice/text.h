@@ -1,6 +1,8 @@
 // Text helpers for error messages.
 #pragma once
 
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -14,5 +16,14 @@ namespace sluice {
 //
 //   return invalid_argument("unknown key '" + printable(key) + "' in " + path);
 std::string printable(std::string_view bytes);
+
+// A library's error text as one line of a sluice message: its last line that is not blank
+// (LibTorch puts a TorchScript traceback above the line that says what went wrong), made
+// printable().
+//   catch (const c10::Error& e) { return invalid_argument("forward failed: " + one_line(e.what())); }
+std::string one_line(std::string_view message);
+
+// A tensor shape as errors write it: "[1, 3, 224, 224]".
+std::string shape_text(std::span<const int64_t> shape);
 
 }  // namespace sluice
