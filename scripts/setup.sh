@@ -37,6 +37,7 @@ test_packages=(
   gstreamer1.0-plugins-good                    # ... and the rtsp/udp elements its README shows
   gstreamer1.0-tools                           # gst-launch-1.0: the GStreamer peer in bench/passthrough_chain.sh
   python3-torchvision                          # tests: torchvision's ResNet-18 for the state_dict tests
+  clang-format                                 # CI: scripts/check_format.sh
 )
 packages=("${demo_packages[@]}")
 [ "$profile" = all ] && packages+=("${test_packages[@]}")

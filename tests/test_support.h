@@ -79,7 +79,8 @@ inline std::string suite_failure(const std::string& what, const std::string& out
 // instead fails on a loaded machine. POSIX sh without single quotes: it goes in sh -c '...'.
 inline std::string wait_for_signal_handlers() {
   return "i=0; while [ $i -lt 400 ]; do case $(sed -n \"s/^SigCgt:[[:space:]]*//p\" "
-         "/proc/$pid/status 2>/dev/null) in *[4567cdef][0-9a-f][0-9a-f][0-9a-f]) break ;; esac; sleep 0.025; "
+         "/proc/$pid/status 2>/dev/null) in *[4567cdef][0-9a-f][0-9a-f][0-9a-f]) break ;; esac; "
+         "sleep 0.025; "
          "i=$((i+1)); done; ";
 }
 

@@ -4,6 +4,7 @@
 // plugins that cannot be loaded.
 #include <fmt/format.h>
 #include <signal.h>
+#include <sluice/text.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -15,8 +16,6 @@
 #include <iostream>
 #include <mutex>
 #include <thread>
-
-#include <sluice/text.h>
 
 #include "build_info.h"
 #include "runner.h"
@@ -271,11 +270,11 @@ int cmd_inspect(const std::string& type, const std::vector<std::string>& plugin_
 // What `sluice` alone prints: the commands, one line each (as git and gst-inspect-1.0 do),
 // rather than CLI11's "A subcommand is required".
 std::string usage(const CLI::App& app) {
-  std::string out =
-      "usage: sluice [--version] [--plugin-path DIR] COMMAND [ARGS...]\n\n" + app.get_description() +
-      "\n\ncommands:\n";
+  std::string out = "usage: sluice [--version] [--plugin-path DIR] COMMAND [ARGS...]\n\n" +
+                    app.get_description() + "\n\ncommands:\n";
   std::size_t width = 0;
-  for (const CLI::App* sub : app.get_subcommands({})) width = std::max(width, sub->get_name().size());
+  for (const CLI::App* sub : app.get_subcommands({}))
+    width = std::max(width, sub->get_name().size());
   for (const CLI::App* sub : app.get_subcommands({}))
     out += fmt::format("  {:<{}}  {}\n", sub->get_name(), width, sub->get_description());
   out += "\n'sluice COMMAND --help' shows a command's arguments; 'sluice --version' its build.\n";

@@ -25,8 +25,7 @@ Packet PacketRing::erase(std::size_t i) {
   return out;
 }
 
-Inbox::Inbox(const std::vector<QueueSpec>& queues, const std::vector<int>& producers,
-             bool matched)
+Inbox::Inbox(const std::vector<QueueSpec>& queues, const std::vector<int>& producers, bool matched)
     : matched_(matched) {
   ports_.reserve(queues.size());
   for (std::size_t i = 0; i < queues.size(); ++i) {
@@ -188,7 +187,8 @@ std::size_t Inbox::pop(std::vector<std::vector<Packet>>& sets, std::size_t max_s
   }
   if (n > 0 && n < max_sets && fill_wait_us > 0) {
     // Batching: give the batch a moment to fill, but never wait past the deadline.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(fill_wait_us);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::microseconds(fill_wait_us);
     while (n < max_sets && !all_ended()) {
       if (producers_waiting_ > 0) space_cv_.notify_all();  // room for the rest of the batch
       ++consumers_waiting_;

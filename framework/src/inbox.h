@@ -105,7 +105,7 @@ class Inbox {
   std::vector<Port> ports_;
   std::vector<int> connected_;  // indices of connected ports
   bool matched_ = true;
-  std::size_t next_port_ = 0;   // unmatched: where the turn starts
+  std::size_t next_port_ = 0;  // unmatched: where the turn starts
   int64_t next_ticket_ = 0;
   uint64_t push_count_ = 0;                     // packets queued so far (under mu_)
   std::atomic<uint64_t> push_count_atomic_{0};  // the same, readable without the lock

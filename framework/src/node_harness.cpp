@@ -33,8 +33,7 @@ struct NodeHarness::State {
   }
 };
 
-namespace {
-}  // namespace
+namespace {}  // namespace
 
 Result<NodeHarness> NodeHarness::try_load(const std::string& type, const std::string& params_toml,
                                           const std::vector<std::string>& plugin_path) {
@@ -117,8 +116,8 @@ Status NodeHarness::push(const std::string& input, Packet packet) {
     for (std::size_t i = 0; i < s_->inputs.size(); ++i) {
       if (!s_->active[i]) continue;
       const PacketHeader& h = s_->inputs[i].front().header();
-      if (key && (h.stream_id != key->stream_id || h.seq != key->seq ||
-                  h.sub_index != key->sub_index))
+      if (key &&
+          (h.stream_id != key->stream_id || h.seq != key->seq || h.sub_index != key->sub_index))
         return invalid_argument(
             "the packets at the front of the inputs differ in stream, seq or sub_index");
       key = &h;
@@ -168,7 +167,8 @@ std::size_t NodeHarness::pending(const std::string& output) const {
 
 void NodeHarness::connect(const std::vector<std::string>& inputs) {
   for (const auto& name : inputs)
-    if (const PortSpec* port = contract().find_input(name)) s_->active[port - contract().inputs.data()] = true;
+    if (const PortSpec* port = contract().find_input(name))
+      s_->active[port - contract().inputs.data()] = true;
 }
 
 const std::map<std::string, int64_t>& NodeHarness::counters() const { return s_->context.counters; }

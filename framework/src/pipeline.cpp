@@ -192,7 +192,8 @@ Result<Pipeline> validate(const PipelineSpec& spec, PluginRegistry& registry,
     if (auto found = registry.lookup(ns.plugin); found.ok()) {
       node.type = *found;
     } else {
-      diagnostics.push_back({ns.plugin_where, fmt::format("node '{}': {}", ns.name, found.status().message())});
+      diagnostics.push_back(
+          {ns.plugin_where, fmt::format("node '{}': {}", ns.name, found.status().message())});
       nodes.push_back(std::move(node));
       continue;
     }
@@ -225,10 +226,10 @@ Result<Pipeline> validate(const PipelineSpec& spec, PluginRegistry& registry,
       node.input_queues[in - c.inputs.data()] = q.first;
     }
     if (ns.replicas > 1 && c.inputs.empty())
-      diagnostics.push_back({ns.replicas_where,
-                             fmt::format("node '{}': a source cannot run as replicas (run several "
-                                         "source nodes, or use the source's own streams)",
-                                         ns.name)});
+      diagnostics.push_back(
+          {ns.replicas_where, fmt::format("node '{}': a source cannot run as replicas (run several "
+                                          "source nodes, or use the source's own streams)",
+                                          ns.name)});
     else if (ns.replicas > 1 && !c.stateless)
       diagnostics.push_back(
           {ns.replicas_where,
@@ -260,7 +261,8 @@ Result<Pipeline> validate(const PipelineSpec& spec, PluginRegistry& registry,
         if (ports.size() == 1) return {it->second, 0};
         int only_required = -1, named = -1;
         for (std::size_t i = 0; i < ports.size(); ++i) {
-          if (!output && ports[i].required) only_required = only_required == -1 ? static_cast<int>(i) : -2;
+          if (!output && ports[i].required)
+            only_required = only_required == -1 ? static_cast<int>(i) : -2;
           if (ports[i].name == (output ? "out" : "in")) named = static_cast<int>(i);
         }
         if (only_required >= 0) return {it->second, only_required};
@@ -323,10 +325,10 @@ Result<Pipeline> validate(const PipelineSpec& spec, PluginRegistry& registry,
       diagnostics.push_back(
           {spec.nodes[i].where, fmt::format("node '{}' is not linked to anything", n.name)});
     else if (!n.contract().inputs.empty() && !has_input)
-      diagnostics.push_back({spec.nodes[i].where,
-                             fmt::format("node '{}' ({}) has none of its inputs connected (it "
-                                         "would never run)",
-                                         n.name, n.contract().type)});
+      diagnostics.push_back(
+          {spec.nodes[i].where, fmt::format("node '{}' ({}) has none of its inputs connected (it "
+                                            "would never run)",
+                                            n.name, n.contract().type)});
   }
 
   // Topological order (Kahn); what remains sits on a cycle.

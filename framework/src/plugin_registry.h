@@ -68,8 +68,8 @@ class PluginRegistry {
   Status add_pending(const std::string& type, const std::string& file);
 
   std::map<std::string, NodeType> types_;
-  std::vector<std::string> files_;                // loaded libraries
-  std::map<std::string, std::string> pending_;    // type -> library not loaded yet
+  std::vector<std::string> files_;              // loaded libraries
+  std::map<std::string, std::string> pending_;  // type -> library not loaded yet
 };
 
 }  // namespace sluice::runtime

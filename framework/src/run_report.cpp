@@ -1,9 +1,9 @@
 #include "run_report.h"
 
 #include <fmt/format.h>
+#include <sluice/text.h>
 
 #include <nlohmann/json.hpp>
-#include <sluice/text.h>
 
 namespace sluice::runtime {
 
@@ -59,7 +59,8 @@ std::string format_table(const RunReport& r) {
         duration_text(n.end_to_end, 0.5));
   }
   for (const auto& n : r.nodes)
-    for (const auto& [name, value] : n.counters) out += fmt::format("{}: {} = {}\n", n.name, name, value);
+    for (const auto& [name, value] : n.counters)
+      out += fmt::format("{}: {} = {}\n", n.name, name, value);
   return out;
 }
 

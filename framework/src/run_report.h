@@ -43,8 +43,9 @@ struct RunReport {
   std::string pipeline;
   Status status;             // ok, or the first error
   bool interrupted = false;  // stopped by a signal
-  double wall_s = 0;  // open, run and close
-  double run_s = 0;   // from the threads' start to the last one's end (no open: model loading, warm-up)
+  double wall_s = 0;         // open, run and close
+  double run_s =
+      0;  // from the threads' start to the last one's end (no open: model loading, warm-up)
   std::vector<NodeReport> nodes;
 };
 

@@ -6,7 +6,6 @@
 #include <sstream>
 
 #include "sluice/text.h"
-
 #include "test_support.h"
 
 namespace sluice::test {
@@ -74,8 +73,9 @@ TEST_F(Cli, VersionNamesTheBuild) {
 TEST_F(Cli, ErrorsQuoteNoRawBytesOfTheFile) {
   const std::string bad_utf8 = "[pipeline]\nname = \"x\xff\xfe\x1b[2J\"\n";
   // TOML escapes make control characters in a value; the error quotes the value.
-  const std::string escapes = "[pipeline]\nlinks = [\"a -> b\"]\n[nodes.a]\n"
-                              "plugin = \"synth\\u001b[2J\\u0007\"\n[nodes.b]\nplugin = \"null_sink\"\n";
+  const std::string escapes =
+      "[pipeline]\nlinks = [\"a -> b\"]\n[nodes.a]\n"
+      "plugin = \"synth\\u001b[2J\\u0007\"\n[nodes.b]\nplugin = \"null_sink\"\n";
   EXPECT_THAT(sluice("validate " + pipeline(escapes)).output,
               HasSubstr("unknown plugin 'synth\\x1b[2J\\x07'"));
   for (const auto& text : {bad_utf8, escapes}) {
@@ -160,7 +160,8 @@ plugin = "null_sink"
 TEST_F(Cli, PluginsAreGroupedByKindAndInspectPrintsTheContract) {
   auto r = sluice("plugins");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_THAT(r.output, ::testing::ContainsRegex("source:\n(  [a-z_]+ +[^\n]+\n)*  synthetic_source "));
+  EXPECT_THAT(r.output,
+              ::testing::ContainsRegex("source:\n(  [a-z_]+ +[^\n]+\n)*  synthetic_source "));
   EXPECT_THAT(r.output, ::testing::ContainsRegex("sink:\n(  [a-z_]+ +[^\n]+\n)*  count_sink "));
   EXPECT_THAT(r.output, Not(HasSubstr("zip_check")));  // test plugins are not on the default path
 
@@ -230,8 +231,7 @@ plugin = "count_sink"
 path = "counts.json"
 )");
   const auto r = run_command("bash -c '" + sluice_cli() + " run -q " + file + " --stats-json " +
-                             dir_.file("stats.json") +
-                             " & pid=$!; " + wait_for_signal_handlers() +
+                             dir_.file("stats.json") + " & pid=$!; " + wait_for_signal_handlers() +
                              "sleep 0.3; kill -INT $pid; wait $pid; echo rc=$?'");
   EXPECT_THAT(r.output, HasSubstr("rc=0"));
   EXPECT_THAT(r.output, HasSubstr("stopped by signal"));
@@ -279,8 +279,7 @@ plugin = "null_sink"
 )");
   const auto t0 = std::chrono::steady_clock::now();
   const auto r = run_command(
-      "bash -c '" + sluice_cli() + " run -q " + file +
-      " & pid=$!; " + wait_for_signal_handlers() +
+      "bash -c '" + sluice_cli() + " run -q " + file + " & pid=$!; " + wait_for_signal_handlers() +
       // (a moment for the source's first packet to reach the stuck node: a drain to wait on)
       "sleep 0.5; kill -TERM $pid; sleep 0.3; kill -INT $pid; wait $pid; echo rc=$?'");
   EXPECT_THAT(r.output, HasSubstr("rc=130"));

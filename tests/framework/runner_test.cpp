@@ -244,8 +244,10 @@ print = false
   // (about a quarter with 4 replicas; one at a time would be about 1). Relative to the
   // measured time inside process(), so a loaded machine or a sanitizer slows both sides.
   const NodeReport& work = node(r, "work");
-  const double one_at_a_time_s = static_cast<double>(work.processed) * work.latency.quantile_ns(0.5) / 1e9;
-  EXPECT_LT(work.active_s, 0.6 * one_at_a_time_s) << "one at a time would take about " << one_at_a_time_s << " s";
+  const double one_at_a_time_s =
+      static_cast<double>(work.processed) * work.latency.quantile_ns(0.5) / 1e9;
+  EXPECT_LT(work.active_s, 0.6 * one_at_a_time_s)
+      << "one at a time would take about " << one_at_a_time_s << " s";
 }
 
 TEST_F(RunnerTest, AFailingNodeStopsTheRunNamingNodeStreamAndFrame) {

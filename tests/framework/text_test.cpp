@@ -1,9 +1,9 @@
 // printable(): what error messages quote of a file's or a request's bytes.
 #include "sluice/text.h"
 
-#include <vector>
-
 #include <gtest/gtest.h>
+
+#include <vector>
 
 namespace sluice {
 namespace {

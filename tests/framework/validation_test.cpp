@@ -199,14 +199,15 @@ plugin = "null_sink"
 TEST_F(Validation, ANodeWithOnlyOptionalInputsNeedsOneConnected) {
   // A node none of whose inputs is connected would never run; this matters most for sinks
   // whose inputs are all optional (draw whichever of frame, detections, mask is linked).
-  EXPECT_THAT(check(R"([pipeline]
+  EXPECT_THAT(
+      check(R"([pipeline]
 links = ["zip -> sink"]
 [nodes.zip]
 plugin = "zip_check"
 [nodes.sink]
 plugin = "null_sink"
 )"),
-              HasSubstr("node 'zip' (zip_check) has none of its inputs connected (it would never run)"));
+      HasSubstr("node 'zip' (zip_check) has none of its inputs connected (it would never run)"));
 }
 
 TEST_F(Validation, CyclesAreFound) {

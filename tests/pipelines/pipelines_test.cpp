@@ -5,8 +5,8 @@
 
 #include <cmath>
 #include <fstream>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "test_support.h"
 
@@ -20,32 +20,37 @@ const std::string kRoot = SLUICE_SOURCE_DIR;
 class Pipelines : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* f : {"/assets/models/centernet_mbv3_coco512.pt", "/assets/models/selfie_seg256.pt",
-                          "/assets/models/fmnist_cnn.pt", "/assets/fashion-mnist/t10k-images-idx3-ubyte.gz",
-                          "/assets/media/vtest.avi", "/assets/media/Megamind.avi"})
+    for (const char* f :
+         {"/assets/models/centernet_mbv3_coco512.pt", "/assets/models/selfie_seg256.pt",
+          "/assets/models/fmnist_cnn.pt", "/assets/fashion-mnist/t10k-images-idx3-ubyte.gz",
+          "/assets/media/vtest.avi", "/assets/media/Megamind.avi"})
       ASSERT_TRUE(std::filesystem::exists(kRoot + f))
-          << kRoot + f << " is missing: run bash scripts/fetch_assets.sh and bash scripts/models/fetch_models.sh";
+          << kRoot + f
+          << " is missing: run bash scripts/fetch_assets.sh and bash "
+             "scripts/models/fetch_models.sh";
   }
   // The first `frames` frames of a video, losslessly, so Python and sluice see the same pixels.
   std::string clip(const std::string& video, int frames) {
     const std::string out = dir_.file("clip.mkv");
-    const auto r = run_command("ffmpeg -v error -y -i " + kRoot + "/assets/media/" + video + " -frames:v " +
-                               std::to_string(frames) + " -an -c:v ffv1 " + out);
+    const auto r = run_command("ffmpeg -v error -y -i " + kRoot + "/assets/media/" + video +
+                               " -frames:v " + std::to_string(frames) + " -an -c:v ffv1 " + out);
     EXPECT_EQ(r.exit_code, 0) << r.output;
     return out;
   }
   json reference(const std::string& task, const std::string& clip, const std::string& model) {
     const std::string out = dir_.file(task + "_reference.json");
-    const auto r = run_command("/usr/bin/python3 " + kRoot + "/tests/pipelines/reference.py " + task + " " + clip +
-                                   " " + kRoot + "/assets/models/" + model + " " + out,
-                               600);
+    const auto r =
+        run_command("/usr/bin/python3 " + kRoot + "/tests/pipelines/reference.py " + task + " " +
+                        clip + " " + kRoot + "/assets/models/" + model + " " + out,
+                    600);
     EXPECT_EQ(r.exit_code, 0) << r.output;
     return json::parse(read_file(out));
   }
   std::vector<json> run_pipeline(const std::string& name, const std::string& clip,
                                  const std::string& extra_args = "") {
-    const auto r = run_command("env SLUICE_OUT=" + dir_.path().string() + " " + sluice_cli() + " run -q " + kRoot +
-                                   "/pipelines/" + name + ".toml --set nodes.video.path=" + clip + " " + extra_args,
+    const auto r = run_command("env SLUICE_OUT=" + dir_.path().string() + " " + sluice_cli() +
+                                   " run -q " + kRoot + "/pipelines/" + name +
+                                   ".toml --set nodes.video.path=" + clip + " " + extra_args,
                                600);
     EXPECT_EQ(r.exit_code, 0) << r.output;
     // A clean run with -q prints nothing: no LibTorch or glog warnings that a newcomer
@@ -62,9 +67,11 @@ class Pipelines : public ::testing::Test {
     // Ours ({"box": {x, y, w, h}}) against Python's ({"box": [x1, y1, x2, y2]}).
     const auto same_box = [](const json& o, const json& e) {
       const auto& b = o["box"];
-      const double x1 = b["x"], y1 = b["y"], x2 = x1 + b["w"].get<double>(), y2 = y1 + b["h"].get<double>();
+      const double x1 = b["x"], y1 = b["y"], x2 = x1 + b["w"].get<double>(),
+                   y2 = y1 + b["h"].get<double>();
       return o["class_id"] == e["class_id"] && std::abs(x1 - e["box"][0].get<double>()) <= 1 &&
-             std::abs(y1 - e["box"][1].get<double>()) <= 1 && std::abs(x2 - e["box"][2].get<double>()) <= 1 &&
+             std::abs(y1 - e["box"][1].get<double>()) <= 1 &&
+             std::abs(x2 - e["box"][2].get<double>()) <= 1 &&
              std::abs(y2 - e["box"][3].get<double>()) <= 1;
     };
     int compared = 0;
@@ -90,8 +97,10 @@ class Pipelines : public ::testing::Test {
         if (o["score"].get<double>() > 0.301) {
           bool in_python = false;
           for (const auto& e : expected["frames"][f]["detections"])
-            in_python |= same_box(o, e) && std::abs(e["score"].get<double>() - o["score"].get<double>()) <= 1e-3;
-          EXPECT_TRUE(in_python) << "frame " << f << ": " << o.dump() << " is not in Python's results";
+            in_python |= same_box(o, e) &&
+                         std::abs(e["score"].get<double>() - o["score"].get<double>()) <= 1e-3;
+          EXPECT_TRUE(in_python) << "frame " << f << ": " << o.dump()
+                                 << " is not in Python's results";
         }
     }
     return compared;
@@ -108,8 +117,10 @@ TEST_F(Pipelines, DetectMatchesPythonAndWritesAValidVideo) {
   ASSERT_EQ(expected["frames"].size(), 8u);
   const int compared = expect_detections_match(expected, got);
   EXPECT_GT(compared, 8 * 3) << "vtest.avi has several people in every frame";
-  const auto frames = run_command("ffprobe -v error -count_frames -select_streams v:0 -show_entries "
-                                  "stream=nb_read_frames -of csv=p=0 " + dir_.file("detect.mp4"));
+  const auto frames = run_command(
+      "ffprobe -v error -count_frames -select_streams v:0 -show_entries "
+      "stream=nb_read_frames -of csv=p=0 " +
+      dir_.file("detect.mp4"));
   EXPECT_EQ(frames.output, "8\n");
 }
 
@@ -137,7 +148,8 @@ TEST_F(Pipelines, SegmentMatchesPython) {
     for (const auto& c : got[f]["mask"]["classes"])
       if (c["class_id"] == 1) ours = c["pixels"], ours_rle = c["rle"];
     const std::vector<bool> theirs = decode(python["person_rle"]);
-    std::vector<bool> mine = ours_rle.is_null() ? std::vector<bool>(theirs.size(), false) : decode(ours_rle);
+    std::vector<bool> mine =
+        ours_rle.is_null() ? std::vector<bool>(theirs.size(), false) : decode(ours_rle);
     ASSERT_EQ(mine.size(), theirs.size()) << "frame " << f;
     if (!ours_rle.is_null()) {
       EXPECT_EQ(ours_rle["size"], python["person_rle"]["size"]);
@@ -165,7 +177,8 @@ TEST_F(Pipelines, FacesMatchPythonAndGetTheirEmotionsAttached) {
   const std::string video = clip("Megamind.avi", 20);
   const auto got = run_pipeline("faces", video);
   ASSERT_EQ(got.size(), 20u);
-  const std::set<std::string> emotions{"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"};
+  const std::set<std::string> emotions{"angry", "disgust",  "fear",   "happy",
+                                       "sad",   "surprise", "neutral"};
   int faces = 0;
   for (const auto& line : got)
     for (const auto& face : line["detections"]) {
@@ -192,10 +205,10 @@ TEST_F(Pipelines, FacesMatchPythonAndGetTheirEmotionsAttached) {
   // above already holds those boxes to Python's, so the emotion check tests the crop,
   // the grey 64x64 preprocessing and the model, one face at a time.
   const std::string reference = dir_.file("faces_reference.json");
-  const auto r = run_command("/usr/bin/python3 " + kRoot + "/tests/pipelines/reference_faces.py " + video + " " +
-                                 kRoot + "/assets/models/blazeface_front128.pt " + kRoot +
-                                 "/assets/models/emotion_fer7_64gray.pt " + dir_.file("faces.jsonl") + " " +
-                                 reference,
+  const auto r = run_command("/usr/bin/python3 " + kRoot + "/tests/pipelines/reference_faces.py " +
+                                 video + " " + kRoot + "/assets/models/blazeface_front128.pt " +
+                                 kRoot + "/assets/models/emotion_fer7_64gray.pt " +
+                                 dir_.file("faces.jsonl") + " " + reference,
                              600);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const json expected = json::parse(read_file(reference));
@@ -227,13 +240,17 @@ TEST_F(Pipelines, FacesMatchPythonAndGetTheirEmotionsAttached) {
     const auto& emotions = expected["frames"][f]["emotions"];
     ASSERT_EQ(emotions.size(), ours.size());
     for (std::size_t i = 0; i < ours.size(); ++i, ++compared) {
-      EXPECT_EQ(ours[i]["classes"][0]["class_id"], emotions[i]["class_id"]) << "frame " << f << " face " << i;
-      EXPECT_NEAR(ours[i]["classes"][0]["score"].get<double>(), emotions[i]["score"].get<double>(), 1e-3);
+      EXPECT_EQ(ours[i]["classes"][0]["class_id"], emotions[i]["class_id"])
+          << "frame " << f << " face " << i;
+      EXPECT_NEAR(ours[i]["classes"][0]["score"].get<double>(), emotions[i]["score"].get<double>(),
+                  1e-3);
     }
   }
   EXPECT_GE(compared, 15);
-  const auto frames = run_command("ffprobe -v error -count_frames -select_streams v:0 -show_entries "
-                                  "stream=nb_read_frames -of csv=p=0 " + dir_.file("faces.mp4"));
+  const auto frames = run_command(
+      "ffprobe -v error -count_frames -select_streams v:0 -show_entries "
+      "stream=nb_read_frames -of csv=p=0 " +
+      dir_.file("faces.mp4"));
   EXPECT_EQ(frames.output, "20\n");
 }
 
@@ -256,8 +273,10 @@ TEST_F(Pipelines, MultiJoinsDetectionAndSegmentationPerFrame) {
       if (c["class_id"] == 1) ours = c["pixels"];
     EXPECT_NEAR(ours, segment["frames"][f]["person_pixels"].get<int64_t>(), 66) << "frame " << f;
   }
-  const auto frames = run_command("ffprobe -v error -count_frames -select_streams v:0 -show_entries "
-                                  "stream=nb_read_frames -of csv=p=0 " + dir_.file("multi.mp4"));
+  const auto frames = run_command(
+      "ffprobe -v error -count_frames -select_streams v:0 -show_entries "
+      "stream=nb_read_frames -of csv=p=0 " +
+      dir_.file("multi.mp4"));
   EXPECT_EQ(frames.output, "6\n");
 }
 
@@ -267,11 +286,13 @@ TEST_F(Pipelines, MultiJoinsDetectionAndSegmentationPerFrame) {
 TEST_F(Pipelines, BatchesOfRealFramesGiveWhatEachFrameGetsAlone) {
   const std::string video = clip("vtest.avi", 8);
   const std::string one = "--set nodes.model.replicas=1 ";
-  const std::string batched = one + "--set nodes.model.max_batch=4 --set nodes.model.max_delay_ms=2000 ";
+  const std::string batched =
+      one + "--set nodes.model.max_batch=4 --set nodes.model.max_delay_ms=2000 ";
   for (const char* name : {"detect", "segment"}) {
     const auto alone = run_pipeline(name, video, one + "--set nodes.json.mask_rle=true");
-    const auto lines = run_pipeline(name, video, batched + "--set nodes.json.mask_rle=true --stats-json " +
-                                                     dir_.file("stats.json"));
+    const auto lines = run_pipeline(
+        name, video,
+        batched + "--set nodes.json.mask_rle=true --stats-json " + dir_.file("stats.json"));
     ASSERT_EQ(alone.size(), 8u) << name;
     ASSERT_EQ(lines.size(), 8u) << name;
     // By frame number, as every consumer joins them: results split back onto the wrong
@@ -284,13 +305,15 @@ TEST_F(Pipelines, BatchesOfRealFramesGiveWhatEachFrameGetsAlone) {
     for (const auto& n : stats["nodes"])
       if (n["name"] == "model") {
         found = true;
-        EXPECT_LE(n["counters"]["forward_passes"].get<int>(), 4) << name << ": 8 frames in batches of 4";
+        EXPECT_LE(n["counters"]["forward_passes"].get<int>(), 4)
+            << name << ": 8 frames in batches of 4";
       }
     EXPECT_TRUE(found) << name;
     for (std::size_t f = 0; f < alone.size(); ++f) {
       if (std::string(name) == "segment") {
         // Pixels within 1e-4 of 0.5 may fall either way: at most a handful.
-        EXPECT_EQ(together[f]["mask"]["classes"].size(), alone[f]["mask"]["classes"].size()) << "frame " << f;
+        EXPECT_EQ(together[f]["mask"]["classes"].size(), alone[f]["mask"]["classes"].size())
+            << "frame " << f;
         for (std::size_t c = 0; c < alone[f]["mask"]["classes"].size(); ++c)
           EXPECT_NEAR(together[f]["mask"]["classes"][c]["pixels"].get<int64_t>(),
                       alone[f]["mask"]["classes"][c]["pixels"].get<int64_t>(), 8)
@@ -328,8 +351,8 @@ TEST_F(Pipelines, ClassifyReachesThePythonAccuracy) {
                            "/assets/models/fmnist_cnn.pt",
                        600);
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  r = run_command("env SLUICE_OUT=" + dir_.path().string() + " " + sluice_cli() + " run -q " + kRoot +
-                      "/pipelines/classify.toml --stats-json " + dir_.file("stats.json"),
+  r = run_command("env SLUICE_OUT=" + dir_.path().string() + " " + sluice_cli() + " run -q " +
+                      kRoot + "/pipelines/classify.toml --stats-json " + dir_.file("stats.json"),
                   600);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::ifstream labels(images + "/labels.txt"), lines(dir_.file("classify.jsonl")),

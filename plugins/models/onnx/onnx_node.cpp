@@ -253,8 +253,8 @@ Status OnnxNode::process(Context& ctx) {
       continue;
     }
     if (shape.empty() || shape[0] != total_rows)
-      return invalid_argument("output '" + printable(m.output_names[k]) + "' has shape " + shape_text(shape) +
-                              ": its first dimension is not the batch (" +
+      return invalid_argument("output '" + printable(m.output_names[k]) + "' has shape " +
+                              shape_text(shape) + ": its first dimension is not the batch (" +
                               std::to_string(total_rows) +
                               "), so it cannot be split back per packet; use max_batch = 1");
     int64_t start = 0;

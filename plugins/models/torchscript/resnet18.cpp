@@ -16,8 +16,8 @@ BasicBlockImpl::BasicBlockImpl(int64_t in, int64_t out, int64_t stride) {
   conv2 = register_module("conv2", conv(out, out, 3, 1, 1));
   bn2 = register_module("bn2", torch::nn::BatchNorm2d(out));
   if (stride != 1 || in != out)
-    downsample = register_module(
-        "downsample", torch::nn::Sequential(conv(in, out, 1, stride, 0), torch::nn::BatchNorm2d(out)));
+    downsample = register_module("downsample", torch::nn::Sequential(conv(in, out, 1, stride, 0),
+                                                                     torch::nn::BatchNorm2d(out)));
 }
 
 at::Tensor BasicBlockImpl::forward(const at::Tensor& x) {

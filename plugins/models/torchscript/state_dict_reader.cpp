@@ -28,24 +28,28 @@ using Tuple = std::vector<ValuePtr>;
 using Dict = std::vector<std::pair<ValuePtr, ValuePtr>>;  // keeps insertion order
 
 struct Value {
-  std::variant<None, bool, int64_t, double, std::string, Tuple, Dict, Global, Storage, at::Tensor, Mark> v;
+  std::variant<None, bool, int64_t, double, std::string, Tuple, Dict, Global, Storage, at::Tensor,
+               Mark>
+      v;
 };
 
 ValuePtr make(auto x) { return std::make_shared<Value>(Value{std::move(x)}); }
 
 std::optional<at::ScalarType> storage_type(const std::string& name) {
   static const std::map<std::string, at::ScalarType> kTypes{
-      {"FloatStorage", at::kFloat},   {"DoubleStorage", at::kDouble}, {"HalfStorage", at::kHalf},
-      {"BFloat16Storage", at::kBFloat16}, {"LongStorage", at::kLong}, {"IntStorage", at::kInt},
-      {"ShortStorage", at::kShort},   {"CharStorage", at::kChar},     {"ByteStorage", at::kByte},
-      {"BoolStorage", at::kBool}};
+      {"FloatStorage", at::kFloat}, {"DoubleStorage", at::kDouble},
+      {"HalfStorage", at::kHalf},   {"BFloat16Storage", at::kBFloat16},
+      {"LongStorage", at::kLong},   {"IntStorage", at::kInt},
+      {"ShortStorage", at::kShort}, {"CharStorage", at::kChar},
+      {"ByteStorage", at::kByte},   {"BoolStorage", at::kBool}};
   auto it = kTypes.find(name);
   return it == kTypes.end() ? std::nullopt : std::optional(it->second);
 }
 
 class Unpickler {
  public:
-  Unpickler(const std::string& pickle, caffe2::serialize::PyTorchStreamReader& zip, std::string path)
+  Unpickler(const std::string& pickle, caffe2::serialize::PyTorchStreamReader& zip,
+            std::string path)
       : p_(pickle), zip_(zip), path_(std::move(path)) {}
 
   Result<ValuePtr> run() {
@@ -67,12 +71,14 @@ class Unpickler {
  private:
   Status bad(const std::string& why) const {
     // `why` may quote the file's own bytes (a global's name): printable() escapes them.
-    return invalid_argument("'" + printable(path_) + "' is not a readable state_dict: " + printable(why));
+    return invalid_argument("'" + printable(path_) +
+                            "' is not a readable state_dict: " + printable(why));
   }
   uint64_t read_uint(int bytes) {
     if (pos_ + bytes > p_.size()) throw std::out_of_range("pickle");
     uint64_t v = 0;
-    for (int i = 0; i < bytes; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(p_[pos_ + i])) << (8 * i);
+    for (int i = 0; i < bytes; ++i)
+      v |= static_cast<uint64_t>(static_cast<unsigned char>(p_[pos_ + i])) << (8 * i);
     pos_ += bytes;
     return v;
   }
@@ -113,19 +119,43 @@ class Unpickler {
 
   Status step(unsigned char op) {
     switch (op) {
-      case 0x80: read_uint(1); return ok();                        // PROTO
-      case 0x95: read_uint(8); return ok();                        // FRAME (protocol 4)
-      case '(': stack_.push_back(make(Mark{})); return ok();       // MARK
-      case ')': stack_.push_back(make(Tuple{})); return ok();      // EMPTY_TUPLE
-      case '}': stack_.push_back(make(Dict{})); return ok();       // EMPTY_DICT
-      case ']': stack_.push_back(make(Tuple{})); return ok();      // EMPTY_LIST (as a tuple)
-      case 'N': stack_.push_back(make(None{})); return ok();
-      case 0x88: stack_.push_back(make(true)); return ok();        // NEWTRUE
-      case 0x89: stack_.push_back(make(false)); return ok();       // NEWFALSE
-      case 'K': stack_.push_back(make(static_cast<int64_t>(read_uint(1)))); return ok();
-      case 'M': stack_.push_back(make(static_cast<int64_t>(read_uint(2)))); return ok();
-      case 'J': stack_.push_back(make(static_cast<int64_t>(static_cast<int32_t>(read_uint(4))))); return ok();
-      case 0x8a: {                                                  // LONG1
+      case 0x80:
+        read_uint(1);
+        return ok();  // PROTO
+      case 0x95:
+        read_uint(8);
+        return ok();  // FRAME (protocol 4)
+      case '(':
+        stack_.push_back(make(Mark{}));
+        return ok();  // MARK
+      case ')':
+        stack_.push_back(make(Tuple{}));
+        return ok();  // EMPTY_TUPLE
+      case '}':
+        stack_.push_back(make(Dict{}));
+        return ok();  // EMPTY_DICT
+      case ']':
+        stack_.push_back(make(Tuple{}));
+        return ok();  // EMPTY_LIST (as a tuple)
+      case 'N':
+        stack_.push_back(make(None{}));
+        return ok();
+      case 0x88:
+        stack_.push_back(make(true));
+        return ok();  // NEWTRUE
+      case 0x89:
+        stack_.push_back(make(false));
+        return ok();  // NEWFALSE
+      case 'K':
+        stack_.push_back(make(static_cast<int64_t>(read_uint(1))));
+        return ok();
+      case 'M':
+        stack_.push_back(make(static_cast<int64_t>(read_uint(2))));
+        return ok();
+      case 'J':
+        stack_.push_back(make(static_cast<int64_t>(static_cast<int32_t>(read_uint(4)))));
+        return ok();
+      case 0x8a: {  // LONG1
         const auto n = read_uint(1);
         if (n > 8) return bad("an integer too large");
         uint64_t v = 0;
@@ -134,43 +164,56 @@ class Unpickler {
         stack_.push_back(make(static_cast<int64_t>(v)));
         return ok();
       }
-      case 'G': {                                                   // BINFLOAT (big-endian)
+      case 'G': {  // BINFLOAT (big-endian)
         uint64_t bits = 0;
-        for (int i = 0; i < 8; ++i) bits = (bits << 8) | static_cast<unsigned char>(read_bytes(1)[0]);
+        for (int i = 0; i < 8; ++i)
+          bits = (bits << 8) | static_cast<unsigned char>(read_bytes(1)[0]);
         double d;
         std::memcpy(&d, &bits, sizeof d);
         stack_.push_back(make(d));
         return ok();
       }
-      case 'X': stack_.push_back(make(read_bytes(read_uint(4)))); return ok();  // BINUNICODE
-      case 0x8c: stack_.push_back(make(read_bytes(read_uint(1)))); return ok(); // SHORT_BINUNICODE
-      case 'q': memo_[read_uint(1)] = top(); return ok();   // BINPUT
-      case 'r': memo_[read_uint(4)] = top(); return ok();   // LONG_BINPUT
-      case 0x94: memo_[memo_.size()] = top(); return ok();  // MEMOIZE
+      case 'X':
+        stack_.push_back(make(read_bytes(read_uint(4))));
+        return ok();  // BINUNICODE
+      case 0x8c:
+        stack_.push_back(make(read_bytes(read_uint(1))));
+        return ok();  // SHORT_BINUNICODE
+      case 'q':
+        memo_[read_uint(1)] = top();
+        return ok();  // BINPUT
+      case 'r':
+        memo_[read_uint(4)] = top();
+        return ok();  // LONG_BINPUT
+      case 0x94:
+        memo_[memo_.size()] = top();
+        return ok();  // MEMOIZE
       case 'h':
-      case 'j': {                                                   // BINGET, LONG_BINGET
+      case 'j': {  // BINGET, LONG_BINGET
         auto it = memo_.find(read_uint(op == 'h' ? 1 : 4));
         if (it == memo_.end()) return bad("a memo reference to nothing");
         stack_.push_back(it->second);
         return ok();
       }
-      case 't': stack_.push_back(make(Tuple(pop_to_mark()))); return ok();  // TUPLE
+      case 't':
+        stack_.push_back(make(Tuple(pop_to_mark())));
+        return ok();  // TUPLE
       case 0x85:
       case 0x86:
-      case 0x87: {                                                  // TUPLE1..3
+      case 0x87: {  // TUPLE1..3
         Tuple t(op - 0x84);
         for (auto it = t.rbegin(); it != t.rend(); ++it) *it = pop();
         stack_.push_back(make(std::move(t)));
         return ok();
       }
-      case 'a': {                                                   // APPEND
+      case 'a': {  // APPEND
         ValuePtr v = pop();
         auto* list = std::get_if<Tuple>(&top()->v);
         if (!list) return bad("APPEND to something that is not a list");
         list->push_back(v);
         return ok();
       }
-      case 'e': {                                                   // APPENDS
+      case 'e': {  // APPENDS
         auto items = pop_to_mark();
         auto* list = std::get_if<Tuple>(&top()->v);
         if (!list) return bad("APPENDS to something that is not a list");
@@ -178,7 +221,7 @@ class Unpickler {
         return ok();
       }
       case 's':
-      case 'u': {                                                   // SETITEM, SETITEMS
+      case 'u': {  // SETITEM, SETITEMS
         std::vector<ValuePtr> items = op == 's' ? std::vector<ValuePtr>{} : pop_to_mark();
         if (op == 's') {
           ValuePtr value = pop(), key = pop();
@@ -186,11 +229,14 @@ class Unpickler {
         }
         auto* dict = std::get_if<Dict>(&top()->v);
         if (!dict) return bad("SETITEMS on something that is not a dict");
-        for (std::size_t i = 0; i + 1 < items.size(); i += 2) dict->emplace_back(items[i], items[i + 1]);
+        for (std::size_t i = 0; i + 1 < items.size(); i += 2)
+          dict->emplace_back(items[i], items[i + 1]);
         return ok();
       }
-      case 'b': pop(); return ok();  // BUILD: an OrderedDict's _metadata; not needed for weights
-      case 'c': {                                                   // GLOBAL
+      case 'b':
+        pop();
+        return ok();  // BUILD: an OrderedDict's _metadata; not needed for weights
+      case 'c': {     // GLOBAL
         Global g{read_line(), read_line()};
         const bool allowed = (g.module == "collections" && g.name == "OrderedDict") ||
                              (g.module == "torch._utils" &&
@@ -202,7 +248,7 @@ class Unpickler {
         stack_.push_back(make(std::move(g)));
         return ok();
       }
-      case 'Q': {                                                   // BINPERSID: a storage
+      case 'Q': {  // BINPERSID: a storage
         ValuePtr pid = pop();
         auto* t = std::get_if<Tuple>(&pid->v);
         if (!t || t->size() < 5) return bad("a persistent id that is not a storage");
@@ -213,7 +259,7 @@ class Unpickler {
         stack_.push_back(make(Storage{*storage_type(type->name), *key, *numel}));
         return ok();
       }
-      case 'R': {                                                   // REDUCE
+      case 'R': {  // REDUCE
         ValuePtr args = pop(), callable = pop();
         auto* g = std::get_if<Global>(&callable->v);
         auto* a = std::get_if<Tuple>(&args->v);
@@ -230,7 +276,8 @@ class Unpickler {
         return rebuild_tensor(*a);
       }
       default:
-        return bad("pickle opcode " + std::to_string(op) + " is not one torch.save uses for a state_dict");
+        return bad("pickle opcode " + std::to_string(op) +
+                   " is not one torch.save uses for a state_dict");
     }
   }
 
@@ -241,7 +288,8 @@ class Unpickler {
     auto* offset = std::get_if<int64_t>(&a[1]->v);
     auto* size = std::get_if<Tuple>(&a[2]->v);
     auto* stride = std::get_if<Tuple>(&a[3]->v);
-    if (!storage || !offset || !size || !stride) return bad("_rebuild_tensor_v2 with odd arguments");
+    if (!storage || !offset || !size || !stride)
+      return bad("_rebuild_tensor_v2 with odd arguments");
     auto ints = [](const Tuple& t) {
       std::vector<int64_t> v;
       for (const auto& x : t) v.push_back(std::get<int64_t>(x->v));
@@ -253,7 +301,8 @@ class Unpickler {
       if (!zip_.hasRecord(record)) return bad("the tensor data '" + record + "' is missing");
       auto [data, n] = zip_.getRecord(record);
       const auto item = c10::elementSize(storage->type);
-      if (n < static_cast<std::size_t>(storage->numel) * item) return bad("tensor data '" + record + "' is truncated");
+      if (n < static_cast<std::size_t>(storage->numel) * item)
+        return bad("tensor data '" + record + "' is truncated");
       bytes = torch::empty({storage->numel}, torch::TensorOptions().dtype(storage->type));
       std::memcpy(bytes.data_ptr(), data.get(), static_cast<std::size_t>(storage->numel) * item);
     }
@@ -281,7 +330,8 @@ Result<StateDict> read_state_dict(const std::string& path, const std::string& ke
   std::string pickle;
   try {
     zip = std::make_unique<caffe2::serialize::PyTorchStreamReader>(path);
-    if (!zip->hasRecord("data.pkl")) return invalid_argument("'" + path + "' holds no data.pkl: not a torch.save file");
+    if (!zip->hasRecord("data.pkl"))
+      return invalid_argument("'" + path + "' holds no data.pkl: not a torch.save file");
     auto [data, n] = zip->getRecord("data.pkl");
     pickle.assign(static_cast<const char*>(data.get()), n);
   } catch (const c10::Error& e) {
@@ -294,8 +344,11 @@ Result<StateDict> read_state_dict(const std::string& path, const std::string& ke
   if (!key.empty()) {
     const Dict* inner = nullptr;
     for (const auto& [k, v] : *dict)
-      if (auto* s = std::get_if<std::string>(&k->v); s && *s == key) inner = std::get_if<Dict>(&v->v);
-    if (!inner) return invalid_argument("'" + path + "' has no dict entry '" + key + "' (param state_dict_key)");
+      if (auto* s = std::get_if<std::string>(&k->v); s && *s == key)
+        inner = std::get_if<Dict>(&v->v);
+    if (!inner)
+      return invalid_argument("'" + path + "' has no dict entry '" + key +
+                              "' (param state_dict_key)");
     dict = inner;
   }
   StateDict out;
@@ -303,8 +356,10 @@ Result<StateDict> read_state_dict(const std::string& path, const std::string& ke
   for (const auto& [k, v] : *dict) {
     auto* name = std::get_if<std::string>(&k->v);
     auto* tensor = std::get_if<at::Tensor>(&v->v);
-    if (name && tensor) out.emplace_back(*name, *tensor);
-    else if (name) not_tensors.push_back(*name);
+    if (name && tensor)
+      out.emplace_back(*name, *tensor);
+    else if (name)
+      not_tensors.push_back(*name);
   }
   if (out.empty())
     return invalid_argument("'" + path + "' holds no tensors" +

@@ -5,22 +5,32 @@ namespace {
 
 Result<at::ScalarType> scalar_type_of(DType d) {
   switch (d) {
-    case DType::kFloat32: return at::kFloat;
-    case DType::kFloat16: return at::kHalf;
-    case DType::kUInt8: return at::kByte;
-    case DType::kInt32: return at::kInt;
-    case DType::kInt64: return at::kLong;
+    case DType::kFloat32:
+      return at::kFloat;
+    case DType::kFloat16:
+      return at::kHalf;
+    case DType::kUInt8:
+      return at::kByte;
+    case DType::kInt32:
+      return at::kInt;
+    case DType::kInt64:
+      return at::kLong;
   }
   return invalid_argument("unknown tensor dtype");
 }
 
 Result<DType> dtype_of(at::ScalarType s) {
   switch (s) {
-    case at::kFloat: return DType::kFloat32;
-    case at::kHalf: return DType::kFloat16;
-    case at::kByte: return DType::kUInt8;
-    case at::kInt: return DType::kInt32;
-    case at::kLong: return DType::kInt64;
+    case at::kFloat:
+      return DType::kFloat32;
+    case at::kHalf:
+      return DType::kFloat16;
+    case at::kByte:
+      return DType::kUInt8;
+    case at::kInt:
+      return DType::kInt32;
+    case at::kLong:
+      return DType::kInt64;
     default:
       return invalid_argument(std::string("the model returned a tensor of type ") +
                               c10::toString(s) + ", which sluice tensors do not carry");
@@ -30,12 +40,13 @@ Result<DType> dtype_of(at::ScalarType s) {
 }  // namespace
 
 Result<at::Tensor> to_aten(const Tensor& t) {
-  if (t.device.kind != Device::Kind::kCPU) return invalid_argument("input tensor is not on the CPU");
+  if (t.device.kind != Device::Kind::kCPU)
+    return invalid_argument("input tensor is not on the CPU");
   if (!t.data) return invalid_argument("input tensor has no data");
   SLUICE_ASSIGN_OR_RETURN(at::ScalarType type, scalar_type_of(t.dtype));
   std::shared_ptr<void> keep = t.buffer;  // from_blob does not own the memory: this does
-  return torch::from_blob(t.data, t.shape, [keep](void*) mutable { keep.reset(); },
-                          torch::TensorOptions().dtype(type));
+  return torch::from_blob(
+      t.data, t.shape, [keep](void*) mutable { keep.reset(); }, torch::TensorOptions().dtype(type));
 }
 
 Result<Tensor> from_aten(const at::Tensor& source) {

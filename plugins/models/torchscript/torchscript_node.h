@@ -44,8 +44,9 @@ class TorchScriptNode final : public Node {
   static inline const Param<std::string> kArchitecture{
       .name = "architecture",
       .default_value = "",
-      .description = "for a weights-only model (a state_dict): a TorchScript file whose "
-                     "parameters receive the weights",
+      .description =
+          "for a weights-only model (a state_dict): a TorchScript file whose "
+          "parameters receive the weights",
       .is_path = true};
   static inline const Param<std::string> kBuiltinArchitecture{
       .name = "builtin_architecture",
@@ -55,7 +56,8 @@ class TorchScriptNode final : public Node {
   static inline const Param<std::string> kStateDictKey{
       .name = "state_dict_key",
       .default_value = "",
-      .description = "for a checkpoint dict ({\"model\": state_dict, ...}): the entry holding the weights"};
+      .description =
+          "for a checkpoint dict ({\"model\": state_dict, ...}): the entry holding the weights"};
   static inline const Param<std::string> kDevice{
       .name = "device",
       .default_value = "auto",
@@ -63,8 +65,9 @@ class TorchScriptNode final : public Node {
   static inline const Param<int> kThreads{
       .name = "threads",
       .default_value = 1,
-      .description = "intra-op threads per instance; 0 = one per core. For throughput, "
-                     "add replicas rather than threads (bench/RESULTS.md)",
+      .description =
+          "intra-op threads per instance; 0 = one per core. For throughput, "
+          "add replicas rather than threads (bench/RESULTS.md)",
       .min = 0,
       .max = 256};
   static inline const Param<bool> kFp16{
@@ -84,12 +87,11 @@ class TorchScriptNode final : public Node {
       .name = "output_keys",
       .default_value = {},
       .description = "for a dict result: the keys sent to out, out1, ... in order"};
-  static inline const Param<int> kMaxBatch{
-      .name = "max_batch",
-      .default_value = 1,
-      .description = "most packets run in one forward pass",
-      .min = 1,
-      .max = 1024};
+  static inline const Param<int> kMaxBatch{.name = "max_batch",
+                                           .default_value = 1,
+                                           .description = "most packets run in one forward pass",
+                                           .min = 1,
+                                           .max = 1024};
   static inline const Param<double> kMaxDelayMs{
       .name = "max_delay_ms",
       .default_value = 5.0,

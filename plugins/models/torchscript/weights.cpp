@@ -2,10 +2,10 @@
 
 #include <sluice/text.h>
 
-#include "tensor_bridge.h"
-
 #include <map>
 #include <set>
+
+#include "tensor_bridge.h"
 
 namespace sluice::torchscript {
 namespace {
@@ -29,7 +29,8 @@ NamedTensors named_tensors(const torch::jit::Module& module) {
   return out;
 }
 
-Status load_weights(const StateDict& weights, const NamedTensors& targets, const std::string& file) {
+Status load_weights(const StateDict& weights, const NamedTensors& targets,
+                    const std::string& file) {
   std::map<std::string, at::Tensor> given(weights.begin(), weights.end());
   std::vector<std::string> missing, unexpected, mismatched;
   std::set<std::string> known;
@@ -47,11 +48,14 @@ Status load_weights(const StateDict& weights, const NamedTensors& targets, const
     if (!known.count(name)) unexpected.push_back(name);
   if (!missing.empty() || !unexpected.empty() || !mismatched.empty()) {
     std::string why = "the weights in '" + file + "' do not fit the architecture:";
-    if (!missing.empty()) why += " missing keys (" + std::to_string(missing.size()) + "): " + listed(missing) + ";";
+    if (!missing.empty())
+      why += " missing keys (" + std::to_string(missing.size()) + "): " + listed(missing) + ";";
     if (!unexpected.empty())
-      why += " unexpected keys (" + std::to_string(unexpected.size()) + "): " + listed(unexpected) + ";";
+      why += " unexpected keys (" + std::to_string(unexpected.size()) + "): " + listed(unexpected) +
+             ";";
     if (!mismatched.empty())
-      why += " shape mismatches (" + std::to_string(mismatched.size()) + "): " + listed(mismatched) + ";";
+      why += " shape mismatches (" + std::to_string(mismatched.size()) +
+             "): " + listed(mismatched) + ";";
     why.pop_back();
     return invalid_argument(why);
   }

@@ -18,27 +18,41 @@ namespace sluice::postprocess {
 class BlazeFaceDecoder final : public Node {
  public:
   static constexpr NodeInfo kInfo{"blazeface_decoder", NodeKind::kPostprocessor,
-                                  "SSD anchors (BlazeFace) to face Detections with 6 keypoints.", true};
-  static constexpr Input<Tensor> kScores{"scores", "score logits, one per anchor (or of the first anchor layers)"};
-  static constexpr Input<Tensor> kBoxes{"boxes", "16 values per anchor (or of the first anchor layers)"};
-  static constexpr Input<Tensor> kScores2{"scores2", "score logits of the remaining anchors, when split", false};
-  static constexpr Input<Tensor> kBoxes2{"boxes2", "box values of the remaining anchors, when split", false};
+                                  "SSD anchors (BlazeFace) to face Detections with 6 keypoints.",
+                                  true};
+  static constexpr Input<Tensor> kScores{
+      "scores", "score logits, one per anchor (or of the first anchor layers)"};
+  static constexpr Input<Tensor> kBoxes{"boxes",
+                                        "16 values per anchor (or of the first anchor layers)"};
+  static constexpr Input<Tensor> kScores2{
+      "scores2", "score logits of the remaining anchors, when split", false};
+  static constexpr Input<Tensor> kBoxes2{"boxes2",
+                                         "box values of the remaining anchors, when split", false};
   static constexpr Output<Detections> kOut{"out", "faces in source-frame pixels, with 6 landmarks"};
   static inline const Param<std::vector<int64_t>> kInputSize{
-      .name = "input_size", .default_value = {128, 128}, .description = "model input [W, H] in pixels", .min = 1};
+      .name = "input_size",
+      .default_value = {128, 128},
+      .description = "model input [W, H] in pixels",
+      .min = 1};
   static inline const Param<std::vector<int64_t>> kGrids{
-      .name = "grids", .default_value = {16, 8}, .description = "anchor grid size of each layer", .min = 1};
+      .name = "grids",
+      .default_value = {16, 8},
+      .description = "anchor grid size of each layer",
+      .min = 1};
   static inline const Param<std::vector<int64_t>> kAnchorsPerCell{
-      .name = "anchors_per_cell", .default_value = {2, 6}, .description = "anchors per grid cell of each layer",
+      .name = "anchors_per_cell",
+      .default_value = {2, 6},
+      .description = "anchors per grid cell of each layer",
       .min = 1};
   static inline const Param<double> kMinScore{.name = "min_score",
                                               .default_value = 0.75,
                                               .description = "lowest face probability kept",
                                               .min = 0.0,
                                               .max = 1.0};
-  SLUICE_CONTRACT(kInfo, kScores, kBoxes, kScores2, kBoxes2, kOut, kInputSize, kGrids, kAnchorsPerCell, kMinScore);
+  SLUICE_CONTRACT(kInfo, kScores, kBoxes, kScores2, kBoxes2, kOut, kInputSize, kGrids,
+                  kAnchorsPerCell, kMinScore);
 
-  static constexpr int kValues = 16;     // cx, cy, w, h, then 6 keypoints (x, y)
+  static constexpr int kValues = 16;  // cx, cy, w, h, then 6 keypoints (x, y)
   static constexpr int kKeypoints = 6;
 
   Status open(const Params& p) override {
@@ -46,7 +60,8 @@ class BlazeFaceDecoder final : public Node {
     const auto grids = p.get(kGrids);
     const auto per_cell = p.get(kAnchorsPerCell);
     if (size.size() != 2) return invalid_argument("input_size must be [W, H]");
-    if (grids.size() != per_cell.size()) return invalid_argument("grids and anchors_per_cell must have the same length");
+    if (grids.size() != per_cell.size())
+      return invalid_argument("grids and anchors_per_cell must have the same length");
     width_ = static_cast<float>(size[0]);
     height_ = static_cast<float>(size[1]);
     min_score_ = static_cast<float>(p.get(kMinScore));
@@ -66,14 +81,16 @@ class BlazeFaceDecoder final : public Node {
     std::vector<int64_t> score_counts, box_counts;
     for (const auto* port : {&kScores, &kScores2}) {
       if (const Tensor* t = ctx.get_if(*port)) {
-        SLUICE_ASSIGN_OR_RETURN(int64_t n, rows_of(*t, 1, std::string("input '") + port->name + "'"));
+        SLUICE_ASSIGN_OR_RETURN(int64_t n,
+                                rows_of(*t, 1, std::string("input '") + port->name + "'"));
         score_parts.push_back(t->as<float>());
         score_counts.push_back(n);
       }
     }
     for (const auto* port : {&kBoxes, &kBoxes2}) {
       if (const Tensor* t = ctx.get_if(*port)) {
-        SLUICE_ASSIGN_OR_RETURN(int64_t n, rows_of(*t, kValues, std::string("input '") + port->name + "'"));
+        SLUICE_ASSIGN_OR_RETURN(int64_t n,
+                                rows_of(*t, kValues, std::string("input '") + port->name + "'"));
         box_parts.push_back(t->as<float>());
         box_counts.push_back(n);
       }
@@ -82,8 +99,9 @@ class BlazeFaceDecoder final : public Node {
     for (auto n : score_counts) scores += n;
     for (auto n : box_counts) boxes += n;
     if (scores != static_cast<int64_t>(anchors_.size()) || boxes != scores)
-      return invalid_argument("the model gave " + std::to_string(scores) + " scores and " + std::to_string(boxes) +
-                              " boxes for " + std::to_string(anchors_.size()) +
+      return invalid_argument("the model gave " + std::to_string(scores) + " scores and " +
+                              std::to_string(boxes) + " boxes for " +
+                              std::to_string(anchors_.size()) +
                               " anchors (params grids and anchors_per_cell)");
 
     const Affine2D& to_input = ctx.header().transform;
@@ -99,14 +117,15 @@ class BlazeFaceDecoder final : public Node {
         const float cx = ax + b[0] / width_, cy = ay + b[1] / height_;
         const float w = b[2] / width_, h = b[3] / height_;
         Detection d;
-        d.box = to_input.to_source(cv::Rect2f(cv::Point2f((cx - w / 2) * width_, (cy - h / 2) * height_),
-                                              cv::Point2f((cx + w / 2) * width_, (cy + h / 2) * height_)));
+        d.box = to_input.to_source(
+            cv::Rect2f(cv::Point2f((cx - w / 2) * width_, (cy - h / 2) * height_),
+                       cv::Point2f((cx + w / 2) * width_, (cy + h / 2) * height_)));
         d.score = score;
         d.class_id = 0;
         d.label = "face";
         for (int k = 0; k < kKeypoints; ++k)
-          d.landmarks.push_back(to_input.to_source(cv::Point2f((ax + b[4 + 2 * k] / width_) * width_,
-                                                               (ay + b[5 + 2 * k] / height_) * height_)));
+          d.landmarks.push_back(to_input.to_source(cv::Point2f(
+              (ax + b[4 + 2 * k] / width_) * width_, (ay + b[5 + 2 * k] / height_) * height_)));
         out.items.push_back(std::move(d));
       }
     }
@@ -115,8 +134,8 @@ class BlazeFaceDecoder final : public Node {
   }
 
  private:
-  static const float* box_at(const std::vector<const float*>& parts, const std::vector<int64_t>& counts,
-                             std::size_t anchor) {
+  static const float* box_at(const std::vector<const float*>& parts,
+                             const std::vector<int64_t>& counts, std::size_t anchor) {
     std::size_t i = anchor;
     for (std::size_t p = 0; p < parts.size(); ++p) {
       if (i < static_cast<std::size_t>(counts[p])) return parts[p] + i * kValues;

@@ -16,30 +16,42 @@ namespace sluice::postprocess {
 
 class BoxDecoder final : public Node {
  public:
-  static constexpr NodeInfo kInfo{"box_decoder", NodeKind::kPostprocessor,
-                                  "Box table rows (x1, y1, x2, y2, score, class, keypoints) to Detections on the source frame.",
-                                  true};
-  static constexpr Input<Tensor> kIn{"in", "detections table of one image: [1, N, 6 + 2K] or [N, 6 + 2K]"};
+  static constexpr NodeInfo kInfo{
+      "box_decoder", NodeKind::kPostprocessor,
+      "Box table rows (x1, y1, x2, y2, score, class, keypoints) to Detections on the source frame.",
+      true};
+  static constexpr Input<Tensor> kIn{
+      "in", "detections table of one image: [1, N, 6 + 2K] or [N, 6 + 2K]"};
   static constexpr Output<Detections> kOut{"out", "detections in source-frame pixels, best first"};
   static inline const Param<double> kMinScore{.name = "min_score",
                                               .default_value = 0.3,
                                               .description = "lowest score kept",
                                               .min = 0.0,
                                               .max = 1.0};
-  static inline const Param<std::string> kLabels{
-      .name = "labels", .default_value = "", .description = "label file: line i names class i", .is_path = true};
+  static inline const Param<std::string> kLabels{.name = "labels",
+                                                 .default_value = "",
+                                                 .description = "label file: line i names class i",
+                                                 .is_path = true};
   static inline const Param<bool> kNormalized{
-      .name = "normalized", .default_value = false,
+      .name = "normalized",
+      .default_value = false,
       .description = "coordinates are 0..1 of the input instead of pixels"};
   static inline const Param<std::vector<int64_t>> kInputSize{
-      .name = "input_size", .default_value = {512, 512},
-      .description = "model input [W, H], for normalized coordinates", .min = 1};
-  static inline const Param<int> kKeypoints{
-      .name = "keypoints", .default_value = 0, .description = "(x, y) pairs after the class column", .min = 0,
-      .max = 1000};
+      .name = "input_size",
+      .default_value = {512, 512},
+      .description = "model input [W, H], for normalized coordinates",
+      .min = 1};
+  static inline const Param<int> kKeypoints{.name = "keypoints",
+                                            .default_value = 0,
+                                            .description = "(x, y) pairs after the class column",
+                                            .min = 0,
+                                            .max = 1000};
   static inline const Param<std::vector<std::string>> kNames{
-      .name = "names", .default_value = {}, .description = "class names by id, instead of a labels file"};
-  SLUICE_CONTRACT(kInfo, kIn, kOut, kMinScore, kLabels, kNames, kNormalized, kInputSize, kKeypoints);
+      .name = "names",
+      .default_value = {},
+      .description = "class names by id, instead of a labels file"};
+  SLUICE_CONTRACT(kInfo, kIn, kOut, kMinScore, kLabels, kNames, kNormalized, kInputSize,
+                  kKeypoints);
 
   Status open(const Params& p) override {
     min_score_ = static_cast<float>(p.get(kMinScore));
@@ -67,16 +79,19 @@ class BoxDecoder final : public Node {
       const float* v = t.as<float>() + r * row;
       if (v[4] < min_score_) continue;
       Detection d;
-      const cv::Rect2f in_input(cv::Point2f(v[0] * scale_x_, v[1] * scale_y_), cv::Point2f(v[2] * scale_x_, v[3] * scale_y_));
+      const cv::Rect2f in_input(cv::Point2f(v[0] * scale_x_, v[1] * scale_y_),
+                                cv::Point2f(v[2] * scale_x_, v[3] * scale_y_));
       d.box = to_input.to_source(in_input);
       d.score = v[4];
       d.class_id = static_cast<int>(v[5]);
       d.label = label_of(labels_, d.class_id);
       for (int k = 0; k < keypoints_; ++k)
-        d.landmarks.push_back(to_input.to_source(cv::Point2f(v[6 + 2 * k] * scale_x_, v[7 + 2 * k] * scale_y_)));
+        d.landmarks.push_back(
+            to_input.to_source(cv::Point2f(v[6 + 2 * k] * scale_x_, v[7 + 2 * k] * scale_y_)));
       out.items.push_back(std::move(d));
     }
-    std::stable_sort(out.items.begin(), out.items.end(), [](const auto& a, const auto& b) { return a.score > b.score; });
+    std::stable_sort(out.items.begin(), out.items.end(),
+                     [](const auto& a, const auto& b) { return a.score > b.score; });
     ctx.send(kOut, std::move(out));
     return ok();
   }

@@ -21,18 +21,20 @@ float iou(const cv::Rect2f& a, const cv::Rect2f& b) {
 
 class Nms final : public Node {
  public:
-  static constexpr NodeInfo kInfo{"nms", NodeKind::kPostprocessor,
-                                  "Non-maximum suppression, class-wise or class-agnostic, hard or weighted.",
-                                  true};
+  static constexpr NodeInfo kInfo{
+      "nms", NodeKind::kPostprocessor,
+      "Non-maximum suppression, class-wise or class-agnostic, hard or weighted.", true};
   static constexpr Input<Detections> kIn{"in", "detections, any order"};
   static constexpr Output<Detections> kOut{"out", "kept detections, best first"};
-  static inline const Param<double> kIou{.name = "iou_threshold",
-                                         .default_value = 0.45,
-                                         .description = "overlap (IoU) above which the weaker box is suppressed",
-                                         .min = 0.0,
-                                         .max = 1.0};
+  static inline const Param<double> kIou{
+      .name = "iou_threshold",
+      .default_value = 0.45,
+      .description = "overlap (IoU) above which the weaker box is suppressed",
+      .min = 0.0,
+      .max = 1.0};
   static inline const Param<bool> kAgnostic{
-      .name = "class_agnostic", .default_value = false,
+      .name = "class_agnostic",
+      .default_value = false,
       .description = "suppress across classes (else only within a class)"};
   static inline const Param<int> kMax{.name = "max_detections",
                                       .default_value = 100,
@@ -58,7 +60,8 @@ class Nms final : public Node {
     const auto& in = ctx.get(kIn).items;
     std::vector<std::size_t> order(in.size());
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return in[a].score > in[b].score; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](auto a, auto b) { return in[a].score > in[b].score; });
     std::vector<bool> done(in.size(), false);
     Detections out;
     for (std::size_t i = 0; i < order.size() && static_cast<int>(out.items.size()) < max_; ++i) {
@@ -82,7 +85,8 @@ class Nms final : public Node {
 
  private:
   // The cluster's best detection with box and landmarks averaged, weighted by score.
-  static Detection blend(const std::vector<Detection>& in, const std::vector<std::size_t>& cluster) {
+  static Detection blend(const std::vector<Detection>& in,
+                         const std::vector<std::size_t>& cluster) {
     Detection d = in[cluster[0]];
     float total = 0, x = 0, y = 0, w = 0, h = 0;
     std::vector<cv::Point2f> landmarks(d.landmarks.size());
@@ -93,7 +97,8 @@ class Nms final : public Node {
       y += c.box.y * c.score;
       w += c.box.width * c.score;
       h += c.box.height * c.score;
-      for (std::size_t l = 0; l < landmarks.size() && l < c.landmarks.size(); ++l) landmarks[l] += c.landmarks[l] * c.score;
+      for (std::size_t l = 0; l < landmarks.size() && l < c.landmarks.size(); ++l)
+        landmarks[l] += c.landmarks[l] * c.score;
     }
     if (total <= 0) return d;
     d.box = cv::Rect2f(x / total, y / total, w / total, h / total);

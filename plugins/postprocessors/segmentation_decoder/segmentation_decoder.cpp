@@ -15,20 +15,27 @@ namespace sluice::postprocess {
 
 class SegmentationDecoder final : public Node {
  public:
-  static constexpr NodeInfo kInfo{"segmentation_decoder", NodeKind::kPostprocessor,
-                                  "Probabilities or class scores to a SegmentationMask (argmax or threshold).", true};
-  static constexpr Input<Tensor> kIn{"in", "[1, H, W, C] (NHWC) or [1, C, H, W] (NCHW) scores of one image"};
-  static constexpr Output<SegmentationMask> kOut{"out", "class id per pixel (CV_8U), in the input's geometry"};
-  static inline const Param<std::string> kLayout{
-      .name = "layout", .default_value = "NHWC", .description = "where the class dimension is",
-      .choices = {"NHWC", "NCHW"}};
-  static inline const Param<double> kThreshold{.name = "threshold",
-                                               .default_value = 0.5,
-                                               .description = "one channel: class 1 where p >= threshold",
-                                               .min = 0.0,
-                                               .max = 1.0};
+  static constexpr NodeInfo kInfo{
+      "segmentation_decoder", NodeKind::kPostprocessor,
+      "Probabilities or class scores to a SegmentationMask (argmax or threshold).", true};
+  static constexpr Input<Tensor> kIn{
+      "in", "[1, H, W, C] (NHWC) or [1, C, H, W] (NCHW) scores of one image"};
+  static constexpr Output<SegmentationMask> kOut{
+      "out", "class id per pixel (CV_8U), in the input's geometry"};
+  static inline const Param<std::string> kLayout{.name = "layout",
+                                                 .default_value = "NHWC",
+                                                 .description = "where the class dimension is",
+                                                 .choices = {"NHWC", "NCHW"}};
+  static inline const Param<double> kThreshold{
+      .name = "threshold",
+      .default_value = 0.5,
+      .description = "one channel: class 1 where p >= threshold",
+      .min = 0.0,
+      .max = 1.0};
   static inline const Param<std::vector<std::string>> kLabels{
-      .name = "labels", .default_value = {"background", "foreground"}, .description = "class names, by id"};
+      .name = "labels",
+      .default_value = {"background", "foreground"},
+      .description = "class names, by id"};
   SLUICE_CONTRACT(kInfo, kIn, kOut, kLayout, kThreshold, kLabels);
 
   Status open(const Params& p) override {
@@ -45,7 +52,8 @@ class SegmentationDecoder final : public Node {
     while (s.size() > 3 && s.front() == 1) s.erase(s.begin());
     if (s.size() == 2) s.insert(nhwc_ ? s.end() : s.begin(), 1);
     if (s.size() != 3)
-      return invalid_argument("scores of shape " + shape_text(t.shape) + " are not one image's map");
+      return invalid_argument("scores of shape " + shape_text(t.shape) +
+                              " are not one image's map");
     const int64_t h = nhwc_ ? s[0] : s[1], w = nhwc_ ? s[1] : s[2], c = nhwc_ ? s[2] : s[0];
     if (c > 255) return invalid_argument("more than 255 classes do not fit an 8-bit mask");
     SegmentationMask out;

@@ -22,17 +22,25 @@ class SoftmaxTopK final : public Node {
                                   true};
   static constexpr Input<Tensor> kIn{"in", "scores of one sample: [C], [1, C] or [1, C, 1, 1]"};
   static constexpr Output<Classifications> kOut{"out", "the best classes, best first"};
-  static inline const Param<int> kK{
-      .name = "k", .default_value = 5, .description = "how many classes to keep", .min = 1, .max = 100000};
-  static inline const Param<std::string> kLabels{
-      .name = "labels", .default_value = "", .description = "label file: line i names class i", .is_path = true};
-  static inline const Param<double> kMinScore{
-      .name = "min_score", .default_value = 0.0, .description = "drop classes below this probability",
-      .min = 0.0, .max = 1.0};
+  static inline const Param<int> kK{.name = "k",
+                                    .default_value = 5,
+                                    .description = "how many classes to keep",
+                                    .min = 1,
+                                    .max = 100000};
+  static inline const Param<std::string> kLabels{.name = "labels",
+                                                 .default_value = "",
+                                                 .description = "label file: line i names class i",
+                                                 .is_path = true};
+  static inline const Param<double> kMinScore{.name = "min_score",
+                                              .default_value = 0.0,
+                                              .description = "drop classes below this probability",
+                                              .min = 0.0,
+                                              .max = 1.0};
   static inline const Param<std::string> kSoftmax{
       .name = "softmax",
       .default_value = "auto",
-      .description = "apply softmax: auto (unless the scores already sum to 1 within [0, 1]), always, never",
+      .description =
+          "apply softmax: auto (unless the scores already sum to 1 within [0, 1]), always, never",
       .choices = {"auto", "always", "never"}};
   SLUICE_CONTRACT(kInfo, kIn, kOut, kK, kLabels, kMinScore, kSoftmax);
 

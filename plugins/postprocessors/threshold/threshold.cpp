@@ -23,19 +23,23 @@ class Threshold final : public Node {
   static constexpr Input<Tensor> kProbabilitiesIn{
       "probabilities", "one probability map: [H, W] with any dimensions of 1 around it", false};
   static constexpr Output<Detections> kDetectionsOut{"out", "detections scoring >= min_score"};
-  static constexpr Output<SegmentationMask> kMaskOut{"mask", "1 where probability >= mask_threshold"};
+  static constexpr Output<SegmentationMask> kMaskOut{"mask",
+                                                     "1 where probability >= mask_threshold"};
   static inline const Param<double> kMinScore{.name = "min_score",
                                               .default_value = 0.5,
                                               .description = "lowest detection score kept",
                                               .min = 0.0,
                                               .max = 1.0};
-  static inline const Param<double> kMaskThreshold{.name = "mask_threshold",
-                                                   .default_value = 0.5,
-                                                   .description = "lowest probability counted as foreground",
-                                                   .min = 0.0,
-                                                   .max = 1.0};
+  static inline const Param<double> kMaskThreshold{
+      .name = "mask_threshold",
+      .default_value = 0.5,
+      .description = "lowest probability counted as foreground",
+      .min = 0.0,
+      .max = 1.0};
   static inline const Param<std::vector<std::string>> kLabels{
-      .name = "labels", .default_value = {"background", "foreground"}, .description = "names of mask values 0 and 1"};
+      .name = "labels",
+      .default_value = {"background", "foreground"},
+      .description = "names of mask values 0 and 1"};
   SLUICE_CONTRACT(kInfo, kDetectionsIn, kProbabilitiesIn, kDetectionsOut, kMaskOut, kMinScore,
                   kMaskThreshold, kLabels);
 

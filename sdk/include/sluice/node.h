@@ -94,7 +94,7 @@ struct ContextState {
   uint32_t stream_base = 0;                     // first global stream id of a source
   const std::atomic<bool>* stop = nullptr;
   std::string node_name;
-  std::map<std::string, int64_t> counters;  // the node's own counters (add_to_counter)
+  std::map<std::string, int64_t> counters;       // the node's own counters (add_to_counter)
   mutable std::vector<const char*> input_names;  // port-name literals seen, for fast lookup
   mutable std::vector<const char*> output_names;
 };

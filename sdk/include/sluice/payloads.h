@@ -84,8 +84,8 @@ struct Detection {
   float score = 0;
   int class_id = -1;
   std::string label;
-  std::vector<cv::Point2f> landmarks;  // in source-frame pixels
-  int64_t track_id = -1;               // -1: not tracked
+  std::vector<cv::Point2f> landmarks;   // in source-frame pixels
+  int64_t track_id = -1;                // -1: not tracked
   std::vector<Classification> classes;  // from a second stage on this detection's crop
 };
 struct Detections {

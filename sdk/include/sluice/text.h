@@ -20,7 +20,8 @@ std::string printable(std::string_view bytes);
 // A library's error text as one line of a sluice message: its last line that is not blank
 // (LibTorch puts a TorchScript traceback above the line that says what went wrong), made
 // printable().
-//   catch (const c10::Error& e) { return invalid_argument("forward failed: " + one_line(e.what())); }
+//   catch (const c10::Error& e) { return invalid_argument("forward failed: " + one_line(e.what()));
+//   }
 std::string one_line(std::string_view message);
 
 // A tensor shape as errors write it: "[1, 3, 224, 224]".

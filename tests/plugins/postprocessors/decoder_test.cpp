@@ -31,8 +31,8 @@ TEST(BoxDecoder, BoxesGoBackToTheSourceFrameBestFirstWithLabels) {
   // The model saw the source scaled by 0.5 and shifted down by 10 (a letterbox).
   const Affine2D to_input = Affine2D::scale_translate(0.5, 0.5, 0, 10);
   ASSERT_TRUE(h.push(Input<Tensor>{"in", ""},
-                     tensor({10, 20, 30, 60, 0.5f, 2,   //
-                             0, 10, 50, 110, 0.9f, 0,   //
+                     tensor({10, 20, 30, 60, 0.5f, 2,  //
+                             0, 10, 50, 110, 0.9f, 0,  //
                              1, 1, 2, 2, 0.1f, 1},
                             {1, 3, 6}),
                      with_transform(to_input))
@@ -56,7 +56,8 @@ TEST(BoxDecoder, BoxesGoBackToTheSourceFrameBestFirstWithLabels) {
 TEST(BoxDecoder, KeypointColumnsBecomeLandmarks) {
   auto h = NodeHarness::load("box_decoder", "keypoints = 2\nmin_score = 0.5");
   const Affine2D to_input = Affine2D::scale_translate(2, 2, 0, 0);
-  ASSERT_TRUE(h.push(Input<Tensor>{"in", ""}, tensor({2, 2, 6, 6, 0.9f, 0, 4, 4, 8, 10}, {1, 1, 10}),
+  ASSERT_TRUE(h.push(Input<Tensor>{"in", ""},
+                     tensor({2, 2, 6, 6, 0.9f, 0, 4, 4, 8, 10}, {1, 1, 10}),
                      with_transform(to_input))
                   .ok());
   const Packet out = h.pull("out");
@@ -71,15 +72,16 @@ TEST(BoxDecoder, KeypointColumnsBecomeLandmarks) {
 // One confident anchor among BlazeFace's 896 (16x16x2 + 8x8x6), split over two heads.
 TEST(BlazeFaceDecoder, DecodesAnAnchorIntoABoxAndSixKeypoints) {
   auto h = NodeHarness::load("blazeface_decoder", "input_size = [128, 128]\nmin_score = 0.5");
-  std::vector<float> scores(512, -10.f), scores2(384, -10.f), boxes(512 * 16, 0.f), boxes2(384 * 16, 0.f);
+  std::vector<float> scores(512, -10.f), scores2(384, -10.f), boxes(512 * 16, 0.f),
+      boxes2(384 * 16, 0.f);
   // Anchor 2 of the first layer: cell (x=1, y=0), centre ((1 + 0.5) / 16, 0.5 / 16) = (12, 4) px.
   scores[2] = 3.f;
   float* b = &boxes[2 * 16];
-  b[0] = 4;    // centre x offset, px
-  b[1] = -2;   // centre y offset
-  b[2] = 20;   // width
-  b[3] = 10;   // height
-  b[4] = 1;    // keypoint 0 offset
+  b[0] = 4;   // centre x offset, px
+  b[1] = -2;  // centre y offset
+  b[2] = 20;  // width
+  b[3] = 10;  // height
+  b[4] = 1;   // keypoint 0 offset
   b[5] = 2;
   h.connect({"scores2", "boxes2"});  // all four heads make one input set
   ASSERT_TRUE(h.push(Input<Tensor>{"scores", ""}, tensor(scores, {1, 512, 1})).ok());
@@ -109,9 +111,12 @@ TEST(BlazeFaceDecoder, AnchorCountMismatchIsAClearError) {
 }
 
 TEST(SegmentationDecoder, ArgmaxInBothLayoutsAndThresholdForOneChannel) {
-  auto nhwc = NodeHarness::load("segmentation_decoder", "layout = \"NHWC\"\nlabels = [\"a\", \"b\", \"c\"]");
+  auto nhwc = NodeHarness::load("segmentation_decoder",
+                                "layout = \"NHWC\"\nlabels = [\"a\", \"b\", \"c\"]");
   // 1x2 image, 3 classes: pixel 0 -> class 2, pixel 1 -> class 0.
-  ASSERT_TRUE(nhwc.push(Input<Tensor>{"in", ""}, tensor({0.1f, 0.2f, 0.7f, 0.8f, 0.1f, 0.1f}, {1, 1, 2, 3})).ok());
+  ASSERT_TRUE(
+      nhwc.push(Input<Tensor>{"in", ""}, tensor({0.1f, 0.2f, 0.7f, 0.8f, 0.1f, 0.1f}, {1, 1, 2, 3}))
+          .ok());
   Packet a = nhwc.pull("out");
   const auto& m = *a.get_if<SegmentationMask>();
   EXPECT_EQ(m.mask.at<uchar>(0, 0), 2);
@@ -119,13 +124,15 @@ TEST(SegmentationDecoder, ArgmaxInBothLayoutsAndThresholdForOneChannel) {
   EXPECT_EQ(m.labels[2], "c");
 
   auto nchw = NodeHarness::load("segmentation_decoder", "layout = \"NCHW\"");
-  ASSERT_TRUE(nchw.push(Input<Tensor>{"in", ""}, tensor({0.1f, 0.8f, 0.9f, 0.2f}, {1, 2, 1, 2})).ok());
+  ASSERT_TRUE(
+      nchw.push(Input<Tensor>{"in", ""}, tensor({0.1f, 0.8f, 0.9f, 0.2f}, {1, 2, 1, 2})).ok());
   Packet b = nchw.pull("out");
   EXPECT_EQ(b.get_if<SegmentationMask>()->mask.at<uchar>(0, 0), 1);
   EXPECT_EQ(b.get_if<SegmentationMask>()->mask.at<uchar>(0, 1), 0);
 
   auto one = NodeHarness::load("segmentation_decoder", "threshold = 0.6");
-  ASSERT_TRUE(one.push(Input<Tensor>{"in", ""}, tensor({0.5f, 0.6f, 0.9f, 0.1f}, {1, 2, 2, 1})).ok());
+  ASSERT_TRUE(
+      one.push(Input<Tensor>{"in", ""}, tensor({0.5f, 0.6f, 0.9f, 0.1f}, {1, 2, 2, 1})).ok());
   Packet c = one.pull("out");
   const cv::Mat& mask = c.get_if<SegmentationMask>()->mask;
   EXPECT_EQ(cv::countNonZero(mask), 2);

@@ -61,22 +61,29 @@ TEST(SoftmaxTopK, ABatchOrAMissingLabelFileIsAnError) {
   EXPECT_THAT(s.message(), HasSubstr("are not one sample's classes"));
   auto missing = NodeHarness::try_load("softmax_topk", "labels = \"/nonexistent/labels.txt\"");
   ASSERT_FALSE(missing.ok());
-  EXPECT_THAT(missing.status().message(), HasSubstr("cannot read label file '/nonexistent/labels.txt'"));
+  EXPECT_THAT(missing.status().message(),
+              HasSubstr("cannot read label file '/nonexistent/labels.txt'"));
 }
 
 TEST(Threshold, KeepsDetectionsAtOrAboveMinScore) {
   auto h = NodeHarness::load("threshold", "min_score = 0.5");
-  ASSERT_TRUE(h.push(Input<Detections>{"in", ""}, Detections{{det(0, 0, 1, 1, 0.9f), det(0, 0, 1, 1, 0.5f), det(0, 0, 1, 1, 0.49f)}}).ok());
+  ASSERT_TRUE(
+      h.push(Input<Detections>{"in", ""},
+             Detections{{det(0, 0, 1, 1, 0.9f), det(0, 0, 1, 1, 0.5f), det(0, 0, 1, 1, 0.49f)}})
+          .ok());
   const Packet out = h.pull("out");
   EXPECT_EQ(dets(out).items.size(), 2u);
   EXPECT_EQ(h.pending("mask"), 0u);
 }
 
 TEST(Threshold, TurnsAProbabilityMapIntoAMask) {
-  auto h = NodeHarness::load("threshold", "mask_threshold = 0.5\nlabels = [\"background\", \"person\"]");
+  auto h =
+      NodeHarness::load("threshold", "mask_threshold = 0.5\nlabels = [\"background\", \"person\"]");
   PacketHeader header;
   header.seq = 4;
-  ASSERT_TRUE(h.push(Input<Tensor>{"probabilities", ""}, scores({0.1f, 0.5f, 0.9f, 0.2f, 0.7f, 0.4f}, {1, 2, 3, 1}), header).ok());
+  ASSERT_TRUE(h.push(Input<Tensor>{"probabilities", ""},
+                     scores({0.1f, 0.5f, 0.9f, 0.2f, 0.7f, 0.4f}, {1, 2, 3, 1}), header)
+                  .ok());
   Packet p = h.pull("mask");
   const SegmentationMask& m = *p.get_if<SegmentationMask>();
   ASSERT_EQ(m.mask.rows, 2);
@@ -86,15 +93,17 @@ TEST(Threshold, TurnsAProbabilityMapIntoAMask) {
   for (int i = 0; i < 6; ++i) EXPECT_EQ(m.mask.at<uchar>(i / 3, i % 3), expected[i]) << i;
   EXPECT_EQ(m.labels[1], "person");
   EXPECT_EQ(p.header().seq, 4);
-  EXPECT_THAT(h.push(Input<Tensor>{"probabilities", ""}, scores({1, 2, 3, 4, 5, 6, 7, 8}, {2, 2, 2})).message(),
-              HasSubstr("not one [H, W] map"));
+  EXPECT_THAT(
+      h.push(Input<Tensor>{"probabilities", ""}, scores({1, 2, 3, 4, 5, 6, 7, 8}, {2, 2, 2}))
+          .message(),
+      HasSubstr("not one [H, W] map"));
 }
 
 TEST(Nms, ClassWiseKeepsOverlapsOfOtherClasses) {
   auto h = NodeHarness::load("nms", "iou_threshold = 0.5");
   ASSERT_TRUE(h.push(Input<Detections>{"in", ""},
-                     Detections{{det(0, 0, 10, 10, 0.8f, 0), det(1, 1, 10, 10, 0.9f, 0), det(0, 0, 10, 10, 0.7f, 1),
-                                 det(50, 50, 5, 5, 0.3f, 0)}})
+                     Detections{{det(0, 0, 10, 10, 0.8f, 0), det(1, 1, 10, 10, 0.9f, 0),
+                                 det(0, 0, 10, 10, 0.7f, 1), det(50, 50, 5, 5, 0.3f, 0)}})
                   .ok());
   const Packet out = h.pull("out");
   const auto& kept = dets(out).items;
@@ -105,9 +114,11 @@ TEST(Nms, ClassWiseKeepsOverlapsOfOtherClasses) {
 }
 
 TEST(Nms, ClassAgnosticAndMaxDetections) {
-  auto h = NodeHarness::load("nms", "iou_threshold = 0.5\nclass_agnostic = true\nmax_detections = 1");
+  auto h =
+      NodeHarness::load("nms", "iou_threshold = 0.5\nclass_agnostic = true\nmax_detections = 1");
   ASSERT_TRUE(h.push(Input<Detections>{"in", ""},
-                     Detections{{det(0, 0, 10, 10, 0.7f, 1), det(0, 0, 10, 10, 0.8f, 0), det(50, 50, 5, 5, 0.6f)}})
+                     Detections{{det(0, 0, 10, 10, 0.7f, 1), det(0, 0, 10, 10, 0.8f, 0),
+                                 det(50, 50, 5, 5, 0.6f)}})
                   .ok());
   const Packet out = h.pull("out");
   const auto& kept = dets(out).items;

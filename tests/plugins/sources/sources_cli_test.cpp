@@ -88,9 +88,8 @@ TEST_F(SourcesCli, CtrlCStopsARealtimeVideoPromptly) {
                                     "\"\nrealtime = true"));
   // The command's own exit status, not timeout(1)'s: signal it from a shell.
   const auto t0 = std::chrono::steady_clock::now();
-  const auto r = run_command("sh -c '" + sluice_cli() + " run -q " + file +
-                                 " & pid=$!; " + wait_for_signal_handlers() +
-                                 "sleep 1; kill -INT $pid; wait $pid'",
+  const auto r = run_command("sh -c '" + sluice_cli() + " run -q " + file + " & pid=$!; " +
+                                 wait_for_signal_handlers() + "sleep 1; kill -INT $pid; wait $pid'",
                              30);
   EXPECT_LT(seconds_since(t0), 5);
   EXPECT_EQ(r.exit_code, 0) << r.output;
