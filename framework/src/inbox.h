@@ -18,7 +18,7 @@
 #include <mutex>
 #include <vector>
 
-#include "pipeline_spec.h"
+#include "queue_spec.h"
 #include "sluice/packet.h"
 
 namespace sluice::runtime {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "guarded_call.h"
+#include "param_check.h"
 #include "pipeline.h"
 #include "session.h"
 
@@ -98,7 +99,7 @@ Status NodeHarness::push(const std::string& input, Packet packet) {
   const PortSpec* port = c.find_input(input);
   if (!port) return invalid_argument(fmt::format("{} has no input '{}'", c.type, input));
   const std::size_t index = port - c.inputs.data();
-  if (port->type != "Any" && packet.type() != port->type)
+  if (port->type != kAnyType && packet.type() != port->type)
     return invalid_argument(
         fmt::format("input '{}' takes {}, not {}", input, port->type, packet.type()));
   s_->inputs[index].push_back(std::move(packet));

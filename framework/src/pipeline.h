@@ -44,11 +44,4 @@ struct Pipeline {
 Result<Pipeline> validate(const PipelineSpec& spec, PluginRegistry& registry,
                           Diagnostics& diagnostics);
 
-// Checks and converts one node's param settings against its contract (also used by the
-// test harness). Paths are resolved against `dir`.
-Result<Params> check_params(const std::string& node_name, const Contract& contract,
-                            const std::map<std::string, ParamSetting>& settings,
-                            const std::string& dir, const SourceLocation& node_where,
-                            Diagnostics& diagnostics);
-
 }  // namespace sluice::runtime

@@ -12,18 +12,6 @@ namespace fs = std::filesystem;
 
 namespace sluice::runtime {
 
-const char* to_string(Overflow o) {
-  switch (o) {
-    case Overflow::kBlock:
-      return "block";
-    case Overflow::kDropOldest:
-      return "drop_oldest";
-    case Overflow::kDropNewest:
-      return "drop_newest";
-  }
-  return "block";
-}
-
 namespace {
 
 SourceLocation location_of(const toml::source_region& r, const std::string& file) {

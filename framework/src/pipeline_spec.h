@@ -13,6 +13,7 @@
 //   queues = { frame = { capacity = 2 } }          # one input, by port name
 //   on_error = "fail"                        # or "skip": drop the failing input set
 //   replicas = 1                             # >1: parallel instances (stateless types)
+// (plugin, queue, queues, on_error and replicas are the framework keys: framework_keys.h.)
 //
 // Strings may hold ${VAR} or ${VAR:-default}: environment variables, expanded on load.
 #pragma once
@@ -24,18 +25,11 @@
 #include <vector>
 
 #include "diagnostic.h"
+#include "queue_spec.h"
 #include "sluice/params.h"
 #include "sluice/status.h"
 
 namespace sluice::runtime {
-
-enum class Overflow { kBlock, kDropOldest, kDropNewest };
-const char* to_string(Overflow o);
-
-struct QueueSpec {
-  int64_t capacity = 8;
-  Overflow overflow = Overflow::kBlock;
-};
 
 enum class OnError { kFail, kSkip };
 

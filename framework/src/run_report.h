@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "latency_histogram.h"
-#include "pipeline_spec.h"
+#include "queue_spec.h"
 #include "sluice/contract.h"
 #include "sluice/status.h"
 

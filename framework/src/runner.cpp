@@ -378,7 +378,7 @@ void Runner::run_node(NodeRuntime& n, std::size_t replica) {
         std::vector<Packet>& set = sets[first + i];
         for (std::size_t p = 0; p < set.size() && s.ok(); ++p) {
           const PortSpec& port = contract.inputs[p];
-          if (!set[p].empty() && port.type != "Any" && set[p].type() != port.type)
+          if (!set[p].empty() && port.type != kAnyType && set[p].type() != port.type)
             s = invalid_argument(fmt::format("input '{}' takes {} but received a {} packet",
                                              port.name, port.type, set[p].type()));
         }

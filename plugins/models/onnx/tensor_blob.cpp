@@ -43,83 +43,46 @@ Status to_float(const Tensor& t, float* to) {
 
 }  // namespace
 
-std::vector<int64_t> blob_shape(const cv::Mat& blob) {
-  std::vector<int64_t> shape;
-  for (int i = 0; i < blob.dims; ++i) shape.push_back(blob.size[i]);
-  return shape;
-}
-
-Result<cv::Mat> concat_rows(const std::vector<const Tensor*>& parts) {
-  if (parts.empty()) return invalid_argument("no input tensors");
-  const std::vector<int64_t>& first = parts[0]->shape;
-  if (first.empty())
-    return invalid_argument("input tensor has no dimensions; the batch is dimension 0");
-  int64_t rows = 0;
-  for (const Tensor* t : parts) {
-    if (t->device.kind != Device::Kind::kCPU)
-      return invalid_argument("input tensor is not on the CPU");
-    if (!t->data) return invalid_argument("input tensor has no data");
-    if (t->shape.size() != first.size() ||
-        !std::equal(first.begin() + 1, first.end(), t->shape.begin() + 1))
-      return invalid_argument("the tensors of a batch differ after dimension 0: " +
-                              shape_text(first) + " and " + shape_text(t->shape));
-    rows += t->shape[0];
-  }
+Result<cv::Mat> to_blob(const Tensor& t) {
+  if (t.device.kind != Device::Kind::kCPU)
+    return invalid_argument("input tensor is not on the CPU");
+  if (!t.data) return invalid_argument("input tensor has no data");
   std::vector<int> sizes;
-  for (std::size_t i = 0; i < first.size(); ++i) {
-    const int64_t d = i == 0 ? rows : first[i];
+  for (const int64_t d : t.shape) {
     if (d > INT_MAX)
       return invalid_argument("input dimension " + std::to_string(d) + " is too large for OpenCV");
     sizes.push_back(static_cast<int>(d));
   }
+  if (sizes.empty()) sizes.push_back(1);
   const int dims = static_cast<int>(sizes.size());
-  if (parts.size() == 1 && parts[0]->dtype == DType::kFloat32)
-    return cv::Mat(dims, sizes.data(), CV_32F, parts[0]->data);  // setInput copies it
+  if (t.dtype == DType::kFloat32) return cv::Mat(dims, sizes.data(), CV_32F, t.data);
   cv::Mat blob(dims, sizes.data(), CV_32F);
-  float* at = blob.ptr<float>();
-  for (const Tensor* t : parts) {
-    SLUICE_RETURN_IF_ERROR(to_float(*t, at));
-    at += t->numel();
-  }
+  SLUICE_RETURN_IF_ERROR(to_float(t, blob.ptr<float>()));
   return blob;
 }
 
-std::shared_ptr<const cv::Mat> own_output(const cv::Mat& out) {
+Result<Tensor> to_tensor(const cv::Mat& out) {
   auto owned = std::make_shared<cv::Mat>();
   const int depth = out.depth();
   if (depth == CV_32F || depth == CV_32S || depth == CV_8U)
     out.copyTo(*owned);
   else
     out.convertTo(*owned, CV_32F);
-  return owned;
-}
-
-Result<Tensor> rows_of(const std::shared_ptr<const cv::Mat>& blob, int64_t start, int64_t rows) {
   Tensor t;
-  switch (blob->depth()) {
+  switch (owned->depth()) {
     case CV_32F:
       t.dtype = DType::kFloat32;
       break;
     case CV_32S:
       t.dtype = DType::kInt32;
       break;
-    case CV_8U:
+    default:
       t.dtype = DType::kUInt8;
       break;
-    default:
-      return invalid_argument("model output of OpenCV depth " + std::to_string(blob->depth()));
   }
-  t.shape = blob_shape(*blob);
-  if (t.shape.empty() || start < 0 || start + rows > t.shape[0])
-    return invalid_argument("output rows " + std::to_string(start) + ".." +
-                            std::to_string(start + rows) + " are outside its shape " +
-                            shape_text(t.shape));
-  const std::size_t row_bytes =
-      blob->total() / static_cast<std::size_t>(t.shape[0]) * blob->elemSize();
-  t.shape[0] = rows;
-  uchar* base = const_cast<uchar*>(blob->data);  // shared read-only, as packets are
-  t.data = base + static_cast<std::size_t>(start) * row_bytes;
-  t.buffer = std::shared_ptr<void>(std::const_pointer_cast<cv::Mat>(blob), base);
+  for (int i = 0; i < owned->dims; ++i) t.shape.push_back(owned->size[i]);
+  t.data = owned->data;
+  t.buffer = std::shared_ptr<void>(owned, owned->data);
   return t;
 }
 

@@ -13,34 +13,25 @@
 // A weights-only file (torch.save(model.state_dict())) runs on `architecture` (a
 // TorchScript file) or `builtin_architecture = "resnet18"` (torchvision's, built in C++).
 //
-// Ports: `in` (and optional `in1`, `in2`) are the model's forward() arguments in order;
-// its result goes to `out`, or a tuple/list's elements (dict values, by `output_keys`) to
-// `out`, `out1`, `out2`, `out3`. A batch of packets is concatenated along dimension 0 and
-// every output split back along dimension 0, so each packet gets its own rows.
+// Ports, shared params and batching are every model backend's (batched_model_node.h):
+// `in` (and optional `in1`, `in2`) are forward()'s arguments in order; the result goes to
+// `out`, or a tuple/list's elements (dict values, by `output_keys`) to `out` .. `out3`.
 #pragma once
 
 #include <memory>
 
+#include "batched_model_node.h"
 #include "sluice/sluice.h"
 
 namespace sluice::torchscript {
 
-class TorchScriptNode final : public Node {
+class TorchScriptNode final : public models::BatchedModelNode {
  public:
-  static constexpr NodeInfo kInfo{"torchscript", NodeKind::kModel,
-                                  "Runs a TorchScript model on tensors, batching across packets.",
-                                  true};
-  static constexpr Input<Tensor> kIn{"in", "first forward() argument"};
-  static constexpr Input<Tensor> kIn1{"in1", "second forward() argument", false};
-  static constexpr Input<Tensor> kIn2{"in2", "third forward() argument", false};
-  static constexpr Output<Tensor> kOut{"out", "the result, or its first element"};
-  static constexpr Output<Tensor> kOut1{"out1", "second element of a tuple/list/dict result"};
-  static constexpr Output<Tensor> kOut2{"out2", "third element"};
-  static constexpr Output<Tensor> kOut3{"out3", "fourth element"};
-  static inline const Param<std::string> kModel{.name = "model",
-                                                .description = "TorchScript file (torch.jit.save)",
-                                                .required = true,
-                                                .is_path = true};
+  static constexpr NodeInfo kInfo{
+      .type = "torchscript",
+      .kind = NodeKind::kModel,
+      .description = "Runs a TorchScript model on tensors, batching across packets.",
+      .stateless = true};
   static inline const Param<std::string> kArchitecture{
       .name = "architecture",
       .default_value = "",
@@ -58,46 +49,8 @@ class TorchScriptNode final : public Node {
       .default_value = "",
       .description =
           "for a checkpoint dict ({\"model\": state_dict, ...}): the entry holding the weights"};
-  static inline const Param<std::string> kDevice{
-      .name = "device",
-      .default_value = "auto",
-      .description = "auto (CUDA when available), cpu, cuda or cuda:N"};
-  static inline const Param<int> kThreads{
-      .name = "threads",
-      .default_value = 1,
-      .description =
-          "intra-op threads per instance; 0 = one per core. For throughput, "
-          "add replicas rather than threads (bench/RESULTS.md)",
-      .min = 0,
-      .max = 256};
   static inline const Param<bool> kFp16{
       .name = "fp16", .default_value = false, .description = "run in half precision (CUDA only)"};
-  static inline const Param<int> kWarmup{
-      .name = "warmup",
-      .default_value = 2,
-      .description = "forward passes on zeros at open (needs a concrete input_shape)",
-      .min = 0,
-      .max = 100};
-  static inline const Param<std::vector<int64_t>> kInputShape{
-      .name = "input_shape",
-      .default_value = {},
-      .description = "shape of `in` per packet, -1 for any size; empty: not checked",
-      .min = -1};
-  static inline const Param<std::vector<std::string>> kOutputKeys{
-      .name = "output_keys",
-      .default_value = {},
-      .description = "for a dict result: the keys sent to out, out1, ... in order"};
-  static inline const Param<int> kMaxBatch{.name = "max_batch",
-                                           .default_value = 1,
-                                           .description = "most packets run in one forward pass",
-                                           .min = 1,
-                                           .max = 1024};
-  static inline const Param<double> kMaxDelayMs{
-      .name = "max_delay_ms",
-      .default_value = 5.0,
-      .description = "longest wait for a fuller batch after the first packet",
-      .min = 0.0,
-      .max = 10000.0};
   static inline const Param<bool> kOptimize{
       .name = "optimize",
       .default_value = true,
@@ -111,23 +64,18 @@ class TorchScriptNode final : public Node {
           "quantized engine, one per process: auto (the one the model file names, "
           "else LibTorch's), qnnpack, onednn, fbgemm or x86 (where this LibTorch has it)",
       .choices = {"auto", "qnnpack", "onednn", "fbgemm", "x86"}};
-  SLUICE_CONTRACT(kInfo, kIn, kIn1, kIn2, kOut, kOut1, kOut2, kOut3, kModel, kArchitecture,
-                  kBuiltinArchitecture, kStateDictKey, kDevice, kThreads, kFp16, kWarmup,
-                  kInputShape, kOutputKeys, kMaxBatch, kMaxDelayMs, kOptimize, kQEngine);
+  SLUICE_MODEL_CONTRACT(kInfo, kArchitecture, kBuiltinArchitecture, kStateDictKey, kFp16, kOptimize,
+                        kQEngine);
 
   TorchScriptNode();
   ~TorchScriptNode() override;
-  Status open(const Params& params) override;
-  Status process(Context& ctx) override;
-  int max_batch() const override { return max_batch_; }
-  int64_t max_delay_us() const override { return max_delay_us_; }
 
  private:
-  Status load_model(const Params& params);
+  Status load(const Params& params, const models::ModelSettings& settings) override;
+  Result<std::vector<Tensor>> forward(const std::vector<Tensor>& inputs) override;
+  Status load_model(const Params& params, const std::string& model);
   struct Impl;  // holds the LibTorch objects, so that this header needs no torch include
   std::unique_ptr<Impl> impl_;
-  int max_batch_ = 1;
-  int64_t max_delay_us_ = 5000;
 };
 
 }  // namespace sluice::torchscript

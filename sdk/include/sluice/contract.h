@@ -52,9 +52,12 @@ struct Output {
   const char* same_type_as = nullptr;
 };
 
+// The payload type name of an Any port, which takes and sends every type.
+inline constexpr std::string_view kAnyType = PayloadName<Any>::value;
+
 struct PortSpec {
   std::string name;
-  std::string type;  // payload type name; "Any" accepts every type
+  std::string type;  // payload type name; kAnyType accepts every type
   std::string description;
   bool required = true;
   std::string same_type_as;  // outputs only
