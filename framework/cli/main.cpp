@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "build_info.h"
+#include "framework_keys.h"
 #include "runner.h"
 #include "session.h"
 
@@ -263,7 +264,9 @@ int cmd_inspect(const std::string& type, const std::vector<std::string>& plugin_
     std::cout << fmt::format("  {:<{}} {:<11} = {:<10} {}{}\n", p.name, width, to_string(p.type),
                              p.required ? "(required)" : sluice::to_toml_text(p.default_value),
                              p.description, param_constraints(p));
-  std::cout << "\nframework keys (every node): queue, queues, on_error, replicas\n";
+  std::cout << "\nframework keys (every node):\n";
+  for (const rt::FrameworkKey& k : rt::kFrameworkKeys)
+    if (k.name != "plugin") std::cout << fmt::format("  {:<{}} {}\n", k.name, width, k.meaning);
   return kExitOk;
 }
 

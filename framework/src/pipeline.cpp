@@ -37,7 +37,7 @@ struct PortRef {
 Result<Pipeline> validate(const PipelineSpec& spec, PluginRegistry& registry,
                           Diagnostics& diagnostics) {
   const std::size_t errors_before = diagnostics.size();
-  ValidationState v{.spec = spec, .diagnostics = diagnostics};
+  ValidationState v(spec, diagnostics);
   resolve_nodes(v, registry);
   if (resolve_links(v)) check_connections(v);
   if (order_nodes(v)) check_types(v);
@@ -112,7 +112,7 @@ bool resolve_links(ValidationState& v) {
       auto it = v.index_of.find(end.node);
       if (it == v.index_of.end()) {
         v.diagnostics.push_back({end.where, fmt::format("link names unknown node '{}'{}", end.node,
-                                                      did_you_mean(end.node, node_names))});
+                                                        did_you_mean(end.node, node_names))});
         return {};
       }
       const PipelineNode& n = v.nodes[it->second];
@@ -158,7 +158,7 @@ bool resolve_links(ValidationState& v) {
                    x.to_node == e.to_node && x.to_port == e.to_port;
     if (duplicate) {
       v.diagnostics.push_back({link.from.where, fmt::format("link {} -> {} is given twice",
-                                                          link.from.node, link.to.node)});
+                                                            link.from.node, link.to.node)});
       continue;
     }
     v.edges.push_back(e);
@@ -175,10 +175,10 @@ void check_connections(ValidationState& v) {
     for (std::size_t p = 0; p < n.contract().inputs.size(); ++p)
       if (n.contract().inputs[p].required && !n.input_connected[p])
         v.diagnostics.push_back({v.spec.nodes[i].where,
-                               fmt::format("input '{}' of node '{}' ({}) is not connected: add a "
-                                           "link like \"x -> {}.{}\"",
-                                           n.contract().inputs[p].name, n.name, n.contract().type,
-                                           n.name, n.contract().inputs[p].name)});
+                                 fmt::format("input '{}' of node '{}' ({}) is not connected: add a "
+                                             "link like \"x -> {}.{}\"",
+                                             n.contract().inputs[p].name, n.name, n.contract().type,
+                                             n.name, n.contract().inputs[p].name)});
     const bool linked = std::any_of(v.edges.begin(), v.edges.end(), [&](const Edge& e) {
       return e.from_node == static_cast<int>(i) || e.to_node == static_cast<int>(i);
     });
@@ -190,8 +190,8 @@ void check_connections(ValidationState& v) {
     else if (!n.contract().inputs.empty() && !has_input)
       v.diagnostics.push_back(
           {v.spec.nodes[i].where, fmt::format("node '{}' ({}) has none of its inputs connected (it "
-                                            "would never run)",
-                                            n.name, n.contract().type)});
+                                              "would never run)",
+                                              n.name, n.contract().type)});
   }
 }
 
@@ -255,11 +255,11 @@ void check_types(ValidationState& v) {
       const PortSpec& in = v.nodes[e.to_node].contract().inputs[e.to_port];
       if (sent != kAnyType && in.type != kAnyType && sent != in.type)
         v.diagnostics.push_back(
-            {v.edge_where[k], fmt::format("link {}.{} -> {}.{}: {} sends {} but {} takes {}",
-                                        v.nodes[e.from_node].name,
-                                        v.nodes[e.from_node].contract().outputs[e.from_port].name,
-                                        v.nodes[e.to_node].name, in.name, v.nodes[e.from_node].name,
-                                        sent, v.nodes[e.to_node].name, in.type)});
+            {v.edge_where[k],
+             fmt::format(
+                 "link {}.{} -> {}.{}: {} sends {} but {} takes {}", v.nodes[e.from_node].name,
+                 v.nodes[e.from_node].contract().outputs[e.from_port].name, v.nodes[e.to_node].name,
+                 in.name, v.nodes[e.from_node].name, sent, v.nodes[e.to_node].name, in.type)});
     }
   }
 }

@@ -13,6 +13,7 @@
 namespace sluice::runtime {
 
 struct ValidationState {
+  ValidationState(const PipelineSpec& s, Diagnostics& d) : spec(s), diagnostics(d) {}
   const PipelineSpec& spec;
   Diagnostics& diagnostics;
   std::vector<PipelineNode> nodes;      // one per spec.nodes, in file order; type null when unknown
