@@ -223,7 +223,47 @@ int cmd_plugin_manifest(const std::vector<std::string>& libraries) {
   return kExitOk;
 }
 
-int cmd_inspect(const std::string& type, const std::vector<std::string>& plugin_dirs) {
+// Text for a Markdown table cell: '|' escaped, newlines as spaces.
+std::string cell(std::string text) {
+  std::string out;
+  for (char ch : text) {
+    if (ch == '|')
+      out += "\\|";
+    else
+      out += ch == '\n' ? ' ' : ch;
+  }
+  return out;
+}
+
+// The contract as Markdown, for the plugin READMEs (scripts/plugin_readmes.py puts it
+// between their markers, and a ctest fails when a README's copy differs).
+void print_markdown(const sluice::Contract& c) {
+  std::cout << fmt::format("`{}` ({}{}): {}\n", c.type, to_string(c.kind),
+                           c.stateless ? ", stateless: may run with `replicas = N`" : "",
+                           cell(c.description));
+  auto ports = [](const char* title, const std::vector<sluice::PortSpec>& list, bool inputs) {
+    if (list.empty()) return;
+    std::cout << fmt::format("\n| {} | type | |\n|---|---|---|\n", title);
+    for (const auto& p : list) {
+      std::string type = p.type;
+      if (!p.same_type_as.empty()) type = "same type as `" + p.same_type_as + "`";
+      std::cout << fmt::format("| `{}` | {} | {}{} |\n", p.name, type, cell(p.description),
+                               inputs && !p.required ? " (optional)" : "");
+    }
+  };
+  ports("input", c.inputs, true);
+  ports("output", c.outputs, false);
+  if (c.params.empty()) return;
+  std::cout << "\n| param | type | default | |\n|---|---|---|---|\n";
+  for (const auto& p : c.params)
+    std::cout << fmt::format(
+        "| `{}` | {} | {} | {}{} |\n", p.name, to_string(p.type),
+        p.required ? "required" : "`" + cell(sluice::to_toml_text(p.default_value)) + "`",
+        cell(p.description), cell(param_constraints(p)));
+}
+
+int cmd_inspect(const std::string& type, const std::vector<std::string>& plugin_dirs,
+                bool markdown) {
   auto registry = rt::load_plugins(plugin_dirs);
   if (!registry.ok()) {
     print_error(registry.status().message());
@@ -241,6 +281,10 @@ int cmd_inspect(const std::string& type, const std::vector<std::string>& plugin_
     return kExitBadInput;
   }
   const sluice::Contract& c = t->contract;
+  if (markdown) {
+    print_markdown(c);
+    return kExitOk;
+  }
   std::cout << fmt::format("{} ({})\n  {}\n  library: {}\n", c.type, to_string(c.kind),
                            c.description, t->file);
   if (c.stateless) std::cout << "  stateless: may run with replicas = N\n";
@@ -326,6 +370,9 @@ int main(int argc, char** argv) {
 
   auto* inspect = app.add_subcommand("inspect", "print a node type's ports and params");
   inspect->add_option("type", type, "node type name, as in plugin = \"...\"")->required();
+  bool markdown = false;
+  inspect->add_flag("--markdown", markdown,
+                    "print the contract as Markdown tables (the plugin READMEs carry them)");
   inspect->add_option("--plugin-path", plugin_dirs, "also load plugins from DIR (repeatable)")
       ->type_name("DIR");
 
@@ -357,7 +404,7 @@ int main(int argc, char** argv) {
     if (*validate) return cmd_validate(file, sets, plugin_dirs);
     if (*graph) return cmd_graph(file, sets, plugin_dirs);
     if (*plugins) return cmd_plugins(plugin_dirs);
-    if (*inspect) return cmd_inspect(type, plugin_dirs);
+    if (*inspect) return cmd_inspect(type, plugin_dirs, markdown);
     if (*manifest) return cmd_plugin_manifest(manifest_libraries);
   } catch (const std::exception& e) {
     print_error(e.what());
