@@ -38,6 +38,16 @@ Inbox::Inbox(const std::vector<QueueSpec>& queues, const std::vector<int>& produ
   }
 }
 
+void Inbox::connect_port(int port) {
+  std::lock_guard lock(mu_);
+  Port& p = ports_[port];
+  if (p.connected) return;
+  p.connected = true;
+  p.producers_left = 1;
+  connected_.push_back(port);
+  std::sort(connected_.begin(), connected_.end());
+}
+
 bool Inbox::push_locked(std::unique_lock<std::mutex>& lock, int port, Packet&& packet) {
   Port& p = ports_[port];
   ++p.counters.pushed;
@@ -209,6 +219,31 @@ std::size_t Inbox::pop(std::vector<std::vector<Packet>>& sets, std::size_t max_s
   if (first_ticket) *first_ticket = next_ticket_;
   next_ticket_ += static_cast<int64_t>(n);
   if (n > 0 && producers_waiting_ > 0) space_cv_.notify_all();
+  return n;
+}
+
+std::size_t Inbox::try_pop(std::vector<std::vector<Packet>>& sets, std::size_t max_sets) {
+  std::unique_lock lock(mu_);
+  if (connected_.empty()) return 0;
+  if (sets.size() < max_sets) sets.resize(max_sets);
+  std::size_t n = 0;
+  while (n < max_sets && try_match(sets[n])) ++n;
+  if (n == 0 && all_ended()) {
+    for (int i : connected_) {
+      ports_[i].counters.unmatched += static_cast<int64_t>(ports_[i].ring.size());
+      while (!ports_[i].ring.empty()) ports_[i].ring.pop_front();
+    }
+  }
+  if (n > 0) pop_count_atomic_.store(++pop_count_, std::memory_order_release);
+  next_ticket_ += static_cast<int64_t>(n);
+  if (n > 0 && producers_waiting_ > 0) space_cv_.notify_all();
+  return n;
+}
+
+std::size_t Inbox::queued() const {
+  std::lock_guard lock(mu_);
+  std::size_t n = 0;
+  for (const auto& p : ports_) n += p.ring.size();
   return n;
 }
 

@@ -70,6 +70,9 @@ class Inbox {
   void push_many(int port, std::vector<Packet>& packets, bool copy);
   // One link into `port` has ended; when all have, the port has ended.
   void producer_done(int port);
+  // Connects a port that had no producer, with one (the test harness: an optional input
+  // counts once a test pushes to it). Packets queued on the others then wait for it too.
+  void connect_port(int port);
 
   // Consumer side. Waits for up to `max_sets` input sets (at least one); each set has one
   // packet per port (empty for unconnected ports). Returns the number popped and, through
@@ -80,7 +83,14 @@ class Inbox {
   std::size_t pop(std::vector<std::vector<Packet>>& sets, std::size_t max_sets,
                   int64_t* first_ticket, int64_t fill_wait_us = 0);
 
+  // Pops the input sets that are complete now, up to `max_sets`, without waiting (for a
+  // consumer on the producer's thread: the test harness). After every port has ended it
+  // drops what can never match, as pop does.
+  std::size_t try_pop(std::vector<std::vector<Packet>>& sets, std::size_t max_sets);
+
   std::vector<PortCounters> counters() const;
+  // Packets waiting in the queues now.
+  std::size_t queued() const;
   std::size_t port_count() const { return ports_.size(); }
 
  private:

@@ -4,9 +4,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "guarded_call.h"
+#include "inbox.h"
+#include "node_call.h"
 #include "param_check.h"
 #include "pipeline.h"
 #include "session.h"
@@ -20,10 +23,14 @@ struct NodeHarness::State {
   std::unique_ptr<runtime::PluginRegistry> registry;
   const runtime::NodeType* type = nullptr;
   runtime::NodePtr node;
-  detail::ContextState context;
   std::atomic<bool> stop{false};
-  std::vector<std::deque<Packet>> inputs;
-  std::vector<bool> active;  // required, or pushed to at least once
+  detail::ContextState context;  // made by make_context_state, as the runner's are
+  // The node's input queues: the runner's Inbox, made at the first push with the inputs
+  // connected then (required ones, those connect() named, the one pushed to).
+  std::unique_ptr<runtime::Inbox> inbox;
+  std::vector<bool> connected;
+  std::vector<std::vector<Packet>> sets;  // popped input sets
+  int max_batch = 1;
   std::map<std::string, std::deque<Packet>> outputs;
   bool closed = false;
 
@@ -32,9 +39,41 @@ struct NodeHarness::State {
       outputs[context.contract->outputs[port].name].push_back(std::move(packet));
     context.outputs.clear();
   }
-};
 
-namespace {}  // namespace
+  void make_inbox() {
+    const Contract& c = *context.contract;
+    std::vector<int> producers;
+    for (std::size_t i = 0; i < c.inputs.size(); ++i) producers.push_back(connected[i] ? 1 : 0);
+    const bool matched =
+        std::any_of(c.inputs.begin(), c.inputs.end(), [](const PortSpec& p) { return p.matched; });
+    inbox = std::make_unique<runtime::Inbox>(
+        std::vector<runtime::QueueSpec>(c.inputs.size(), kQueue), producers, matched);
+  }
+
+  // process() on the input sets that are complete, in calls of up to `per_call` sets, as
+  // the runner makes them. Stops at the first error, which it returns.
+  Status process_ready(std::size_t per_call) {
+    if (!inbox) return ok();
+    while (true) {
+      const std::size_t n = inbox->try_pop(sets, per_call);
+      if (n == 0) return ok();
+      Status status = runtime::load_input_sets(context, sets, 0, n);
+      Context ctx(context);
+      Node* instance = node.get();
+      if (status.ok()) status = guarded_call("process", [&] { return instance->process(ctx); });
+      runtime::release_input_sets(context);
+      if (!status.ok()) {
+        context.outputs.clear();
+        return status;
+      }
+      collect();
+    }
+  }
+
+  // Packets a test leaves waiting for partners; a full queue is an error, not a block.
+  static constexpr runtime::QueueSpec kQueue{.capacity = 1024,
+                                             .overflow = runtime::Overflow::kDropNewest};
+};
 
 Result<NodeHarness> NodeHarness::try_load(const std::string& type, const std::string& params_toml,
                                           const std::vector<std::string>& plugin_path) {
@@ -61,19 +100,18 @@ Result<NodeHarness> NodeHarness::try_load(const std::string& type, const std::st
   }
 
   SLUICE_ASSIGN_OR_RETURN(s->node, runtime::create_node(*s->type));
-  s->context.contract = &c;
-  s->context.sets[0].resize(c.inputs.size());
-  s->context.library = s->type->library;
-  s->context.stop = &s->stop;
-  s->context.node_name = type;
-  s->inputs.resize(c.inputs.size());
-  for (const auto& in : c.inputs) s->active.push_back(in.required);
+  s->context = runtime::make_context_state(c, s->type->library, &s->stop, type);
+  for (const auto& in : c.inputs) s->connected.push_back(in.required);
   Node* node = s->node.get();
   Status opened = guarded_call("open", [&] { return node->open(*params); });
   if (!opened.ok()) {
     s->closed = true;  // open failed: close is not called
     return Status(opened.code(), "open: " + opened.message());
   }
+  (void)guarded_call("max_batch()", [&] {
+    s->max_batch = std::max(1, node->max_batch());
+    return ok();
+  });
   return NodeHarness(std::move(s));
 }
 
@@ -94,7 +132,7 @@ NodeHarness::~NodeHarness() {
 
 const Contract& NodeHarness::contract() const { return s_->type->contract; }
 
-Status NodeHarness::push(const std::string& input, Packet packet) {
+Status NodeHarness::queue(const std::string& input, Packet packet) {
   const Contract& c = contract();
   const PortSpec* port = c.find_input(input);
   if (!port) return invalid_argument(fmt::format("{} has no input '{}'", c.type, input));
@@ -102,43 +140,36 @@ Status NodeHarness::push(const std::string& input, Packet packet) {
   if (port->type != kAnyType && packet.type() != port->type)
     return invalid_argument(
         fmt::format("input '{}' takes {}, not {}", input, port->type, packet.type()));
-  s_->inputs[index].push_back(std::move(packet));
-  s_->active[index] = true;
-
-  if (!port->matched) {
-    // Unmatched inputs: each packet is processed alone, as it arrives.
-    for (auto& p : s_->context.sets[0]) p = Packet();
-    s_->context.sets[0][index] = std::move(s_->inputs[index].front());
-    s_->inputs[index].pop_front();
-  } else {
-    for (std::size_t i = 0; i < s_->inputs.size(); ++i)
-      if (s_->active[i] && s_->inputs[i].empty()) return ok();  // waiting for a partner
-    const PacketHeader* key = nullptr;
-    for (std::size_t i = 0; i < s_->inputs.size(); ++i) {
-      if (!s_->active[i]) continue;
-      const PacketHeader& h = s_->inputs[i].front().header();
-      if (key &&
-          (h.stream_id != key->stream_id || h.seq != key->seq || h.sub_index != key->sub_index))
-        return invalid_argument(
-            "the packets at the front of the inputs differ in stream, seq or sub_index");
-      key = &h;
-    }
-    for (std::size_t i = 0; i < s_->inputs.size(); ++i) {
-      s_->context.sets[0][i] = Packet();
-      if (!s_->active[i]) continue;
-      s_->context.sets[0][i] = std::move(s_->inputs[i].front());
-      s_->inputs[i].pop_front();
-    }
+  if (!s_->connected[index]) {
+    s_->connected[index] = true;  // an optional input counts once pushed to
+    if (s_->inbox) s_->inbox->connect_port(static_cast<int>(index));
   }
-  Context ctx(s_->context);
-  Node* node = s_->node.get();
-  Status status = guarded_call("process", [&] { return node->process(ctx); });
-  for (auto& p : s_->context.sets[0]) p = Packet();
-  if (status.ok())
-    s_->collect();
-  else
-    s_->context.outputs.clear();
-  return status;
+  if (!s_->inbox) s_->make_inbox();
+  const int64_t dropped_before = s_->inbox->counters()[index].dropped;
+  s_->inbox->push(static_cast<int>(index), std::move(packet));
+  if (s_->inbox->counters()[index].dropped != dropped_before)
+    return unavailable(
+        fmt::format("input '{}' holds {} packets waiting for partners on the other inputs", input,
+                    State::kQueue.capacity));
+  return ok();
+}
+
+Status NodeHarness::push(const std::string& input, Packet packet) {
+  SLUICE_RETURN_IF_ERROR(queue(input, std::move(packet)));
+  return s_->process_ready(1);
+}
+
+Status NodeHarness::push_batch(const std::vector<InputSet>& sets) {
+  for (const InputSet& set : sets)
+    for (const auto& [input, packet] : set) SLUICE_RETURN_IF_ERROR(queue(input, packet));
+  return s_->process_ready(static_cast<std::size_t>(s_->max_batch));
+}
+
+int64_t NodeHarness::unmatched() const {
+  int64_t n = 0;
+  if (s_->inbox)
+    for (const auto& pc : s_->inbox->counters()) n += pc.unmatched;
+  return n;
 }
 
 Status NodeHarness::run_source(int64_t max_calls) {
@@ -168,8 +199,12 @@ std::size_t NodeHarness::pending(const std::string& output) const {
 
 void NodeHarness::connect(const std::vector<std::string>& inputs) {
   for (const auto& name : inputs)
-    if (const PortSpec* port = contract().find_input(name))
-      s_->active[port - contract().inputs.data()] = true;
+    if (const PortSpec* port = contract().find_input(name)) {
+      const std::size_t index = port - contract().inputs.data();
+      if (s_->connected[index]) continue;
+      s_->connected[index] = true;
+      if (s_->inbox) s_->inbox->connect_port(static_cast<int>(index));
+    }
 }
 
 const std::map<std::string, int64_t>& NodeHarness::counters() const { return s_->context.counters; }
@@ -186,11 +221,18 @@ int64_t NodeHarness::expected_frames() const {
 Status NodeHarness::close() {
   if (s_->closed) return ok();
   s_->closed = true;
+  Status processed = ok();
+  if (s_->inbox) {
+    for (std::size_t i = 0; i < s_->connected.size(); ++i)
+      if (s_->connected[i]) s_->inbox->producer_done(static_cast<int>(i));
+    processed = s_->process_ready(static_cast<std::size_t>(s_->max_batch));
+    (void)s_->inbox->try_pop(s_->sets, 1);  // drops what can never match
+  }
   Context ctx(s_->context);
   Node* node = s_->node.get();
   Status status = guarded_call("close", [&] { return node->close(ctx); });
   s_->collect();
-  return status;
+  return processed.ok() ? status : processed;
 }
 
 }  // namespace sluice::testing

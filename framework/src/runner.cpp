@@ -10,6 +10,7 @@
 #include "guarded_call.h"
 #include "inbox.h"
 #include "keep_freed_memory.h"
+#include "node_call.h"
 
 namespace sluice::runtime {
 namespace {
@@ -153,12 +154,7 @@ Status Runner::open_all() {
         return first_error_;
       }
       n->instances.push_back(std::move(*node));
-      detail::ContextState& ctx = n->contexts[r];
-      ctx.contract = &pn.contract();
-      ctx.sets[0].resize(pn.contract().inputs.size());
-      ctx.library = pn.type->library;
-      ctx.stop = &stop_;
-      ctx.node_name = pn.name;
+      n->contexts[r] = make_context_state(pn.contract(), pn.type->library, &stop_, pn.name);
       Node* instance = n->instances.back().get();
       std::promise<Status> opened;
       std::future<Status> result = opened.get_future();
@@ -370,20 +366,7 @@ void Runner::run_node(NodeRuntime& n, std::size_t replica) {
           for (auto& p : sets[i]) p = Packet();
         continue;
       }
-      // Payload types: checked statically along links, and here for Any-typed producers.
-      Status s;
-      if (state.sets.size() < per_call) state.sets.resize(per_call);
-      state.batch_size = per_call;
-      for (std::size_t i = 0; i < per_call; ++i) {
-        std::vector<Packet>& set = sets[first + i];
-        for (std::size_t p = 0; p < set.size() && s.ok(); ++p) {
-          const PortSpec& port = contract.inputs[p];
-          if (!set[p].empty() && port.type != kAnyType && set[p].type() != port.type)
-            s = invalid_argument(fmt::format("input '{}' takes {} but received a {} packet",
-                                             port.name, port.type, set[p].type()));
-        }
-        state.sets[i].swap(set);
-      }
+      Status s = load_input_sets(state, sets, first, per_call);
       const PacketHeader header = ctx.header();
       const int64_t t0 = now_ns();
       if (stats.first_ns == 0) stats.first_ns = t0;
@@ -393,8 +376,8 @@ void Runner::run_node(NodeRuntime& n, std::size_t replica) {
         stats.latency.record(stats.last_ns - t0);
         const int64_t created = ctx.header(i).created_ns;
         if (is_sink && created > 0) stats.end_to_end.record(stats.last_ns - created);
-        for (auto& p : state.sets[i]) p = Packet();
       }
+      release_input_sets(state);
       if (!s.ok()) {
         stats.errors += static_cast<int64_t>(per_call);
         state.outputs.clear();

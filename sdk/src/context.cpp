@@ -3,6 +3,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "context_state.h"
 #include "sluice/node.h"
 
 namespace sluice {
@@ -26,9 +27,21 @@ int find_port(const char* name, const std::vector<PortSpec>& ports,
 
 }  // namespace
 
-int Context::input_index(const char* name) const {
-  return find_port(name, s_.contract->inputs, s_.input_names);
+const Packet& Context::input(const char* name, std::size_t i) const {
+  return s_.sets[i][find_port(name, s_.contract->inputs, s_.input_names)];
 }
+
+Packet Context::take_input(const char* name, std::size_t i) {
+  return std::move(s_.sets[i][find_port(name, s_.contract->inputs, s_.input_names)]);
+}
+
+std::size_t Context::batch_size() const { return s_.batch_size; }
+
+bool Context::stop_requested() const { return s_.stop && s_.stop->load(std::memory_order_relaxed); }
+
+const std::string& Context::node_name() const { return s_.node_name; }
+
+void Context::add_to_counter(const std::string& name, int64_t delta) { s_.counters[name] += delta; }
 
 int Context::output_index(const char* name) const {
   return find_port(name, s_.contract->outputs, s_.output_names);

@@ -48,6 +48,35 @@ TEST(NodeHarness, MatchesSeveralInputsBeforeProcessing) {
   EXPECT_FALSE(h.push("d", Packet::make(at(1, 5), Frame{})).ok());
 }
 
+// The harness queues inputs in the runner's Inbox: a packet whose frame another input has
+// moved past is dropped and counted, as in a run, not an error.
+TEST(NodeHarness, OutOfStepPacketsAreCountedDropsAsInARun) {
+  auto h = NodeHarness::load("zip_check", "", {test::test_plugin_dir()});
+  ASSERT_TRUE(h.push("a", Packet::make(at(1, 5), Frame{})).ok());
+  ASSERT_TRUE(h.push("b", Packet::make(at(1, 6), Frame{})).ok());  // b is past frame 5
+  EXPECT_EQ(h.pending("out"), 0u);
+  EXPECT_EQ(h.unmatched(), 1);
+  ASSERT_TRUE(h.push("a", Packet::make(at(1, 6), Frame{})).ok());
+  EXPECT_EQ(h.pending("out"), 1u);
+  // At close, what can never match is dropped too.
+  ASSERT_TRUE(h.push("a", Packet::make(at(1, 7), Frame{})).ok());
+  ASSERT_TRUE(h.close().ok());
+  EXPECT_EQ(h.unmatched(), 2);
+}
+
+// push_batch gives a batching node its sets in calls of up to max_batch, as a run does.
+TEST(NodeHarness, PushBatchFeedsABatchingNodeUpToItsMaxBatch) {
+  auto h = NodeHarness::load("batcher", "max_batch = 3", {test::test_plugin_dir()});
+  std::vector<NodeHarness::InputSet> sets;
+  for (int64_t seq = 0; seq < 7; ++seq)
+    sets.push_back({{"in", Packet::make(at(static_cast<uint32_t>(seq % 2), seq), Frame{})}});
+  ASSERT_TRUE(h.push_batch(sets).ok());
+  EXPECT_EQ(h.counters().at("calls"), 3);  // 3 + 3 + 1
+  EXPECT_EQ(h.counters().at("largest_batch"), 3);
+  ASSERT_EQ(h.pending("out"), 7u);
+  for (int64_t seq = 0; seq < 7; ++seq) EXPECT_EQ(h.pull("out").header().seq, seq);
+}
+
 TEST(NodeHarness, ReportsWhatTheNodeThrows) {
   auto h = NodeHarness::load("fail", "at_frames = [2]\nhow = \"throw\"");
   EXPECT_TRUE(h.push("in", Packet::make(at(0, 1), Frame{})).ok());

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "node_call.h"
 #include "test_support.h"
 
 namespace sluice::runtime {
@@ -29,7 +30,9 @@ TEST(PluginRegistry, WrongAbiVersionIsRefusedByName) {
   const Status s = r.load_dirs({test_plugin_dir("bad_abi")});
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(s.message(), HasSubstr("sluice_bad_abi.so"));
-  EXPECT_THAT(s.message(), HasSubstr("ABI version 42"));
+  EXPECT_THAT(s.message(), HasSubstr("built for sluice ABI version 1, this sluice has version " +
+                                     std::to_string(kAbiVersion) + ": rebuild it"));
+  EXPECT_EQ(kAbiVersion, 2u) << "bump the old version this test names along with kAbiVersion";
 }
 
 TEST(PluginRegistry, LibraryWithoutDescriptorIsRefusedByName) {
@@ -134,11 +137,9 @@ TEST(PluginRegistry, NodesKeepTheirLibraryLoadedAfterTheRegistryIsGone) {
     node = std::move(*created);
   }
   // The registry (and its reference to the library) is gone; the node's code must still be there.
-  detail::ContextState state;
   Contract c = make_contract(NodeInfo{"x", NodeKind::kOther, ""}, Input<Any>{"in", ""},
                              Output<Any>{"out", ""});
-  state.contract = &c;
-  state.sets[0].resize(1);
+  detail::ContextState state = make_context_state(c, nullptr, nullptr, "x");
   state.sets[0][0] = Packet::make(PacketHeader{}, Frame{});
   Context ctx(state);
   EXPECT_TRUE(node->process(ctx).ok());

@@ -62,9 +62,7 @@
 // - Packets are immutable and shared. To change data, send a new payload.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -79,25 +77,14 @@
 namespace sluice {
 
 // Bumped whenever a change to the SDK breaks binary compatibility with built plugins.
-inline constexpr uint32_t kAbiVersion = 1;
+// 2: the Context reaches the runtime's per-instance state through functions of sluice_sdk
+// only, so that the runtime may change that state without breaking built plugins.
+inline constexpr uint32_t kAbiVersion = 2;
 
 namespace detail {
-// What the runtime fills in for one node instance; plugins use it through Context only.
-struct ContextState {
-  const Contract* contract = nullptr;
-  // The input sets of this call: sets[i][port]; an unconnected port's packet is empty.
-  // batch_size sets are valid (1 unless the node batches; see Node::max_batch).
-  std::vector<std::vector<Packet>> sets = std::vector<std::vector<Packet>>(1);
-  std::size_t batch_size = 1;
-  std::vector<std::pair<int, Packet>> outputs;  // (output port index, packet), sent after the call
-  std::shared_ptr<const void> library;          // keeps the node's library loaded
-  uint32_t stream_base = 0;                     // first global stream id of a source
-  const std::atomic<bool>* stop = nullptr;
-  std::string node_name;
-  std::map<std::string, int64_t> counters;       // the node's own counters (add_to_counter)
-  mutable std::vector<const char*> input_names;  // port-name literals seen, for fast lookup
-  mutable std::vector<const char*> output_names;
-};
+// What the runtime keeps for one node instance. Its layout is the runtime's own
+// (sdk/src/context_state.h), not part of the plugin ABI: plugins reach it through Context.
+struct ContextState;
 }  // namespace detail
 
 // What a node sees during one call: its input packets, where to send outputs.
@@ -109,27 +96,27 @@ class Context {
   // input set of a batch (see Node::max_batch); other nodes always have one set.
   template <class T>
   const T& get(const Input<T>& port, std::size_t i = 0) const {
-    return *static_cast<const T*>(s_.sets[i][input_index(port.name)].payload().get());
+    return *static_cast<const T*>(input(port.name, i).payload().get());
   }
   // The payload of an optional input, or nullptr when it is not connected.
   template <class T>
   const T* get_if(const Input<T>& port, std::size_t i = 0) const {
-    const Packet& p = s_.sets[i][input_index(port.name)];
+    const Packet& p = input(port.name, i);
     return p.empty() ? nullptr : static_cast<const T*>(p.payload().get());
   }
   template <class T>
   const Packet& packet(const Input<T>& port, std::size_t i = 0) const {
-    return s_.sets[i][input_index(port.name)];
+    return input(port.name, i);
   }
   // Moves the input packet out, to forward it without touching reference counts.
   template <class T>
   Packet take(const Input<T>& port, std::size_t i = 0) {
-    return std::move(s_.sets[i][input_index(port.name)]);
+    return take_input(port.name, i);
   }
   // The header of input set `i` (its first connected input's packet).
   const PacketHeader& header(std::size_t i = 0) const;
   // How many input sets this call holds: 1, or up to Node::max_batch() for a batching node.
-  std::size_t batch_size() const { return s_.batch_size; }
+  std::size_t batch_size() const;
 
   // Sends a new payload, with the header of this input set.
   template <class T, class V>
@@ -152,15 +139,16 @@ class Context {
   PacketHeader source_header(uint32_t stream, int64_t seq, int64_t pts_us) const;
 
   // True once the run is stopping (signal or failure): sources should return.
-  bool stop_requested() const { return s_.stop && s_.stop->load(std::memory_order_relaxed); }
-  const std::string& node_name() const { return s_.node_name; }
+  bool stop_requested() const;
+  const std::string& node_name() const;
 
   // Adds to a counter of this node's own ("reconnects", "bad_frames"); the run's
   // statistics report it beside the runtime's counters.
-  void add_to_counter(const std::string& name, int64_t delta = 1) { s_.counters[name] += delta; }
+  void add_to_counter(const std::string& name, int64_t delta = 1);
 
  private:
-  int input_index(const char* name) const;
+  const Packet& input(const char* name, std::size_t i) const;
+  Packet take_input(const char* name, std::size_t i);
   int output_index(const char* name) const;
   void emit(int port, Packet packet, bool new_payload);
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "sluice/testing/node_harness.h"
 #include "test_support.h"
 
 namespace sluice::testing {
@@ -94,6 +95,47 @@ path = ")" + out + R"("
   const auto single_stats =
       nlohmann::json::parse(test::read_file(dir.file("single.txt") + ".json"));
   EXPECT_EQ(single_stats["nodes"][2]["counters"]["forward_passes"], 160);
+}
+
+// The same in process, through the harness's batch API: one forward pass for the batch,
+// and each packet's rows equal to what it gets alone.
+TEST_P(EveryBackend, TheHarnessBatchRunsOnePassAndSplitsItBack) {
+  const Backend& backend = GetParam();
+  test::TempDir dir;
+  const auto made =
+      test::run_command("/usr/bin/python3 " + std::string(SLUICE_SOURCE_DIR) +
+                            "/tests/plugins/models/" + backend.script + " " + dir.file("models"),
+                        300);
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  const std::string params =
+      "model = \"" + dir.file("models/" + backend.model) + "\"\nthreads = 1\nmax_batch = 4";
+  auto batched = NodeHarness::load(backend.plugin, params, {test::test_plugin_dir()});
+  auto alone = NodeHarness::load(backend.plugin, params, {test::test_plugin_dir()});
+  std::vector<NodeHarness::InputSet> sets;
+  for (int64_t seq = 0; seq < 4; ++seq) {
+    Tensor x = Tensor::zeros(DType::kFloat32, {1, 3, 16, 16});
+    for (int64_t i = 0; i < x.numel(); ++i)
+      x.as<float>()[i] = static_cast<float>((i * 7 + seq * 13) % 50) / 25.f;
+    PacketHeader h;
+    h.stream_id = static_cast<uint32_t>(seq);
+    h.seq = seq;
+    sets.push_back({{"in", Packet::make(h, x)}});
+    ASSERT_TRUE(alone.push("in", Packet::make(h, x)).ok());
+  }
+  ASSERT_TRUE(batched.push_batch(sets).ok());
+  EXPECT_EQ(batched.counters().at("forward_passes"), 1);
+  EXPECT_EQ(alone.counters().at("forward_passes"), 4);
+  for (int64_t seq = 0; seq < 4; ++seq) {
+    const Packet got = batched.pull("out");
+    const Packet want = alone.pull("out");
+    EXPECT_EQ(got.header().seq, seq);
+    const Tensor* g = got.get_if<Tensor>();
+    const Tensor* w = want.get_if<Tensor>();
+    ASSERT_TRUE(g && w);
+    ASSERT_EQ(g->shape, (std::vector<int64_t>{1, 5}));
+    for (int64_t i = 0; i < 5; ++i)
+      EXPECT_NEAR(g->as<float>()[i], w->as<float>()[i], backend.tolerance) << seq;
+  }
 }
 
 std::vector<Backend> backends_built() {

@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "node_call.h"
 #include "sluice/sluice.h"
 #include "test_support.h"
 
@@ -75,8 +76,7 @@ inline int64_t expected_frames_of(const std::string& type,
     const Status opened = node->open(params);
     if (opened.ok()) {
       expected = node->expected_frames();
-      detail::ContextState state;
-      state.contract = &contract;
+      detail::ContextState state = runtime::make_context_state(contract, nullptr, nullptr, type);
       Context ctx(state);
       (void)node->close(ctx);
     }

@@ -1,5 +1,7 @@
-// NodeHarness: test one node by its type name, through the real plugin loader and the
-// real contract check, without writing a pipeline. Calls run on the test's thread.
+// NodeHarness: test one node by its type name, through the real plugin loader, the real
+// contract check and the runtime's own input queues (the Inbox: matching by stream, seq
+// and sub_index, unmatched packets dropped and counted) and process() call, without
+// writing a pipeline. Calls run on the test's thread.
 //
 //   auto h = sluice::testing::NodeHarness::load("score_filter", "min_score = 0.5");
 //   h.push(ScoreFilter::kIn, detections_with_scores({0.9f, 0.1f}));
@@ -12,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sluice/node.h"
@@ -36,13 +39,23 @@ class NodeHarness {
   const Contract& contract() const;
 
   // Queues a packet on an input. When every required input (and every optional input
-  // pushed to so far) holds a packet of the same stream and seq, process() runs and its
-  // Status is returned; otherwise ok.
+  // pushed to so far) holds a packet of the same stream, seq and sub_index, process() runs
+  // on that input set and its Status is returned; otherwise ok. A packet that can no longer
+  // find its partners (another input has moved past its frame) is dropped and counted, as
+  // in a run: see unmatched().
   Status push(const std::string& input, Packet packet);
   template <class T, class V>
   Status push(const Input<T>& port, V value, PacketHeader header = {}) {
     return push(port.name, Packet::make(std::move(header), std::move(value)));
   }
+
+  // Batching nodes (Node::max_batch() > 1): queues every packet of `sets`, then runs
+  // process() on the complete input sets in calls of up to max_batch() sets, as a run
+  // gathers a batch. Returns the first error.
+  using InputSet = std::vector<std::pair<std::string, Packet>>;  // input name, packet
+  Status push_batch(const std::vector<InputSet>& sets);
+  // Packets dropped because they could no longer be matched.
+  int64_t unmatched() const;
 
   // Sources: calls process() until end of stream, an error, or `max_calls` calls.
   // Returns ok at end of stream (or after max_calls), else the error.
@@ -57,6 +70,8 @@ class NodeHarness {
   // Unread packets waiting on an output.
   std::size_t pending(const std::string& output) const;
 
+  // As at the end of a run's input: the input sets still complete are processed, what can
+  // never match is dropped (unmatched()), then the node is closed.
   Status close();
 
   // Marks optional inputs as connected up front, so that the first packets pushed wait for
@@ -70,6 +85,7 @@ class NodeHarness {
  private:
   struct State;
   explicit NodeHarness(std::unique_ptr<State> state);
+  Status queue(const std::string& input, Packet packet);
   std::unique_ptr<State> s_;
 };
 

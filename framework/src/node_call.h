@@ -1,0 +1,30 @@
+// How the runtime calls a node, written once for the runner and the test harness, so that
+// a plugin's tests run the code a pipeline runs: the context state of an instance, and one
+// process() call on input sets popped from an Inbox.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "context_state.h"
+#include "sluice/node.h"
+
+namespace sluice::runtime {
+
+// The state of one node instance of `contract`, empty inputs, nothing sent yet.
+detail::ContextState make_context_state(const Contract& contract,
+                                        std::shared_ptr<const void> library,
+                                        const std::atomic<bool>* stop, std::string node_name);
+
+// Moves sets [first, first + count) into the instance's state for one process() call, and
+// checks each packet's payload type against its port (links are checked before a run; this
+// catches what an Any-typed producer sends). On an error the sets are moved in all the same.
+Status load_input_sets(detail::ContextState& state, std::vector<std::vector<Packet>>& sets,
+                       std::size_t first, std::size_t count);
+
+// Drops the inputs of the last call, so that packets are not held until the next one.
+void release_input_sets(detail::ContextState& state);
+
+}  // namespace sluice::runtime
