@@ -31,6 +31,7 @@ demo_packages=(
 # The rest: tests, benchmarks, the other models and the other plugins.
 test_packages=(
   libopencv-dnn-dev                            # OpenCV DNN: the onnx model plugin
+  libonnx-dev                                  # ONNX: the onnx plugin reads a file's inputs and outputs
   libgtest-dev libgmock-dev                    # GoogleTest: the test suite
   ffmpeg                                       # tests, bench: serving streams, checking videos (ffprobe)
   gstreamer1.0-plugins-base                    # stream_source's GStreamer backend: videotestsrc, appsink

@@ -1,8 +1,9 @@
 // What an ONNX file declares about its graph: the names, element types and shapes of its
-// inputs and outputs. OpenCV 4.6's DNN module does not tell (its importer resolves shapes
-// only once an input is set), and the node needs them before the first frame: to map
-// ports to inputs and outputs by name, to check input shapes with a message naming both
-// sides, and to know whether the batch dimension is fixed.
+// inputs and outputs, read with ONNX's own library (libonnx-dev). OpenCV 4.6's DNN module
+// does not tell (its importer resolves shapes only once an input is set), and the node
+// needs them before the first frame: to map ports to inputs and outputs by name, to check
+// input shapes with a message naming both sides, and to know whether the batch dimension
+// is fixed.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +39,11 @@ struct OnnxGraphInfo {
 // Reads the ONNX protobuf in `bytes` (the file's content) far enough to fill OnnxGraphInfo.
 // Fails, naming `file`, when the bytes are not an ONNX model.
 Result<OnnxGraphInfo> read_onnx_graph_info(const std::string& bytes, const std::string& file);
+
+// What ONNX's checker finds wrong with the model in `bytes`, as one line; "" when it finds
+// nothing. Asked only to explain a file OpenCV cannot import: the checker itself refuses
+// files OpenCV runs (any ir_version above its own, 8), so it does not gate loading.
+std::string checker_verdict(const std::string& bytes);
 
 // "[1, 3, 'batch', 28]": a declared shape, symbolic dimensions by name, for messages.
 std::string shape_text(const std::vector<OnnxDim>& shape);

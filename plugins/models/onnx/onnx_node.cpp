@@ -93,7 +93,9 @@ Status OnnxNode::load(const Params& p, const models::ModelSettings& s) {
   try {
     m.net = cv::dnn::readNetFromONNX(bytes.data(), bytes.size());
   } catch (const cv::Exception& e) {
-    return invalid_argument("OpenCV DNN cannot load '" + m.file + "': " + one_line(e));
+    const std::string checker = checker_verdict(bytes);
+    return invalid_argument("OpenCV DNN cannot load '" + m.file + "': " + one_line(e) +
+                            (checker.empty() ? "" : "; ONNX's checker says: " + checker));
   }
   if (m.net.empty()) return invalid_argument("OpenCV DNN read no layers from '" + m.file + "'");
   m.net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);

@@ -24,11 +24,12 @@ def const(name, x):
     return numpy_helper.from_array(np.asarray(x, dtype=np.float32), name)
 
 
-def save(name, nodes, inputs, outputs, initializers=()):
+def save(name, nodes, inputs, outputs, initializers=(), check=True):
     graph = helper.make_graph(nodes, name, inputs, outputs, list(initializers))
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)])
     model.ir_version = 7
-    onnx.checker.check_model(model)
+    if check:  # every file is a valid model, but the one made to be malformed
+        onnx.checker.check_model(model)
     onnx.save(model, os.path.join(out, name + ".onnx"))
 
 
@@ -55,6 +56,10 @@ save("five_outputs", nodes, [value("x", ["batch", 2])], outputs, inits)
 # An operator OpenCV 4.6's importer does not know.
 save("unsupported", [helper.make_node("Det", ["x"], ["y"])], [value("x", ["batch", 3, 3])],
      [value("y", ["batch"])])
+# A malformed graph: a node reads a value nothing makes. OpenCV fails on it without saying
+# why; ONNX's checker says.
+save("dangling", [helper.make_node("Mul", ["x", "nowhere"], ["y"])], [value("x", ["batch", 3])],
+     [value("y", ["batch", 3])], check=False)
 
 
 # A small CNN, exported as scripts/models/export_onnx.py exports: dynamic batch, opset 11.

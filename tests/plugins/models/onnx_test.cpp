@@ -192,7 +192,15 @@ TEST_F(Onnx, FilesOpenCvCannotRunGetOneLineErrorsNamingTheFile) {
               HasSubstr("OpenCV DNN cannot load '" + model("unsupported.onnx") + "'"));
   EXPECT_THAT(unsupported.status().message(), HasSubstr("Det"));
 
-  for (const auto* r : {&text, &archive, &truncated, &unsupported})
+  // A malformed graph: OpenCV's own message is an assertion; ONNX's checker names the cause.
+  auto dangling = try_load(with_model("dangling.onnx"));
+  ASSERT_FALSE(dangling.ok());
+  EXPECT_THAT(dangling.status().message(), HasSubstr("OpenCV DNN cannot load"));
+  EXPECT_THAT(dangling.status().message(),
+              HasSubstr("ONNX's checker says: Nodes in a graph must be topologically sorted, "
+                        "however input 'nowhere'"));
+
+  for (const auto* r : {&text, &archive, &truncated, &unsupported, &dangling})
     EXPECT_EQ(r->status().message().find('\n'), std::string::npos) << r->status().message();
 }
 
