@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <random>
 #include <sstream>
 #include <string>
@@ -87,6 +88,40 @@ inline std::string wait_for_signal_handlers() {
 inline std::string sluice_cli() { return SLUICE_CLI; }
 inline std::string test_plugin_dir(const std::string& which = "good") {
   return std::string(SLUICE_TEST_PLUGIN_DIR) + "/" + which;
+}
+
+// How a test runs the sluice command: the one helper every suite uses.
+struct SluiceOptions {
+  std::string env = "";         // "NAME=value ..." set for the command
+  std::string plugin_dir = "";  // also load plugins from here (--plugin-path)
+  int timeout_s = 120;
+};
+
+// The command line that runs `sluice ARGS` with `o`'s environment and plugin folder, for
+// tests that put it in a longer shell line (a run signalled in the background).
+inline std::string sluice_command(const std::string& args, const SluiceOptions& o = {}) {
+  std::string line = o.env.empty() ? "" : "env " + o.env + " ";
+  line += sluice_cli();
+  if (!o.plugin_dir.empty()) line += " --plugin-path " + o.plugin_dir;
+  return line + " " + args;
+}
+
+// Runs `sluice ARGS` and returns its exit code and output.
+inline CommandResult run_sluice(const std::string& args, const SluiceOptions& o = {}) {
+  return run_command(sluice_command(args, o), o.timeout_s);
+}
+
+// The files of `paths` (relative to the source tree) that are missing, as one message
+// saying how to fetch them; "" when all are there. For a suite's SetUp:
+//   ASSERT_EQ(test::missing_assets({"assets/media/vtest.avi"}), "");
+inline std::string missing_assets(std::initializer_list<std::string> paths) {
+  std::string missing;
+  for (const std::string& p : paths)
+    if (!std::filesystem::exists(std::string(SLUICE_SOURCE_DIR) + "/" + p))
+      missing += (missing.empty() ? "" : ", ") + p;
+  if (missing.empty()) return "";
+  return missing +
+         " missing: run bash scripts/fetch_assets.sh and bash scripts/models/fetch_models.sh";
 }
 
 }  // namespace sluice::test

@@ -17,7 +17,7 @@ using ::testing::Not;
 class Cli : public ::testing::Test {
  protected:
   CommandResult sluice(const std::string& args, int timeout_s = 60) {
-    return run_command(sluice_cli() + " " + args, timeout_s);
+    return run_sluice(args, {.timeout_s = timeout_s});
   }
   std::string pipeline(const std::string& text, const std::string& name = "p.toml") {
     return dir_.write(name, text);
@@ -189,10 +189,9 @@ TEST_F(Cli, PluginSearchPathFromFlagEnvironmentAndFile) {
   const std::string file = pipeline(text);
   EXPECT_EQ(sluice("validate " + file).exit_code, 2);
   EXPECT_EQ(sluice("validate " + file + " --plugin-path " + test_plugin_dir()).exit_code, 0);
-  EXPECT_EQ(run_command("env SLUICE_PLUGIN_PATH=" + test_plugin_dir() + " " + sluice_cli() +
-                        " validate " + file)
-                .exit_code,
-            0);
+  EXPECT_EQ(
+      run_sluice("validate " + file, {.env = "SLUICE_PLUGIN_PATH=" + test_plugin_dir()}).exit_code,
+      0);
   const std::string with_path =
       pipeline("[pipeline]\nplugin_path = [\"" + test_plugin_dir() + "\"]\n" + text.substr(11),
                "with_path.toml");
@@ -230,7 +229,7 @@ ms = 2
 plugin = "count_sink"
 path = "counts.json"
 )");
-  const auto r = run_command("bash -c '" + sluice_cli() + " run -q " + file + " --stats-json " +
+  const auto r = run_command("bash -c '" + sluice_command("run -q " + file) + " --stats-json " +
                              dir_.file("stats.json") + " & pid=$!; " + wait_for_signal_handlers() +
                              "sleep 0.3; kill -INT $pid; wait $pid; echo rc=$?'");
   EXPECT_THAT(r.output, HasSubstr("rc=0"));
@@ -254,7 +253,7 @@ fps = 25
 plugin = "null_sink"
 )");
   // script(1) gives the command a pseudo-terminal, as a user's shell would.
-  const auto tty = run_command("script -qec '" + sluice_cli() + " run " + file + "' /dev/null");
+  const auto tty = run_command("script -qec '" + sluice_command("run " + file) + "' /dev/null");
   EXPECT_EQ(tty.exit_code, 0) << tty.output;
   EXPECT_THAT(tty.output, HasSubstr("frames "));
   EXPECT_THAT(tty.output, HasSubstr("/40"));
@@ -279,7 +278,7 @@ plugin = "null_sink"
 )");
   const auto t0 = std::chrono::steady_clock::now();
   const auto r = run_command(
-      "bash -c '" + sluice_cli() + " run -q " + file + " & pid=$!; " + wait_for_signal_handlers() +
+      "bash -c '" + sluice_command("run -q " + file) + " & pid=$!; " + wait_for_signal_handlers() +
       // (a moment for the source's first packet to reach the stuck node: a drain to wait on)
       "sleep 0.5; kill -TERM $pid; sleep 0.3; kill -INT $pid; wait $pid; echo rc=$?'");
   EXPECT_THAT(r.output, HasSubstr("rc=130"));

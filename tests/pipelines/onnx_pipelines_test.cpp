@@ -23,22 +23,18 @@ const std::string kRoot = SLUICE_SOURCE_DIR;
 class OnnxPipelines : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* f :
-         {"/assets/models/face_detection_front_128x128_barracuda.onnx",
-          "/assets/models/blazeface_front128.pt", "/assets/models/fmnist_cnn.onnx",
-          "/assets/models/fmnist_cnn.pt", "/assets/fashion-mnist/t10k-images-idx3-ubyte.gz",
-          "/assets/media/Megamind.avi", "/assets/media/messi5.jpg"})
-      ASSERT_TRUE(std::filesystem::exists(kRoot + f))
-          << kRoot + f
-          << " is missing: run bash scripts/fetch_assets.sh and bash "
-             "scripts/models/fetch_models.sh";
+    ASSERT_EQ(missing_assets({"assets/models/face_detection_front_128x128_barracuda.onnx",
+                              "assets/models/blazeface_front128.pt",
+                              "assets/models/fmnist_cnn.onnx", "assets/models/fmnist_cnn.pt",
+                              "assets/fashion-mnist/t10k-images-idx3-ubyte.gz",
+                              "assets/media/Megamind.avi", "assets/media/messi5.jpg"}),
+              "");
   }
   // Runs pipelines/NAME.toml with SLUICE_OUT in the test's folder; returns its JSON lines.
   std::vector<json> run(const std::string& name, const std::string& sets,
                         const std::string& jsonl) {
-    const auto r = run_command("env SLUICE_OUT=" + dir_.path().string() + " " + sluice_cli() +
-                                   " run -q " + kRoot + "/pipelines/" + name + ".toml " + sets,
-                               600);
+    const auto r = run_sluice("run -q " + kRoot + "/pipelines/" + name + ".toml " + sets,
+                              {.env = "SLUICE_OUT=" + dir_.path().string(), .timeout_s = 600});
     EXPECT_EQ(r.exit_code, 0) << r.output;
     std::vector<json> lines;
     std::ifstream in(dir_.file(jsonl));

@@ -20,14 +20,11 @@ const std::string kRoot = SLUICE_SOURCE_DIR;
 class Pipelines : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* f :
-         {"/assets/models/centernet_mbv3_coco512.pt", "/assets/models/selfie_seg256.pt",
-          "/assets/models/fmnist_cnn.pt", "/assets/fashion-mnist/t10k-images-idx3-ubyte.gz",
-          "/assets/media/vtest.avi", "/assets/media/Megamind.avi"})
-      ASSERT_TRUE(std::filesystem::exists(kRoot + f))
-          << kRoot + f
-          << " is missing: run bash scripts/fetch_assets.sh and bash "
-             "scripts/models/fetch_models.sh";
+    ASSERT_EQ(missing_assets({"assets/models/centernet_mbv3_coco512.pt",
+                              "assets/models/selfie_seg256.pt", "assets/models/fmnist_cnn.pt",
+                              "assets/fashion-mnist/t10k-images-idx3-ubyte.gz",
+                              "assets/media/vtest.avi", "assets/media/Megamind.avi"}),
+              "");
   }
   // The first `frames` frames of a video, losslessly, so Python and sluice see the same pixels.
   std::string clip(const std::string& video, int frames) {
@@ -48,10 +45,9 @@ class Pipelines : public ::testing::Test {
   }
   std::vector<json> run_pipeline(const std::string& name, const std::string& clip,
                                  const std::string& extra_args = "") {
-    const auto r = run_command("env SLUICE_OUT=" + dir_.path().string() + " " + sluice_cli() +
-                                   " run -q " + kRoot + "/pipelines/" + name +
-                                   ".toml --set nodes.video.path=" + clip + " " + extra_args,
-                               600);
+    const auto r = run_sluice("run -q " + kRoot + "/pipelines/" + name +
+                                  ".toml --set nodes.video.path=" + clip + " " + extra_args,
+                              {.env = "SLUICE_OUT=" + dir_.path().string(), .timeout_s = 600});
     EXPECT_EQ(r.exit_code, 0) << r.output;
     // A clean run with -q prints nothing: no LibTorch or glog warnings that a newcomer
     // would read as errors.
@@ -359,9 +355,9 @@ TEST_F(Pipelines, ClassifyReachesThePythonAccuracy) {
                            "/assets/models/fmnist_cnn.pt",
                        600);
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  r = run_command("env SLUICE_OUT=" + dir_.path().string() + " " + sluice_cli() + " run -q " +
-                      kRoot + "/pipelines/classify.toml --stats-json " + dir_.file("stats.json"),
-                  600);
+  r = run_sluice(
+      "run -q " + kRoot + "/pipelines/classify.toml --stats-json " + dir_.file("stats.json"),
+      {.env = "SLUICE_OUT=" + dir_.path().string(), .timeout_s = 600});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::ifstream labels(images + "/labels.txt"), lines(dir_.file("classify.jsonl")),
       predictions(images + "/predictions.txt");

@@ -54,11 +54,10 @@ class Quantized : public ::testing::TestWithParam<Case> {
   }
   void SetUp() override {
     ASSERT_EQ(suite_error_, "") << "the suite's set-up failed";
-    for (const std::string& f : std::vector<std::string>{
-             "/assets/models/fmnist_reference.json", "/assets/models/fmnist_quantized.json",
-             "/assets/models/" + std::string(GetParam().model)})
-      ASSERT_TRUE(std::filesystem::exists(kRoot + f))
-          << kRoot + f << " is missing: run bash scripts/models/fetch_models.sh";
+    ASSERT_EQ(missing_assets({"assets/models/fmnist_reference.json",
+                              "assets/models/fmnist_quantized.json",
+                              "assets/models/" + std::string(GetParam().model)}),
+              "");
   }
   static TempDir* images_;
   static std::string suite_error_;
@@ -72,11 +71,10 @@ TEST_P(Quantized, ClassifyStaysWithinOnePointOfTheFloatModel) {
   const json quant_ref = json::parse(read_file(kRoot + "/assets/models/fmnist_quantized.json"));
   TempDir out;
   const auto r =
-      run_command("env SLUICE_OUT=" + images_->path().string() + " " + sluice_cli() + " run -q " +
-                      kRoot + "/pipelines/classify.toml --set nodes.model.model=" + kRoot +
-                      "/assets/models/" + c.model + " --set nodes.model.qengine=" + c.qengine +
-                      " --set nodes.json.path=" + out.file("classify.jsonl"),
-                  600);
+      run_sluice("run -q " + kRoot + "/pipelines/classify.toml --set nodes.model.model=" + kRoot +
+                     "/assets/models/" + c.model + " --set nodes.model.qengine=" + c.qengine +
+                     " --set nodes.json.path=" + out.file("classify.jsonl"),
+                 {.env = "SLUICE_OUT=" + images_->path().string(), .timeout_s = 600});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::ifstream labels(images_->file("fmnist/labels.txt")), lines(out.file("classify.jsonl"));
   int total = 0, correct = 0;

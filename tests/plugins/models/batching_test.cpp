@@ -72,8 +72,8 @@ queue = { capacity = 16 }
 plugin = "tensor_dump_sink"
 path = ")" + out + R"("
 )");
-    const auto r = test::run_command(test::sluice_cli() + " run " + file + " --plugin-path " +
-                                     test::test_plugin_dir() + " --stats-json " + out + ".json");
+    const auto r = test::run_sluice("run " + file + " --stats-json " + out + ".json",
+                                    {.plugin_dir = test::test_plugin_dir()});
     EXPECT_EQ(r.exit_code, 0) << r.output;
   };
   run(1, dir.file("single.txt"));

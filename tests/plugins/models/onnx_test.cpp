@@ -214,8 +214,8 @@ TEST_F(Onnx, FixedBatchGraphsRunOnePacketPerPass) {
 
 TEST_F(Onnx, BlazeFacesOriginalFileWantsNhwcAndSaysSo) {
   const std::string file = kRoot + "/assets/models/face_detection_front_128x128_barracuda.onnx";
-  ASSERT_TRUE(std::filesystem::exists(file))
-      << file << " is missing: run bash scripts/models/fetch_models.sh";
+  ASSERT_EQ(test::missing_assets({"assets/models/face_detection_front_128x128_barracuda.onnx"}),
+            "");
   auto h = load("model = \"" + file + "\"\nmax_batch = 4");
   ASSERT_TRUE(h.push(kIn, Tensor::zeros(DType::kFloat32, {1, 128, 128, 3})).ok());
   const std::vector<std::vector<int64_t>> shapes{

@@ -318,8 +318,7 @@ path = ")" + dir.file("a.txt") + R"("
 plugin = "tensor_dump_sink"
 path = ")" + dir.file("b.txt") + R"("
 )");
-  const auto r = test::run_command(test::sluice_cli() + " run " + file + " --plugin-path " +
-                                   test::test_plugin_dir());
+  const auto r = test::run_sluice("run " + file, {.plugin_dir = test::test_plugin_dir()});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("node 'b' (torchscript)"));
   EXPECT_THAT(r.output, HasSubstr("holds LibTorch's quantized engine as \"qnnpack\""));
@@ -345,8 +344,7 @@ qengine = "qnnpack"
 plugin = "tensor_dump_sink"
 path = ")" + dir.file("out.txt") + R"("
 )");
-  const auto r = test::run_command(test::sluice_cli() + " run " + file + " --plugin-path " +
-                                   test::test_plugin_dir());
+  const auto r = test::run_sluice("run " + file, {.plugin_dir = test::test_plugin_dir()});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   int shown = 0;
   for (std::size_t at = r.output.find("ignores reduce_range"); at != std::string::npos;

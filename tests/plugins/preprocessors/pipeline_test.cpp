@@ -14,9 +14,7 @@ using ::testing::HasSubstr;
 class Pipeline : public ::testing::Test {
  protected:
   test::CommandResult sluice(const std::string& args) {
-    return test::run_command(test::sluice_cli() + " " + args + " --plugin-path " +
-                                 test::test_plugin_dir("preprocessors"),
-                             120);
+    return test::run_sluice(args, {.plugin_dir = test::test_plugin_dir("preprocessors")});
   }
   std::string file(const std::string& text) { return dir_.write("p.toml", text); }
   nlohmann::json json(const std::string& name) {

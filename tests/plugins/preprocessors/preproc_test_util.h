@@ -42,8 +42,9 @@ inline cv::Mat pattern(int width, int height, int channels = 3) {
 // when it is missing.
 inline std::string media(const std::string& name) {
   const std::string path = std::string(SLUICE_SOURCE_DIR) + "/assets/media/" + name;
-  if (!std::filesystem::exists(path)) {
-    ADD_FAILURE() << path << " is missing: run `bash scripts/fetch_assets.sh` first";
+  if (const std::string missing = test::missing_assets({"assets/media/" + name});
+      !missing.empty()) {
+    ADD_FAILURE() << missing;
     return "";
   }
   return path;

@@ -69,10 +69,9 @@ inline Status push_set(testing::NodeHarness& h,
 
 // A picture from assets/media (fetched by scripts/fetch_assets.sh).
 inline cv::Mat asset_image(const std::string& name) {
-  const std::string path = std::string(SLUICE_SOURCE_DIR) + "/assets/media/" + name;
-  cv::Mat image = cv::imread(path, cv::IMREAD_COLOR);
-  if (image.empty()) ADD_FAILURE() << path << " is missing: run scripts/fetch_assets.sh";
-  return image;
+  if (const std::string missing = test::missing_assets({"assets/media/" + name}); !missing.empty())
+    ADD_FAILURE() << missing;
+  return cv::imread(std::string(SLUICE_SOURCE_DIR) + "/assets/media/" + name, cv::IMREAD_COLOR);
 }
 
 inline std::vector<std::string> read_lines(const std::string& path) {

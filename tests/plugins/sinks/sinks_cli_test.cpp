@@ -20,9 +20,8 @@ using ::testing::HasSubstr;
 class SinksCli : public ::testing::Test {
  protected:
   CommandResult sluice(const std::string& args, const std::string& env = "", int timeout_s = 90) {
-    return run_command(
-        env + " " + sluice_cli() + " " + args + " --plugin-path " + test_plugin_dir("sinks"),
-        timeout_s);
+    return run_sluice(args,
+                      {.env = env, .plugin_dir = test_plugin_dir("sinks"), .timeout_s = timeout_s});
   }
   std::string pipeline(const std::string& text) { return dir_.write("p.toml", text); }
   json stats() { return json::parse(read_file(dir_.file("stats.json"))); }
@@ -144,10 +143,10 @@ path = "out/live.jsonl"
 [nodes.count]
 plugin = "count_sink"
 )");
-  const auto r = run_command("bash -c '" + sluice_cli() + " run -q " + file + " --plugin-path " +
-                             test_plugin_dir("sinks") + " --stats-json " + dir_.file("stats.json") +
-                             " & pid=$!; " + wait_for_signal_handlers() +
-                             "sleep 1; kill -INT $pid; wait $pid; echo rc=$?'");
+  const auto r = run_command(
+      "bash -c '" + sluice_command("run -q " + file, {.plugin_dir = test_plugin_dir("sinks")}) +
+      " --stats-json " + dir_.file("stats.json") + " & pid=$!; " + wait_for_signal_handlers() +
+      "sleep 1; kill -INT $pid; wait $pid; echo rc=$?'");
   EXPECT_THAT(r.output, HasSubstr("rc=0"));
   EXPECT_THAT(r.output, HasSubstr("stopped by signal"));
   const json s = stats();

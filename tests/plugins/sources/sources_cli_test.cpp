@@ -17,8 +17,8 @@ class SourcesCli : public ::testing::Test {
  protected:
   CommandResult run(const std::string& pipeline_text, int timeout_s = 60) {
     const std::string file = dir_.write("p.toml", pipeline_text);
-    return run_command(
-        sluice_cli() + " run -q " + file + " --stats-json " + dir_.file("stats.json"), timeout_s);
+    return run_sluice("run -q " + file + " --stats-json " + dir_.file("stats.json"),
+                      {.timeout_s = timeout_s});
   }
   nlohmann::json counts() { return nlohmann::json::parse(read_file(dir_.file("counts.json"))); }
   nlohmann::json stats() { return nlohmann::json::parse(read_file(dir_.file("stats.json"))); }
@@ -88,7 +88,7 @@ TEST_F(SourcesCli, CtrlCStopsARealtimeVideoPromptly) {
                                     "\"\nrealtime = true"));
   // The command's own exit status, not timeout(1)'s: signal it from a shell.
   const auto t0 = std::chrono::steady_clock::now();
-  const auto r = run_command("sh -c '" + sluice_cli() + " run -q " + file + " & pid=$!; " +
+  const auto r = run_command("sh -c '" + sluice_command("run -q " + file) + " & pid=$!; " +
                                  wait_for_signal_handlers() + "sleep 1; kill -INT $pid; wait $pid'",
                              30);
   EXPECT_LT(seconds_since(t0), 5);
@@ -102,7 +102,7 @@ TEST_F(SourcesCli, CtrlCStopsARealtimeVideoPromptly) {
 TEST_F(SourcesCli, InspectShowsTheParams) {
   for (const std::string type :
        {"image_source", "video_source", "camera_source", "stream_source"}) {
-    const auto r = run_command(sluice_cli() + " inspect " + type);
+    const auto r = run_sluice("inspect " + type);
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_THAT(r.output, HasSubstr(type + " (source)"));
     EXPECT_THAT(r.output, HasSubstr("outputs:\n  out            Frame"));

@@ -154,8 +154,8 @@ record_seqs = true
   ASSERT_TRUE(test::wait_listening(port, 10s)) << test::read_file(dir.file("ffmpeg.log"));
   test::CommandResult run;
   std::thread runner([&] {
-    run = test::run_command(
-        test::sluice_cli() + " run -q " + pipeline + " --stats-json " + dir.file("stats.json"), 60);
+    run = test::run_sluice("run -q " + pipeline + " --stats-json " + dir.file("stats.json"),
+                           {.timeout_s = 60});
   });
   // Some 15 of the 40 frames once the command has connected, then the server dies.
   const bool connected = test::wait_connected(port, 20s);
