@@ -26,9 +26,10 @@ namespace score_filter {
 class ScoreFilter final : public sluice::Node {
  public:
   static constexpr sluice::NodeInfo kInfo{
-      "score_filter", sluice::NodeKind::kPostprocessor,
-      "Keeps detections scoring at least min_score, best first, at most top_k.",
-      /*stateless=*/true};
+      .type = "score_filter",
+      .kind = sluice::NodeKind::kPostprocessor,
+      .description = "Keeps detections scoring at least min_score, best first, at most top_k.",
+      .stateless = true};
   static constexpr sluice::Input<sluice::Detections> kIn{"in", "detections to filter"};
   static constexpr sluice::Output<sluice::Detections> kOut{"out", "kept detections, best first"};
   static inline const sluice::Param<float> kMinScore{.name = "min_score",

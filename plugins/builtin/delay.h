@@ -17,10 +17,14 @@ namespace sluice::builtin {
 
 class Delay final : public Node {
  public:
-  static constexpr NodeInfo kInfo{"delay", NodeKind::kOther,
-                                  "Forwards every packet after sleeping ms (+ jitter).", true};
+  static constexpr NodeInfo kInfo{
+      .type = "delay",
+      .kind = NodeKind::kOther,
+      .description = "Forwards every packet after sleeping ms (+ jitter).",
+      .stateless = true};
   static constexpr Input<Any> kIn{"in", "any packets"};
-  static constexpr Output<Any> kOut{"out", "the same packets, later", "in"};
+  static constexpr Output<Any> kOut{
+      .name = "out", .description = "the same packets, later", .same_type_as = "in"};
   static inline const Param<double> kMs{.name = "ms",
                                         .default_value = 10.0,
                                         .description = "milliseconds per packet",
@@ -33,18 +37,8 @@ class Delay final : public Node {
                                               .max = 60000.0};
   SLUICE_CONTRACT(kInfo, kIn, kOut, kMs, kJitterMs);
 
-  Status open(const Params& p) override {
-    ms_ = p.get(kMs);
-    jitter_ms_ = p.get(kJitterMs);
-    return ok();
-  }
-  Status process(Context& ctx) override {
-    double ms = ms_;
-    if (jitter_ms_ > 0) ms += std::uniform_real_distribution<double>(0, jitter_ms_)(rng_);
-    std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(ms));
-    ctx.forward(kOut, ctx.take(kIn));
-    return ok();
-  }
+  Status open(const Params& p) override;
+  Status process(Context& ctx) override;
 
  private:
   double ms_ = 10, jitter_ms_ = 0;

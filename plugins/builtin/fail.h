@@ -17,10 +17,14 @@ namespace sluice::builtin {
 
 class Fail final : public Node {
  public:
-  static constexpr NodeInfo kInfo{"fail", NodeKind::kOther,
-                                  "Forwards packets; fails at chosen frames or stages.", true};
+  static constexpr NodeInfo kInfo{
+      .type = "fail",
+      .kind = NodeKind::kOther,
+      .description = "Forwards packets; fails at chosen frames or stages.",
+      .stateless = true};
   static constexpr Input<Any> kIn{"in", "any packets"};
-  static constexpr Output<Any> kOut{"out", "the packets that did not fail", "in"};
+  static constexpr Output<Any> kOut{
+      .name = "out", .description = "the packets that did not fail", .same_type_as = "in"};
   static inline const Param<std::vector<int64_t>> kAtFrames{
       .name = "at_frames",
       .default_value = {},
@@ -41,27 +45,12 @@ class Fail final : public Node {
       .description = "the error text"};
   SLUICE_CONTRACT(kInfo, kIn, kOut, kAtFrames, kHow, kStage, kMessage);
 
-  Status open(const Params& p) override {
-    at_frames_ = p.get(kAtFrames);
-    throw_ = p.get(kHow) == "throw";
-    stage_ = p.get(kStage);
-    message_ = p.get(kMessage);
-    return stage_ == "open" ? failure() : ok();
-  }
-  Status process(Context& ctx) override {
-    if (stage_ == "process" &&
-        std::find(at_frames_.begin(), at_frames_.end(), ctx.header().seq) != at_frames_.end())
-      return failure();
-    ctx.forward(kOut, ctx.take(kIn));
-    return ok();
-  }
+  Status open(const Params& p) override;
+  Status process(Context& ctx) override;
   Status close(Context&) override { return stage_ == "close" ? failure() : ok(); }
 
  private:
-  Status failure() const {
-    if (throw_) throw std::runtime_error(message_);
-    return internal_error(message_);
-  }
+  Status failure() const;
   std::vector<int64_t> at_frames_;
   bool throw_ = false;
   std::string stage_ = "process";

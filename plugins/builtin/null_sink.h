@@ -10,7 +10,10 @@ namespace sluice::builtin {
 
 class NullSink final : public Node {
  public:
-  static constexpr NodeInfo kInfo{"null_sink", NodeKind::kSink, "Discards every packet.", true};
+  static constexpr NodeInfo kInfo{.type = "null_sink",
+                                  .kind = NodeKind::kSink,
+                                  .description = "Discards every packet.",
+                                  .stateless = true};
   static constexpr Input<Any> kIn{"in", "any packets"};
   SLUICE_CONTRACT(kInfo, kIn);
 

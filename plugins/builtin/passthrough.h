@@ -11,16 +11,16 @@ namespace sluice::builtin {
 
 class Passthrough final : public Node {
  public:
-  static constexpr NodeInfo kInfo{"passthrough", NodeKind::kOther,
-                                  "Forwards every packet unchanged.", true};
+  static constexpr NodeInfo kInfo{.type = "passthrough",
+                                  .kind = NodeKind::kOther,
+                                  .description = "Forwards every packet unchanged.",
+                                  .stateless = true};
   static constexpr Input<Any> kIn{"in", "any packets"};
-  static constexpr Output<Any> kOut{"out", "the same packets", "in"};
+  static constexpr Output<Any> kOut{
+      .name = "out", .description = "the same packets", .same_type_as = "in"};
   SLUICE_CONTRACT(kInfo, kIn, kOut);
 
-  Status process(Context& ctx) override {
-    ctx.forward(kOut, ctx.take(kIn));
-    return ok();
-  }
+  Status process(Context& ctx) override;
 };
 
 }  // namespace sluice::builtin

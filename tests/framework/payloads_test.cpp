@@ -70,8 +70,9 @@ TEST(Packet, TypedAccessChecksThePayloadName) {
 }
 
 TEST(Contract, IsBuiltFromThePortAndParamConstants) {
-  static constexpr NodeInfo kInfo{"t", NodeKind::kPostprocessor, "d", true};
-  static constexpr Input<Frame> kIn{"frame", "in", false};
+  static constexpr NodeInfo kInfo{
+      .type = "t", .kind = NodeKind::kPostprocessor, .description = "d", .stateless = true};
+  static constexpr Input<Frame> kIn{.name = "frame", .description = "in", .required = false};
   static constexpr Output<Detections> kOut{"out", "out"};
   static const Param<std::vector<int>> kSize{
       .name = "size", .default_value = {3, 4}, .description = "s", .min = 1};

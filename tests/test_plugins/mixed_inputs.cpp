@@ -5,7 +5,8 @@ class Mixed final : public sluice::Node {
  public:
   static constexpr sluice::NodeInfo kInfo{"mixed", sluice::NodeKind::kOther, "Mixed inputs."};
   static constexpr sluice::Input<sluice::Any> kA{"a", "matched"};
-  static constexpr sluice::Input<sluice::Any> kB{"b", "not matched", true, false};
+  static constexpr sluice::Input<sluice::Any> kB{
+      .name = "b", .description = "not matched", .matched = false};
   SLUICE_CONTRACT(kInfo, kA, kB);
   sluice::Status process(sluice::Context&) override { return sluice::ok(); }
 };

@@ -26,8 +26,10 @@ class DetectionsSink final : public Node {
 // One Detection per frame whose score is the frame's seq / 1000.
 class FrameToDetections final : public Node {
  public:
-  static constexpr NodeInfo kInfo{"frame_to_detections", NodeKind::kPostprocessor,
-                                  "One detection per frame, score = seq/1000.", true};
+  static constexpr NodeInfo kInfo{.type = "frame_to_detections",
+                                  .kind = NodeKind::kPostprocessor,
+                                  .description = "One detection per frame, score = seq/1000.",
+                                  .stateless = true};
   static constexpr Input<Frame> kIn{"in", "frames"};
   static constexpr Output<Detections> kOut{"out", "one detection"};
   SLUICE_CONTRACT(kInfo, kIn, kOut);
@@ -52,8 +54,9 @@ class ZipCheck final : public Node {
                                   "Checks that its inputs arrive matched."};
   static constexpr Input<Any> kA{"a", "first"};
   static constexpr Input<Any> kB{"b", "second"};
-  static constexpr Input<Any> kC{"c", "third", false};
-  static constexpr Output<Any> kOut{"out", "a, forwarded", "a"};
+  static constexpr Input<Any> kC{.name = "c", .description = "third", .required = false};
+  static constexpr Output<Any> kOut{
+      .name = "out", .description = "a, forwarded", .same_type_as = "a"};
   SLUICE_CONTRACT(kInfo, kA, kB, kC, kOut);
   Status process(Context& ctx) override {
     const PacketHeader& a = ctx.packet(kA).header();
@@ -147,8 +150,10 @@ class Split final : public Node {
 class Gather final : public Node {
  public:
   static constexpr NodeInfo kInfo{"gather", NodeKind::kOther, "Joins sub-packets to frames."};
-  static constexpr Input<Any> kWhole{"whole", "the frames", true, false};
-  static constexpr Input<Any> kParts{"parts", "their sub-packets", true, false};
+  static constexpr Input<Any> kWhole{
+      .name = "whole", .description = "the frames", .matched = false};
+  static constexpr Input<Any> kParts{
+      .name = "parts", .description = "their sub-packets", .matched = false};
   static constexpr Output<Detections> kOut{"out", "one detection per part"};
   SLUICE_CONTRACT(kInfo, kWhole, kParts, kOut);
   Status process(Context& ctx) override {
@@ -186,7 +191,8 @@ class Batcher final : public Node {
  public:
   static constexpr NodeInfo kInfo{"batcher", NodeKind::kModel, "Batches; forwards each packet."};
   static constexpr Input<Any> kIn{"in", "any"};
-  static constexpr Output<Any> kOut{"out", "the same packets", "in"};
+  static constexpr Output<Any> kOut{
+      .name = "out", .description = "the same packets", .same_type_as = "in"};
   static inline const Param<int> kMaxBatch{
       .name = "max_batch", .default_value = 4, .description = "", .min = 1};
   static inline const Param<double> kMaxDelayMs{
@@ -221,8 +227,10 @@ class Batcher final : public Node {
 // every packet and position differs.
 class FrameToTensor final : public Node {
  public:
-  static constexpr NodeInfo kInfo{"frame_to_tensor", NodeKind::kPreprocessor, "Test tensors.",
-                                  true};
+  static constexpr NodeInfo kInfo{.type = "frame_to_tensor",
+                                  .kind = NodeKind::kPreprocessor,
+                                  .description = "Test tensors.",
+                                  .stateless = true};
   static constexpr Input<Frame> kIn{"in", "BGR frames"};
   static constexpr Output<Tensor> kOut{"out", "[1, 3, H, W] float32"};
   SLUICE_CONTRACT(kInfo, kIn, kOut);
@@ -289,8 +297,10 @@ class CountingSink final : public Node {
 // plugins that keep per-thread state, such as LibTorch's OpenMP team). Forwards frames.
 class SameThread final : public Node {
  public:
-  static constexpr NodeInfo kInfo{"same_thread", NodeKind::kOther,
-                                  "Checks open/process/close share one thread.", true};
+  static constexpr NodeInfo kInfo{.type = "same_thread",
+                                  .kind = NodeKind::kOther,
+                                  .description = "Checks open/process/close share one thread.",
+                                  .stateless = true};
   static constexpr Input<Frame> kIn{"in", "frames"};
   static constexpr Output<Frame> kOut{"out", "the same frames"};
   SLUICE_CONTRACT(kInfo, kIn, kOut);

@@ -49,8 +49,10 @@ struct ModelSettings {
 class BatchedModelNode : public Node {
  public:
   static constexpr Input<Tensor> kIn{"in", "the model's first input"};
-  static constexpr Input<Tensor> kIn1{"in1", "the model's second input", false};
-  static constexpr Input<Tensor> kIn2{"in2", "the model's third input", false};
+  static constexpr Input<Tensor> kIn1{
+      .name = "in1", .description = "the model's second input", .required = false};
+  static constexpr Input<Tensor> kIn2{
+      .name = "in2", .description = "the model's third input", .required = false};
   static constexpr Output<Tensor> kOut{"out", "the model's first output (or output_keys[0])"};
   static constexpr Output<Tensor> kOut1{"out1", "second output"};
   static constexpr Output<Tensor> kOut2{"out2", "third output"};

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <set>
 
-namespace sluice::onnx {
+namespace sluice::models {
 namespace {
 
 OnnxValue value_of(const ::onnx::ValueInfoProto& info) {
@@ -108,4 +108,4 @@ const char* elem_type_name(int32_t elem_type) {
   }
 }
 
-}  // namespace sluice::onnx
+}  // namespace sluice::models

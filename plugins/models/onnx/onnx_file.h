@@ -13,7 +13,7 @@
 #include "sluice/status.h"
 #include "sluice/text.h"
 
-namespace sluice::onnx {
+namespace sluice::models {
 
 struct OnnxDim {
   int64_t value = -1;  // -1: not a number in the file (a symbolic name, or absent)
@@ -50,4 +50,4 @@ std::string shape_text(const std::vector<OnnxDim>& shape);
 using sluice::shape_text;  // the concrete shapes' overload, "[1, 3, 8, 28]"
 const char* elem_type_name(int32_t elem_type);
 
-}  // namespace sluice::onnx
+}  // namespace sluice::models

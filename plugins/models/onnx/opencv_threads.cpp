@@ -5,7 +5,7 @@
 #include <string>
 #include <utility>
 
-namespace sluice::onnx {
+namespace sluice::models {
 namespace {
 
 struct Claims {
@@ -62,4 +62,4 @@ OpenCvThreadClaim& OpenCvThreadClaim::operator=(OpenCvThreadClaim&& other) noexc
 
 OpenCvThreadClaim::~OpenCvThreadClaim() { release(); }
 
-}  // namespace sluice::onnx
+}  // namespace sluice::models

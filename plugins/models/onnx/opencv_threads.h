@@ -11,7 +11,7 @@
 
 #include "sluice/status.h"
 
-namespace sluice::onnx {
+namespace sluice::models {
 
 class OpenCvThreadClaim {
  public:
@@ -32,4 +32,4 @@ class OpenCvThreadClaim {
   int threads_ = 0;  // 0: holds no claim
 };
 
-}  // namespace sluice::onnx
+}  // namespace sluice::models

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <string>
 
-namespace sluice::onnx {
+namespace sluice::models {
 namespace {
 
 template <class T>
@@ -86,4 +86,4 @@ Result<Tensor> to_tensor(const cv::Mat& out) {
   return t;
 }
 
-}  // namespace sluice::onnx
+}  // namespace sluice::models

@@ -11,7 +11,7 @@
 #include "sluice/status.h"
 #include "sluice/text.h"
 
-namespace sluice::onnx {
+namespace sluice::models {
 
 // A float32 blob of `t`'s shape: a view of its memory when it is float32 (setInput copies
 // it), else a widened copy.
@@ -22,4 +22,4 @@ Result<cv::Mat> to_blob(const Tensor& t);
 // depth becomes float32.
 Result<Tensor> to_tensor(const cv::Mat& out);
 
-}  // namespace sluice::onnx
+}  // namespace sluice::models

@@ -8,7 +8,7 @@
 
 #include "qengine.h"
 
-namespace sluice::torchscript {
+namespace sluice::models {
 namespace {
 
 std::string read_prefix(const std::string& path, std::size_t n) {
@@ -96,4 +96,4 @@ Result<torch::jit::Module> load_torchscript(const std::string& path, const torch
   }
 }
 
-}  // namespace sluice::torchscript
+}  // namespace sluice::models

@@ -12,7 +12,7 @@
 
 #include "sluice/status.h"
 
-namespace sluice::torchscript {
+namespace sluice::models {
 
 enum class PtKind { kTorchScript, kPickledModule, kStateDict, kLegacyPickle, kNotPyTorch };
 
@@ -22,4 +22,4 @@ PtKind classify_pt_file(const std::string& path);
 // Loads a TorchScript module onto `device`, or explains why the file cannot be one.
 Result<torch::jit::Module> load_torchscript(const std::string& path, const torch::Device& device);
 
-}  // namespace sluice::torchscript
+}  // namespace sluice::models

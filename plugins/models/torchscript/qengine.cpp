@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-namespace sluice::torchscript {
+namespace sluice::models {
 namespace {
 
 const std::pair<const char*, at::QEngine> kEngines[] = {
@@ -111,4 +111,4 @@ QEngineLease::~QEngineLease() {
   if (--h.count == 0 && supported(h.before)) at::globalContext().setQEngine(h.before);
 }
 
-}  // namespace sluice::torchscript
+}  // namespace sluice::models

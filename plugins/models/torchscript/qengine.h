@@ -14,7 +14,7 @@
 
 #include "sluice/status.h"
 
-namespace sluice::torchscript {
+namespace sluice::models {
 
 // "qnnpack, onednn": the engines this LibTorch has (without "none").
 std::string available_qengines();
@@ -43,4 +43,4 @@ class QEngineLease {
   std::string engine_;  // empty: holds nothing
 };
 
-}  // namespace sluice::torchscript
+}  // namespace sluice::models

@@ -1,6 +1,6 @@
 #include "resnet18.h"
 
-namespace sluice::torchscript {
+namespace sluice::models {
 namespace {
 
 torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding) {
@@ -47,4 +47,4 @@ at::Tensor ResNet18Impl::forward(const at::Tensor& x) {
   return fc(y);
 }
 
-}  // namespace sluice::torchscript
+}  // namespace sluice::models

@@ -5,7 +5,7 @@
 
 #include <torch/nn.h>
 
-namespace sluice::torchscript {
+namespace sluice::models {
 
 class BasicBlockImpl : public torch::nn::Module {
  public:
@@ -33,4 +33,4 @@ class ResNet18Impl : public torch::nn::Module {
 };
 TORCH_MODULE(ResNet18);
 
-}  // namespace sluice::torchscript
+}  // namespace sluice::models

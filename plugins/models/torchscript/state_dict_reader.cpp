@@ -8,7 +8,7 @@
 #include <memory>
 #include <variant>
 
-namespace sluice::torchscript {
+namespace sluice::models {
 namespace {
 
 struct Value;
@@ -369,4 +369,4 @@ Result<StateDict> read_state_dict(const std::string& path, const std::string& ke
   return out;
 }
 
-}  // namespace sluice::torchscript
+}  // namespace sluice::models

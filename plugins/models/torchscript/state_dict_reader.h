@@ -14,7 +14,7 @@
 
 #include "sluice/status.h"
 
-namespace sluice::torchscript {
+namespace sluice::models {
 
 using StateDict = std::vector<std::pair<std::string, at::Tensor>>;  // in the file's order
 
@@ -22,4 +22,4 @@ using StateDict = std::vector<std::pair<std::string, at::Tensor>>;  // in the fi
 // the state_dict; empty for a plain state_dict.
 Result<StateDict> read_state_dict(const std::string& path, const std::string& key = "");
 
-}  // namespace sluice::torchscript
+}  // namespace sluice::models

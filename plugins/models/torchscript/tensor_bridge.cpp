@@ -1,6 +1,6 @@
 #include "tensor_bridge.h"
 
-namespace sluice::torchscript {
+namespace sluice::models {
 namespace {
 
 Result<at::ScalarType> scalar_type_of(DType d) {
@@ -61,4 +61,4 @@ Result<Tensor> from_aten(const at::Tensor& source) {
   return out;
 }
 
-}  // namespace sluice::torchscript
+}  // namespace sluice::models

@@ -8,7 +8,7 @@
 #include "sluice/status.h"
 #include "sluice/text.h"
 
-namespace sluice::torchscript {
+namespace sluice::models {
 
 // A view of `t` as an at::Tensor on the CPU, sharing its memory (the at::Tensor keeps
 // the sluice buffer alive).
@@ -23,4 +23,4 @@ inline std::string shape_text(c10::IntArrayRef shape) {
   return sluice::shape_text({shape.data(), shape.size()});
 }
 
-}  // namespace sluice::torchscript
+}  // namespace sluice::models

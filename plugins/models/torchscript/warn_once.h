@@ -19,7 +19,7 @@
 #include <set>
 #include <string>
 
-namespace sluice::torchscript {
+namespace sluice::models {
 
 class WarnOnce final : public c10::WarningHandler {
  public:
@@ -38,4 +38,4 @@ class WarnOnce final : public c10::WarningHandler {
   std::set<std::string> seen_;
 };
 
-}  // namespace sluice::torchscript
+}  // namespace sluice::models

@@ -7,7 +7,7 @@
 
 #include "tensor_bridge.h"
 
-namespace sluice::torchscript {
+namespace sluice::models {
 namespace {
 
 // "a, b, c and 12 more"
@@ -67,4 +67,4 @@ Status load_weights(const StateDict& weights, const NamedTensors& targets,
   return ok();
 }
 
-}  // namespace sluice::torchscript
+}  // namespace sluice::models

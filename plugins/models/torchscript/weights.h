@@ -6,7 +6,7 @@
 
 #include "state_dict_reader.h"
 
-namespace sluice::torchscript {
+namespace sluice::models {
 
 using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
 
@@ -17,4 +17,4 @@ Status load_weights(const StateDict& weights, const NamedTensors& targets, const
 // A TorchScript module's parameters and buffers, by their dotted names.
 NamedTensors named_tensors(const torch::jit::Module& module);
 
-}  // namespace sluice::torchscript
+}  // namespace sluice::models

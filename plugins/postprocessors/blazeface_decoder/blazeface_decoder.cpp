@@ -1,153 +1,94 @@
-// Decodes an SSD-style face detector with anchors (MediaPipe BlazeFace): per anchor a score
-// logit and 16 values (box centre offset, size, and 6 keypoints), into Detections with
-// landmarks on the source frame. Follow it with nms (method = "weighted").
-//
-//   [nodes.faces]
-//   plugin = "blazeface_decoder"
-//   input_size = [128, 128]
-//   min_score = 0.75
-//   # links: "det.out -> faces.scores", "det.out1 -> faces.scores2",
-//   #        "det.out2 -> faces.boxes", "det.out3 -> faces.boxes2"
-#include <cmath>
+#include "blazeface_decoder.h"
 
-#include "../common/tensor_view.h"
-#include "sluice/sluice.h"
+namespace sluice::postprocessors {
 
-namespace sluice::postprocess {
+Status BlazeFaceDecoder::open(const Params& p) {
+  const auto size = p.get(kInputSize);
+  const auto grids = p.get(kGrids);
+  const auto per_cell = p.get(kAnchorsPerCell);
+  if (size.size() != 2) return invalid_argument("input_size must be [W, H]");
+  if (grids.size() != per_cell.size())
+    return invalid_argument("grids and anchors_per_cell must have the same length");
+  width_ = static_cast<float>(size[0]);
+  height_ = static_cast<float>(size[1]);
+  min_score_ = static_cast<float>(p.get(kMinScore));
+  // Anchor centres, in the order the model emits them: layer, row, column, anchor.
+  anchors_.clear();
+  for (std::size_t l = 0; l < grids.size(); ++l)
+    for (int64_t y = 0; y < grids[l]; ++y)
+      for (int64_t x = 0; x < grids[l]; ++x)
+        for (int64_t a = 0; a < per_cell[l]; ++a)
+          anchors_.emplace_back((static_cast<float>(x) + 0.5f) / static_cast<float>(grids[l]),
+                                (static_cast<float>(y) + 0.5f) / static_cast<float>(grids[l]));
+  return ok();
+}
 
-class BlazeFaceDecoder final : public Node {
- public:
-  static constexpr NodeInfo kInfo{"blazeface_decoder", NodeKind::kPostprocessor,
-                                  "SSD anchors (BlazeFace) to face Detections with 6 keypoints.",
-                                  true};
-  static constexpr Input<Tensor> kScores{
-      "scores", "score logits, one per anchor (or of the first anchor layers)"};
-  static constexpr Input<Tensor> kBoxes{"boxes",
-                                        "16 values per anchor (or of the first anchor layers)"};
-  static constexpr Input<Tensor> kScores2{
-      "scores2", "score logits of the remaining anchors, when split", false};
-  static constexpr Input<Tensor> kBoxes2{"boxes2",
-                                         "box values of the remaining anchors, when split", false};
-  static constexpr Output<Detections> kOut{"out", "faces in source-frame pixels, with 6 landmarks"};
-  static inline const Param<std::vector<int64_t>> kInputSize{
-      .name = "input_size",
-      .default_value = {128, 128},
-      .description = "model input [W, H] in pixels",
-      .min = 1};
-  static inline const Param<std::vector<int64_t>> kGrids{
-      .name = "grids",
-      .default_value = {16, 8},
-      .description = "anchor grid size of each layer",
-      .min = 1};
-  static inline const Param<std::vector<int64_t>> kAnchorsPerCell{
-      .name = "anchors_per_cell",
-      .default_value = {2, 6},
-      .description = "anchors per grid cell of each layer",
-      .min = 1};
-  static inline const Param<double> kMinScore{.name = "min_score",
-                                              .default_value = 0.75,
-                                              .description = "lowest face probability kept",
-                                              .min = 0.0,
-                                              .max = 1.0};
-  SLUICE_CONTRACT(kInfo, kScores, kBoxes, kScores2, kBoxes2, kOut, kInputSize, kGrids,
-                  kAnchorsPerCell, kMinScore);
-
-  static constexpr int kValues = 16;  // cx, cy, w, h, then 6 keypoints (x, y)
-  static constexpr int kKeypoints = 6;
-
-  Status open(const Params& p) override {
-    const auto size = p.get(kInputSize);
-    const auto grids = p.get(kGrids);
-    const auto per_cell = p.get(kAnchorsPerCell);
-    if (size.size() != 2) return invalid_argument("input_size must be [W, H]");
-    if (grids.size() != per_cell.size())
-      return invalid_argument("grids and anchors_per_cell must have the same length");
-    width_ = static_cast<float>(size[0]);
-    height_ = static_cast<float>(size[1]);
-    min_score_ = static_cast<float>(p.get(kMinScore));
-    // Anchor centres, in the order the model emits them: layer, row, column, anchor.
-    anchors_.clear();
-    for (std::size_t l = 0; l < grids.size(); ++l)
-      for (int64_t y = 0; y < grids[l]; ++y)
-        for (int64_t x = 0; x < grids[l]; ++x)
-          for (int64_t a = 0; a < per_cell[l]; ++a)
-            anchors_.emplace_back((static_cast<float>(x) + 0.5f) / static_cast<float>(grids[l]),
-                                  (static_cast<float>(y) + 0.5f) / static_cast<float>(grids[l]));
-    return ok();
+Status BlazeFaceDecoder::process(Context& ctx) {
+  std::vector<const float*> score_parts, box_parts;
+  std::vector<int64_t> score_counts, box_counts;
+  for (const auto* port : {&kScores, &kScores2}) {
+    if (const Tensor* t = ctx.get_if(*port)) {
+      SLUICE_ASSIGN_OR_RETURN(int64_t n, rows_of(*t, 1, std::string("input '") + port->name + "'"));
+      score_parts.push_back(t->as<float>());
+      score_counts.push_back(n);
+    }
   }
-
-  Status process(Context& ctx) override {
-    std::vector<const float*> score_parts, box_parts;
-    std::vector<int64_t> score_counts, box_counts;
-    for (const auto* port : {&kScores, &kScores2}) {
-      if (const Tensor* t = ctx.get_if(*port)) {
-        SLUICE_ASSIGN_OR_RETURN(int64_t n,
-                                rows_of(*t, 1, std::string("input '") + port->name + "'"));
-        score_parts.push_back(t->as<float>());
-        score_counts.push_back(n);
-      }
+  for (const auto* port : {&kBoxes, &kBoxes2}) {
+    if (const Tensor* t = ctx.get_if(*port)) {
+      SLUICE_ASSIGN_OR_RETURN(int64_t n,
+                              rows_of(*t, kValues, std::string("input '") + port->name + "'"));
+      box_parts.push_back(t->as<float>());
+      box_counts.push_back(n);
     }
-    for (const auto* port : {&kBoxes, &kBoxes2}) {
-      if (const Tensor* t = ctx.get_if(*port)) {
-        SLUICE_ASSIGN_OR_RETURN(int64_t n,
-                                rows_of(*t, kValues, std::string("input '") + port->name + "'"));
-        box_parts.push_back(t->as<float>());
-        box_counts.push_back(n);
-      }
-    }
-    int64_t scores = 0, boxes = 0;
-    for (auto n : score_counts) scores += n;
-    for (auto n : box_counts) boxes += n;
-    if (scores != static_cast<int64_t>(anchors_.size()) || boxes != scores)
-      return invalid_argument("the model gave " + std::to_string(scores) + " scores and " +
-                              std::to_string(boxes) + " boxes for " +
-                              std::to_string(anchors_.size()) +
-                              " anchors (params grids and anchors_per_cell)");
-
-    const Affine2D& to_input = ctx.header().transform;
-    Detections out;
-    std::size_t anchor = 0;
-    for (std::size_t part = 0; part < score_parts.size(); ++part) {
-      for (int64_t i = 0; i < score_counts[part]; ++i, ++anchor) {
-        const float logit = std::clamp(score_parts[part][i], -100.f, 100.f);
-        const float score = 1.f / (1.f + std::exp(-logit));
-        if (score < min_score_) continue;
-        const float* b = box_at(box_parts, box_counts, anchor);
-        const auto [ax, ay] = anchors_[anchor];
-        const float cx = ax + b[0] / width_, cy = ay + b[1] / height_;
-        const float w = b[2] / width_, h = b[3] / height_;
-        Detection d;
-        d.box = to_input.to_source(
-            cv::Rect2f(cv::Point2f((cx - w / 2) * width_, (cy - h / 2) * height_),
-                       cv::Point2f((cx + w / 2) * width_, (cy + h / 2) * height_)));
-        d.score = score;
-        d.class_id = 0;
-        d.label = "face";
-        for (int k = 0; k < kKeypoints; ++k)
-          d.landmarks.push_back(to_input.to_source(cv::Point2f(
-              (ax + b[4 + 2 * k] / width_) * width_, (ay + b[5 + 2 * k] / height_) * height_)));
-        out.items.push_back(std::move(d));
-      }
-    }
-    ctx.send(kOut, std::move(out));
-    return ok();
   }
+  int64_t scores = 0, boxes = 0;
+  for (auto n : score_counts) scores += n;
+  for (auto n : box_counts) boxes += n;
+  if (scores != static_cast<int64_t>(anchors_.size()) || boxes != scores)
+    return invalid_argument("the model gave " + std::to_string(scores) + " scores and " +
+                            std::to_string(boxes) + " boxes for " +
+                            std::to_string(anchors_.size()) +
+                            " anchors (params grids and anchors_per_cell)");
 
- private:
-  static const float* box_at(const std::vector<const float*>& parts,
-                             const std::vector<int64_t>& counts, std::size_t anchor) {
-    std::size_t i = anchor;
-    for (std::size_t p = 0; p < parts.size(); ++p) {
-      if (i < static_cast<std::size_t>(counts[p])) return parts[p] + i * kValues;
-      i -= static_cast<std::size_t>(counts[p]);
+  const Affine2D& to_input = ctx.header().transform;
+  Detections out;
+  std::size_t anchor = 0;
+  for (std::size_t part = 0; part < score_parts.size(); ++part) {
+    for (int64_t i = 0; i < score_counts[part]; ++i, ++anchor) {
+      const float logit = std::clamp(score_parts[part][i], -100.f, 100.f);
+      const float score = 1.f / (1.f + std::exp(-logit));
+      if (score < min_score_) continue;
+      const float* b = box_at(box_parts, box_counts, anchor);
+      const auto [ax, ay] = anchors_[anchor];
+      const float cx = ax + b[0] / width_, cy = ay + b[1] / height_;
+      const float w = b[2] / width_, h = b[3] / height_;
+      Detection d;
+      d.box = to_input.to_source(
+          cv::Rect2f(cv::Point2f((cx - w / 2) * width_, (cy - h / 2) * height_),
+                     cv::Point2f((cx + w / 2) * width_, (cy + h / 2) * height_)));
+      d.score = score;
+      d.class_id = 0;
+      d.label = "face";
+      for (int k = 0; k < kKeypoints; ++k)
+        d.landmarks.push_back(to_input.to_source(cv::Point2f(
+            (ax + b[4 + 2 * k] / width_) * width_, (ay + b[5 + 2 * k] / height_) * height_)));
+      out.items.push_back(std::move(d));
     }
-    return parts.back();
   }
+  ctx.send(kOut, std::move(out));
+  return ok();
+}
 
-  float width_ = 128, height_ = 128, min_score_ = 0.75f;
-  std::vector<std::pair<float, float>> anchors_;
-};
+const float* BlazeFaceDecoder::box_at(const std::vector<const float*>& parts,
+                                      const std::vector<int64_t>& counts, std::size_t anchor) {
+  std::size_t i = anchor;
+  for (std::size_t p = 0; p < parts.size(); ++p) {
+    if (i < static_cast<std::size_t>(counts[p])) return parts[p] + i * kValues;
+    i -= static_cast<std::size_t>(counts[p]);
+  }
+  return parts.back();
+}
 
-}  // namespace sluice::postprocess
+}  // namespace sluice::postprocessors
 
-SLUICE_EXPORT_NODES(sluice::postprocess::BlazeFaceDecoder)
+SLUICE_EXPORT_NODES(sluice::postprocessors::BlazeFaceDecoder)

@@ -7,7 +7,7 @@
 
 #include "sluice/status.h"
 
-namespace sluice::postprocess {
+namespace sluice::postprocessors {
 
 inline Result<std::vector<std::string>> read_labels(const std::string& path) {
   std::vector<std::string> labels;
@@ -26,4 +26,4 @@ inline std::string label_of(const std::vector<std::string>& labels, int id) {
   return id >= 0 && static_cast<std::size_t>(id) < labels.size() ? labels[id] : std::string();
 }
 
-}  // namespace sluice::postprocess
+}  // namespace sluice::postprocessors

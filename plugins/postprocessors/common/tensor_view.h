@@ -8,7 +8,7 @@
 #include "sluice/status.h"
 #include "sluice/text.h"
 
-namespace sluice::postprocess {
+namespace sluice::postprocessors {
 
 // The number of rows of `row` floats in `t`; an error naming `what` when it does not split.
 inline Result<int64_t> rows_of(const Tensor& t, int64_t row, const std::string& what) {
@@ -19,4 +19,4 @@ inline Result<int64_t> rows_of(const Tensor& t, int64_t row, const std::string& 
   return t.numel() / row;
 }
 
-}  // namespace sluice::postprocess
+}  // namespace sluice::postprocessors

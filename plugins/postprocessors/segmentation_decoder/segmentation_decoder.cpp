@@ -1,91 +1,48 @@
-// Turns a segmentation model's output into a SegmentationMask: per-pixel argmax over
-// classes, or a threshold on a single probability channel.
-//
-//   [nodes.mask]
-//   plugin = "segmentation_decoder"
-//   layout = "NHWC"            # [1, H, W, C]; or "NCHW" for [1, C, H, W]
-//   threshold = 0.5            # one channel: foreground where p >= threshold
-//   labels = ["background", "person"]
-#include <cstring>
+#include "segmentation_decoder.h"
 
-#include "../common/tensor_view.h"
-#include "sluice/sluice.h"
+namespace sluice::postprocessors {
 
-namespace sluice::postprocess {
+Status SegmentationDecoder::open(const Params& p) {
+  nhwc_ = p.get(kLayout) == "NHWC";
+  threshold_ = static_cast<float>(p.get(kThreshold));
+  labels_ = p.get(kLabels);
+  return ok();
+}
 
-class SegmentationDecoder final : public Node {
- public:
-  static constexpr NodeInfo kInfo{
-      "segmentation_decoder", NodeKind::kPostprocessor,
-      "Probabilities or class scores to a SegmentationMask (argmax or threshold).", true};
-  static constexpr Input<Tensor> kIn{
-      "in", "[1, H, W, C] (NHWC) or [1, C, H, W] (NCHW) scores of one image"};
-  static constexpr Output<SegmentationMask> kOut{
-      "out", "class id per pixel (CV_8U), in the input's geometry"};
-  static inline const Param<std::string> kLayout{.name = "layout",
-                                                 .default_value = "NHWC",
-                                                 .description = "where the class dimension is",
-                                                 .choices = {"NHWC", "NCHW"}};
-  static inline const Param<double> kThreshold{
-      .name = "threshold",
-      .default_value = 0.5,
-      .description = "one channel: class 1 where p >= threshold",
-      .min = 0.0,
-      .max = 1.0};
-  static inline const Param<std::vector<std::string>> kLabels{
-      .name = "labels",
-      .default_value = {"background", "foreground"},
-      .description = "class names, by id"};
-  SLUICE_CONTRACT(kInfo, kIn, kOut, kLayout, kThreshold, kLabels);
-
-  Status open(const Params& p) override {
-    nhwc_ = p.get(kLayout) == "NHWC";
-    threshold_ = static_cast<float>(p.get(kThreshold));
-    labels_ = p.get(kLabels);
-    return ok();
-  }
-
-  Status process(Context& ctx) override {
-    const Tensor& t = ctx.get(kIn);
-    if (t.dtype != DType::kFloat32) return invalid_argument("scores must be float32");
-    std::vector<int64_t> s = t.shape;
-    while (s.size() > 3 && s.front() == 1) s.erase(s.begin());
-    if (s.size() == 2) s.insert(nhwc_ ? s.end() : s.begin(), 1);
-    if (s.size() != 3)
-      return invalid_argument("scores of shape " + shape_text(t.shape) +
-                              " are not one image's map");
-    const int64_t h = nhwc_ ? s[0] : s[1], w = nhwc_ ? s[1] : s[2], c = nhwc_ ? s[2] : s[0];
-    if (c > 255) return invalid_argument("more than 255 classes do not fit an 8-bit mask");
-    SegmentationMask out;
-    out.mask = cv::Mat(static_cast<int>(h), static_cast<int>(w), CV_8U);
-    out.labels = labels_;
-    const float* data = t.as<float>();
-    auto at = [&](int64_t y, int64_t x, int64_t k) {
-      return nhwc_ ? data[(y * w + x) * c + k] : data[(k * h + y) * w + x];
-    };
-    for (int64_t y = 0; y < h; ++y) {
-      auto* row = out.mask.ptr<uint8_t>(static_cast<int>(y));
-      for (int64_t x = 0; x < w; ++x) {
-        if (c == 1) {
-          row[x] = at(y, x, 0) >= threshold_ ? 1 : 0;
-          continue;
-        }
-        int64_t best = 0;
-        for (int64_t k = 1; k < c; ++k)
-          if (at(y, x, k) > at(y, x, best)) best = k;
-        row[x] = static_cast<uint8_t>(best);
+Status SegmentationDecoder::process(Context& ctx) {
+  const Tensor& t = ctx.get(kIn);
+  if (t.dtype != DType::kFloat32) return invalid_argument("scores must be float32");
+  std::vector<int64_t> s = t.shape;
+  while (s.size() > 3 && s.front() == 1) s.erase(s.begin());
+  if (s.size() == 2) s.insert(nhwc_ ? s.end() : s.begin(), 1);
+  if (s.size() != 3)
+    return invalid_argument("scores of shape " + shape_text(t.shape) + " are not one image's map");
+  const int64_t h = nhwc_ ? s[0] : s[1], w = nhwc_ ? s[1] : s[2], c = nhwc_ ? s[2] : s[0];
+  if (c > 255) return invalid_argument("more than 255 classes do not fit an 8-bit mask");
+  SegmentationMask out;
+  out.mask = cv::Mat(static_cast<int>(h), static_cast<int>(w), CV_8U);
+  out.labels = labels_;
+  const float* data = t.as<float>();
+  auto at = [&](int64_t y, int64_t x, int64_t k) {
+    return nhwc_ ? data[(y * w + x) * c + k] : data[(k * h + y) * w + x];
+  };
+  for (int64_t y = 0; y < h; ++y) {
+    auto* row = out.mask.ptr<uint8_t>(static_cast<int>(y));
+    for (int64_t x = 0; x < w; ++x) {
+      if (c == 1) {
+        row[x] = at(y, x, 0) >= threshold_ ? 1 : 0;
+        continue;
       }
+      int64_t best = 0;
+      for (int64_t k = 1; k < c; ++k)
+        if (at(y, x, k) > at(y, x, best)) best = k;
+      row[x] = static_cast<uint8_t>(best);
     }
-    ctx.send(kOut, std::move(out));
-    return ok();
   }
+  ctx.send(kOut, std::move(out));
+  return ok();
+}
 
- private:
-  bool nhwc_ = true;
-  float threshold_ = 0.5f;
-  std::vector<std::string> labels_;
-};
+}  // namespace sluice::postprocessors
 
-}  // namespace sluice::postprocess
-
-SLUICE_EXPORT_NODES(sluice::postprocess::SegmentationDecoder)
+SLUICE_EXPORT_NODES(sluice::postprocessors::SegmentationDecoder)

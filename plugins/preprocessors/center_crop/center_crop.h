@@ -15,14 +15,16 @@
 #include "preproc.h"
 #include "sluice/sluice.h"
 
-namespace sluice::preproc {
+namespace sluice::preprocessors {
 
 class CenterCrop final : public Node {
  public:
-  static constexpr NodeInfo kInfo{"center_crop", NodeKind::kPreprocessor,
-                                  "Crops the centre of frames to size = [W, H] (torchvision "
-                                  "CenterCrop).",
-                                  true};
+  static constexpr NodeInfo kInfo{.type = "center_crop",
+                                  .kind = NodeKind::kPreprocessor,
+                                  .description =
+                                      "Crops the centre of frames to size = [W, H] (torchvision "
+                                      "CenterCrop).",
+                                  .stateless = true};
   static constexpr Input<Frame> kIn{"in", "frames"};
   static constexpr Output<Frame> kOut{
       "out",
@@ -47,41 +49,9 @@ class CenterCrop final : public Node {
                                               .max = 65535.0};
   SLUICE_CONTRACT(kInfo, kIn, kOut, kSize, kPad, kPadValue);
 
-  Status open(const Params& p) override {
-    SLUICE_ASSIGN_OR_RETURN(size_, size_param(p.get(kSize), kSize.name, true));
-    pad_ = p.get(kPad);
-    pad_value_ = p.get(kPadValue);
-    return ok();
-  }
+  Status open(const Params& p) override;
 
-  Status process(Context& ctx) override {
-    const Frame& in = ctx.get(kIn);
-    SLUICE_RETURN_IF_ERROR(check_frame(in));
-    const cv::Size from = in.image.size();
-    if (from == size_) {  // nothing to crop: forward the same packet
-      ctx.forward(kOut, ctx.take(kIn));
-      return ok();
-    }
-    const bool too_small = size_.width > from.width || size_.height > from.height;
-    if (too_small && !pad_)
-      return invalid_argument("the crop " + size_text(size_) + " is larger than the frame " +
-                              size_text(from) + "; set pad = true to pad such frames");
-    const Axis x = axis(from.width, size_.width), y = axis(from.height, size_.height);
-
-    Frame out;
-    out.format = in.format;
-    // The part of the frame inside the crop: a view, no copy (packets are immutable).
-    const cv::Mat kept = in.image(cv::Rect(x.first, y.first, x.length, y.length));
-    if (too_small)
-      cv::copyMakeBorder(kept, out.image, y.pad_before, y.pad_after, x.pad_before, x.pad_after,
-                         cv::BORDER_CONSTANT, cv::Scalar::all(pad_value_));
-    else
-      out.image = kept;
-    const Affine2D step =
-        Affine2D::scale_translate(1, 1, x.pad_before - x.first, y.pad_before - y.first);
-    ctx.send(kOut, std::move(out), with_step(ctx.header(), step));
-    return ok();
-  }
+  Status process(Context& ctx) override;
 
  private:
   // One axis of the crop: which input pixels it keeps, and the padding around them.
@@ -90,14 +60,11 @@ class CenterCrop final : public Node {
   };
   // torchvision's center_crop on one axis: pad (crop - in) // 2 before and the rest after
   // when the crop is larger; else start at round((in - crop) / 2).
-  static Axis axis(int in, int crop) {
-    if (crop >= in) return {0, in, (crop - in) / 2, (crop - in + 1) / 2};
-    return {round_half_even((in - crop) / 2.0), crop, 0, 0};
-  }
+  static Axis axis(int in, int crop);
 
   cv::Size size_;
   bool pad_ = false;
   double pad_value_ = 0;
 };
 
-}  // namespace sluice::preproc
+}  // namespace sluice::preprocessors

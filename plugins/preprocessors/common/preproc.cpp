@@ -3,7 +3,7 @@
 #include <cmath>
 #include <opencv2/imgproc.hpp>
 
-namespace sluice::preproc {
+namespace sluice::preprocessors {
 
 int interpolation_flag(const std::string& name) {
   if (name == "nearest") return cv::INTER_NEAREST;
@@ -93,4 +93,4 @@ int round_half_even(double x) {
   return static_cast<int>(r);
 }
 
-}  // namespace sluice::preproc
+}  // namespace sluice::preprocessors

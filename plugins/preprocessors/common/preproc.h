@@ -15,7 +15,7 @@
 
 #include "sluice/sluice.h"
 
-namespace sluice::preproc {
+namespace sluice::preprocessors {
 
 // The interpolation choices of every resizing node, and their OpenCV flags.
 inline const std::vector<std::string> kInterpolations = {"nearest", "linear", "cubic", "area",
@@ -46,4 +46,4 @@ std::string size_text(cv::Size size);
 std::string channels_text(int n);
 std::string depth_text(int depth);
 
-}  // namespace sluice::preproc
+}  // namespace sluice::preprocessors

@@ -64,7 +64,7 @@ Status Display::open(const Params& params) {
   title_ = params.get(kTitle);
   optional_ = params.get(kOptional);
   wait_ms_ = params.get(kWaitMs);
-  style_ = annotate::style_from(params);
+  style_ = sinks::style_from(params);
   const std::string why = why_no_display();
   if (!why.empty()) {
     if (optional_) {
@@ -95,7 +95,7 @@ Status Display::process(Context& ctx) {
     ctx.add_to_counter("not_shown");
     return ok();
   }
-  SLUICE_ASSIGN_OR_RETURN(cv::Mat image, annotate::render(ctx, style_));
+  SLUICE_ASSIGN_OR_RETURN(cv::Mat image, sinks::render(ctx, style_));
   try {
     if (windows_.insert(name).second) {
       cv::namedWindow(name, cv::WINDOW_NORMAL | cv::WINDOW_KEEPRATIO | cv::WINDOW_GUI_NORMAL);

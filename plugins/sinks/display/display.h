@@ -46,9 +46,9 @@ class Display final : public Node {
       .description = "milliseconds the windows handle events after each frame (cv::waitKey)",
       .min = 1,
       .max = 1000};
-  SLUICE_CONTRACT(kInfo, annotate::kFrame, annotate::kDetections, annotate::kClassifications,
-                  annotate::kMask, kTitle, kOptional, kWaitMs, annotate::kMaskAlpha,
-                  annotate::kThickness, annotate::kFontScale, annotate::kLabels);
+  SLUICE_CONTRACT(kInfo, sinks::kFrame, sinks::kDetections, sinks::kClassifications, sinks::kMask,
+                  kTitle, kOptional, kWaitMs, sinks::kMaskAlpha, sinks::kThickness,
+                  sinks::kFontScale, sinks::kLabels);
 
   Display() = default;
   Display(const Display&) = delete;
@@ -65,7 +65,7 @@ class Display final : public Node {
   std::string title_;
   bool optional_ = false;
   int wait_ms_ = 1;
-  annotate::Style style_;
+  sinks::Style style_;
   bool headless_ = false;  // optional and no display: count, show nothing
   bool owns_window_system_ = false;
   OneStream one_stream_;

@@ -10,7 +10,7 @@ Status ImageWriter::open(const Params& params) {
   dir_ = params.get(kDir);
   pattern_ = params.get(kPattern);
   ext_ = "." + params.get(kFormat);
-  style_ = annotate::style_from(params);
+  style_ = sinks::style_from(params);
   if (params.get(kFormat) == "jpg")
     encode_params_ = {cv::IMWRITE_JPEG_QUALITY, params.get(kJpegQuality)};
   if (pattern_.empty()) return invalid_argument("pattern is empty");
@@ -27,7 +27,7 @@ Status ImageWriter::process(Context& ctx) {
     return invalid_argument("got part " + std::to_string(h.sub_index + 1) + "/" +
                             std::to_string(h.sub_count) + " of a frame, but pattern '" + pattern_ +
                             "' has no {sub}: the parts would overwrite one another");
-  SLUICE_ASSIGN_OR_RETURN(cv::Mat image, annotate::render(ctx, style_));
+  SLUICE_ASSIGN_OR_RETURN(cv::Mat image, sinks::render(ctx, style_));
 
   char seq[32];
   std::snprintf(seq, sizeof seq, "%06lld", static_cast<long long>(h.seq));

@@ -48,9 +48,9 @@ class ImageWriter final : public Node {
                                               .description = "JPEG quality (format = \"jpg\")",
                                               .min = 0,
                                               .max = 100};
-  SLUICE_CONTRACT(kInfo, annotate::kFrame, annotate::kDetections, annotate::kClassifications,
-                  annotate::kMask, kDir, kPattern, kFormat, kJpegQuality, annotate::kMaskAlpha,
-                  annotate::kThickness, annotate::kFontScale, annotate::kLabels);
+  SLUICE_CONTRACT(kInfo, sinks::kFrame, sinks::kDetections, sinks::kClassifications, sinks::kMask,
+                  kDir, kPattern, kFormat, kJpegQuality, sinks::kMaskAlpha, sinks::kThickness,
+                  sinks::kFontScale, sinks::kLabels);
 
   Status open(const Params& params) override;
   Status process(Context& ctx) override;
@@ -60,7 +60,7 @@ class ImageWriter final : public Node {
   std::string pattern_;
   std::string ext_;
   std::vector<int> encode_params_;
-  annotate::Style style_;
+  sinks::Style style_;
   OneStream one_stream_;
 };
 

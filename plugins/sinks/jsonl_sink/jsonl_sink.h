@@ -36,11 +36,14 @@ class JsonlSink final : public Node {
   static constexpr NodeInfo kInfo{
       "jsonl_sink", NodeKind::kSink,
       "Writes one JSON object per frame (detections, classes, mask summary), a line each."};
-  static constexpr Input<Detections> kDetections{"detections", "detections to write", false};
-  static constexpr Input<Classifications> kClassifications{"classifications",
-                                                           "classifications to write", false};
+  static constexpr Input<Detections> kDetections{
+      .name = "detections", .description = "detections to write", .required = false};
+  static constexpr Input<Classifications> kClassifications{
+      .name = "classifications", .description = "classifications to write", .required = false};
   static constexpr Input<SegmentationMask> kMask{
-      "mask", "a mask, written as its size and the share of each class", false};
+      .name = "mask",
+      .description = "a mask, written as its size and the share of each class",
+      .required = false};
   static inline const Param<std::string> kPath{.name = "path",
                                                .default_value = "",
                                                .description = "the .jsonl file to write",

@@ -53,7 +53,7 @@ Status VideoWriter::open(const Params& params) {
   path_ = params.get(kPath);
   codec_ = params.get(kCodec);
   fps_ = params.get(kFps);
-  style_ = annotate::style_from(params);
+  style_ = sinks::style_from(params);
   const std::vector<int> size = params.get(kSize);
   if (!size.empty() && size.size() != 2)
     return invalid_argument("size must be [width, height], not " + std::to_string(size.size()) +
@@ -82,7 +82,7 @@ Status VideoWriter::process(Context& ctx) {
                             " of a frame; a video takes whole frames (connect packets from "
                             "before the split)");
   if (!per_stream_) SLUICE_RETURN_IF_ERROR(one_stream_.check(h.stream_id, "path", path_));
-  SLUICE_ASSIGN_OR_RETURN(cv::Mat image, annotate::render(ctx, style_));
+  SLUICE_ASSIGN_OR_RETURN(cv::Mat image, sinks::render(ctx, style_));
 
   Output& out = outputs_[h.stream_id];
   if (out.path.empty())

@@ -66,9 +66,9 @@ class VideoWriter final : public Node {
           "sizes are resized to it)",
       .min = 1,
       .max = 16384};
-  SLUICE_CONTRACT(kInfo, annotate::kFrame, annotate::kDetections, annotate::kClassifications,
-                  annotate::kMask, kPath, kCodec, kFps, kSize, annotate::kMaskAlpha,
-                  annotate::kThickness, annotate::kFontScale, annotate::kLabels);
+  SLUICE_CONTRACT(kInfo, sinks::kFrame, sinks::kDetections, sinks::kClassifications, sinks::kMask,
+                  kPath, kCodec, kFps, kSize, sinks::kMaskAlpha, sinks::kThickness,
+                  sinks::kFontScale, sinks::kLabels);
 
   Status open(const Params& params) override;
   Status process(Context& ctx) override;
@@ -91,7 +91,7 @@ class VideoWriter final : public Node {
   double fps_ = 0;
   cv::Size size_;  // empty: from the first frame
   bool per_stream_ = false;
-  annotate::Style style_;
+  sinks::Style style_;
   OneStream one_stream_;
   std::map<uint32_t, Output> outputs_;
 };

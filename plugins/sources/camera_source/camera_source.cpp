@@ -75,3 +75,5 @@ Status CameraSource::process(Context& ctx) {
 }
 
 }  // namespace sluice::sources
+
+SLUICE_EXPORT_NODES(sluice::sources::CameraSource)

@@ -144,4 +144,10 @@ Status ImageSource::process(Context& ctx) {
   return ok();
 }
 
+int64_t ImageSource::expected_frames() const {
+  return loop_ ? -1 : static_cast<int64_t>(files_.size());
+}
+
 }  // namespace sluice::sources
+
+SLUICE_EXPORT_NODES(sluice::sources::ImageSource)

@@ -44,9 +44,7 @@ class ImageSource final : public Node {
 
   Status open(const Params& p) override;
   Status process(Context& ctx) override;
-  int64_t expected_frames() const override {
-    return loop_ ? -1 : static_cast<int64_t>(files_.size());
-  }
+  int64_t expected_frames() const override;
 
  private:
   std::vector<std::string> files_;

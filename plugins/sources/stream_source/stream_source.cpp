@@ -128,3 +128,5 @@ Status StreamSource::give_up(const std::string& why) {
 }
 
 }  // namespace sluice::sources
+
+SLUICE_EXPORT_NODES(sluice::sources::StreamSource)

@@ -129,3 +129,5 @@ bool VideoSource::pace(const Context& ctx, int64_t pts_us) {
 }
 
 }  // namespace sluice::sources
+
+SLUICE_EXPORT_NODES(sluice::sources::VideoSource)

@@ -8,6 +8,16 @@
 //   static constexpr sluice::Output<sluice::Detections> kOut{"out", "kept, best first"};
 //   static inline const sluice::Param<float> kMinScore{.name = "min_score", ...};
 //   SLUICE_CONTRACT(kInfo, kIn, kOut, kMinScore);
+//
+// Name and description may be given in order; the flags are named, so that a contract
+// reads as what it means:
+//   static constexpr sluice::NodeInfo kInfo{.type = "resize", .kind =
+//   sluice::NodeKind::kPreprocessor,
+//                                           .description = "...", .stateless = true};
+//   static constexpr sluice::Input<sluice::Frame> kMask{.name = "mask", .description = "...",
+//                                                       .required = false};
+//   static constexpr sluice::Output<sluice::Any> kOut{.name = "out", .description = "...",
+//                                                     .same_type_as = "in"};
 #pragma once
 
 #include <optional>

@@ -1,6 +1,8 @@
 // The onnx model plugin (OpenCV DNN) on real ONNX files written by /usr/bin/python3
 // (make_onnx_test_models.py) and on BlazeFace's original file, through the NodeHarness and
 // through whole pipelines.
+#include "onnx.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -71,7 +73,8 @@ class Onnx : public ::testing::Test {
 test::TempDir* Onnx::models_ = nullptr;
 std::string Onnx::suite_error_;
 
-const Input<Tensor> kIn{"in", ""};
+using models::OnnxNode;
+constexpr const auto& kIn = OnnxNode::kIn;
 
 TEST_F(Onnx, RunsAGraphAndKeepsTheHeader) {
   auto h = load(with_model("double.onnx"));
@@ -79,14 +82,14 @@ TEST_F(Onnx, RunsAGraphAndKeepsTheHeader) {
   header.stream_id = 3;
   header.seq = 41;
   ASSERT_TRUE(h.push(kIn, tensor({1, 2, 2}, 1.f), header).ok());
-  Packet out = h.pull("out");
+  Packet out = h.pull(OnnxNode::kOut);
   EXPECT_EQ(values(out), (std::vector<float>{2, 4, 6, 8}));
   EXPECT_EQ(out.get_if<Tensor>()->shape, (std::vector<int64_t>{1, 2, 2}));
   EXPECT_EQ(out.header().stream_id, 3u);
   EXPECT_EQ(out.header().seq, 41);
   // A packet may carry several rows: the declared batch is symbolic.
   ASSERT_TRUE(h.push(kIn, tensor({3, 2, 2}, 0.f)).ok());
-  EXPECT_EQ(h.pull("out").get_if<Tensor>()->shape, (std::vector<int64_t>{3, 2, 2}));
+  EXPECT_EQ(h.pull(OnnxNode::kOut).get_if<Tensor>()->shape, (std::vector<int64_t>{3, 2, 2}));
   EXPECT_EQ(h.counters().at("forward_passes"), 2);
 }
 
@@ -95,7 +98,7 @@ TEST_F(Onnx, OtherInputTypesRunAsFloat32) {
   Tensor bytes = Tensor::zeros(DType::kUInt8, {1, 2, 2});
   for (int i = 0; i < 4; ++i) bytes.as<uint8_t>()[i] = static_cast<uint8_t>(100 + i);
   ASSERT_TRUE(h.push(kIn, bytes).ok());
-  EXPECT_EQ(values(h.pull("out")), (std::vector<float>{200, 202, 204, 206}));
+  EXPECT_EQ(values(h.pull(OnnxNode::kOut)), (std::vector<float>{200, 202, 204, 206}));
 }
 
 TEST_F(Onnx, ACnnExportedByTorchGivesTorchsOutputs) {
@@ -105,7 +108,7 @@ TEST_F(Onnx, ACnnExportedByTorchGivesTorchsOutputs) {
   ASSERT_EQ(input.size(), 768u);
   std::copy(input.begin(), input.end(), x.as<float>());
   ASSERT_TRUE(h.push(kIn, x).ok());
-  const auto got = values(h.pull("out"));
+  const auto got = values(h.pull(OnnxNode::kOut));
   const auto expected = read_floats(model("cnn_output.f32"));
   ASSERT_EQ(got.size(), 5u);
   ASSERT_EQ(expected.size(), 5u);
@@ -114,9 +117,9 @@ TEST_F(Onnx, ACnnExportedByTorchGivesTorchsOutputs) {
 
 TEST_F(Onnx, InputsAreTheGraphsInputsInOrder) {
   auto h = load(with_model("two_inputs.onnx"));
-  ASSERT_TRUE(h.push("in1", Packet::make(PacketHeader{}, tensor({1, 3}, 1.f))).ok());
-  ASSERT_TRUE(h.push("in", Packet::make(PacketHeader{}, tensor({1, 3}, 0.f))).ok());
-  EXPECT_EQ(values(h.pull("out")), (std::vector<float>{10, 21, 32}));  // a + 10 b
+  ASSERT_TRUE(h.push(OnnxNode::kIn1.name, Packet::make(PacketHeader{}, tensor({1, 3}, 1.f))).ok());
+  ASSERT_TRUE(h.push(OnnxNode::kIn.name, Packet::make(PacketHeader{}, tensor({1, 3}, 0.f))).ok());
+  EXPECT_EQ(values(h.pull(OnnxNode::kOut)), (std::vector<float>{10, 21, 32}));  // a + 10 b
 
   auto one_short = load(with_model("two_inputs.onnx"));
   const Status s = one_short.push(kIn, tensor({1, 3}, 0.f));
@@ -124,7 +127,9 @@ TEST_F(Onnx, InputsAreTheGraphsInputsInOrder) {
 
   auto too_many = load(with_model("double.onnx"));
   too_many.connect({"in1"});
-  ASSERT_TRUE(too_many.push("in1", Packet::make(PacketHeader{}, tensor({1, 2, 2}, 0.f))).ok());
+  ASSERT_TRUE(
+      too_many.push(OnnxNode::kIn1.name, Packet::make(PacketHeader{}, tensor({1, 2, 2}, 0.f)))
+          .ok());
   const Status extra = too_many.push(kIn, tensor({1, 2, 2}, 0.f));
   EXPECT_THAT(extra.message(), HasSubstr("input 'in1' is connected, but"));
   EXPECT_THAT(extra.message(), HasSubstr("has only 1 input(s)"));
@@ -139,9 +144,9 @@ TEST_F(Onnx, OutputsGoInDeclaredOrderOrByOutputKeys) {
 
   auto picked = load(with_model("five_outputs.onnx", "output_keys = [\"a\", \"e\", \"c\"]"));
   ASSERT_TRUE(picked.push(kIn, tensor({1, 2}, 0.f)).ok());
-  EXPECT_EQ(values(picked.pull("out")), (std::vector<float>{5, 6}));
-  EXPECT_EQ(values(picked.pull("out1")), (std::vector<float>{1, 2}));
-  EXPECT_EQ(values(picked.pull("out2")), (std::vector<float>{3, 4}));
+  EXPECT_EQ(values(picked.pull(OnnxNode::kOut)), (std::vector<float>{5, 6}));
+  EXPECT_EQ(values(picked.pull(OnnxNode::kOut1)), (std::vector<float>{1, 2}));
+  EXPECT_EQ(values(picked.pull(OnnxNode::kOut2)), (std::vector<float>{3, 4}));
   EXPECT_EQ(picked.pending("out3"), 0u);
 
   auto typo = try_load(with_model("five_outputs.onnx", "output_keys = [\"f\"]"));
@@ -208,7 +213,7 @@ TEST_F(Onnx, FixedBatchGraphsRunOnePacketPerPass) {
   // double_fixed declares [1, 3]: max_batch is not used, and two rows in a packet are an error.
   auto h = load(with_model("double_fixed.onnx", "max_batch = 8"));
   ASSERT_TRUE(h.push(kIn, tensor({1, 3}, 1.f)).ok());
-  EXPECT_EQ(values(h.pull("out")), (std::vector<float>{2, 4, 6}));
+  EXPECT_EQ(values(h.pull(OnnxNode::kOut)), (std::vector<float>{2, 4, 6}));
   EXPECT_THAT(h.push(kIn, tensor({2, 3}, 0.f)).message(), HasSubstr("is [1, 3]"));
 }
 

@@ -1,5 +1,7 @@
 // The torchscript model plugin on real TorchScript files written by /usr/bin/python3
 // (make_test_models.py), through the NodeHarness and through whole pipelines.
+#include "torchscript.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -18,7 +20,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-Input<Tensor> TorchScriptIn() { return {"in", ""}; }
+using models::TorchScriptNode;
 
 class TorchScript : public ::testing::Test {
  protected:
@@ -63,33 +65,35 @@ std::string TorchScript::suite_error_;
 
 TEST_F(TorchScript, RunsAScriptedModel) {
   auto h = load("model = \"" + model("double.pt") + "\"");
-  ASSERT_TRUE(h.push(TorchScriptIn(), tensor({1, 2, 2}, 1.f)).ok());
-  Packet out = h.pull("out");
+  ASSERT_TRUE(h.push(TorchScriptNode::kIn, tensor({1, 2, 2}, 1.f)).ok());
+  Packet out = h.pull(TorchScriptNode::kOut);
   EXPECT_EQ(values(out), (std::vector<float>{2, 4, 6, 8}));
   EXPECT_EQ(out.get_if<Tensor>()->shape, (std::vector<int64_t>{1, 2, 2}));
 }
 
 TEST_F(TorchScript, TupleAndDictResultsGoToNumberedOutputs) {
   auto t = load("model = \"" + model("tuple.pt") + "\"");
-  ASSERT_TRUE(t.push(TorchScriptIn(), tensor({1, 1, 1, 3}, 0.f)).ok());
-  EXPECT_EQ(values(t.pull("out")), (std::vector<float>{1, 2, 3}));
-  EXPECT_EQ(values(t.pull("out1")), (std::vector<float>{3}));
+  ASSERT_TRUE(t.push(TorchScriptNode::kIn, tensor({1, 1, 1, 3}, 0.f)).ok());
+  EXPECT_EQ(values(t.pull(TorchScriptNode::kOut)), (std::vector<float>{1, 2, 3}));
+  EXPECT_EQ(values(t.pull(TorchScriptNode::kOut1)), (std::vector<float>{3}));
 
   auto d = load("model = \"" + model("dict.pt") + "\"\noutput_keys = [\"a\", \"b\"]");
-  ASSERT_TRUE(d.push(TorchScriptIn(), tensor({2}, 1.f)).ok());
-  EXPECT_EQ(values(d.pull("out")), (std::vector<float>{3, 6}));
-  EXPECT_EQ(values(d.pull("out1")), (std::vector<float>{0, 1}));
+  ASSERT_TRUE(d.push(TorchScriptNode::kIn, tensor({2}, 1.f)).ok());
+  EXPECT_EQ(values(d.pull(TorchScriptNode::kOut)), (std::vector<float>{3, 6}));
+  EXPECT_EQ(values(d.pull(TorchScriptNode::kOut1)), (std::vector<float>{0, 1}));
 
   auto bad_key = load("model = \"" + model("dict.pt") + "\"\noutput_keys = [\"c\"]");
-  const Status s = bad_key.push(TorchScriptIn(), tensor({2}, 1.f));
+  const Status s = bad_key.push(TorchScriptNode::kIn, tensor({2}, 1.f));
   EXPECT_THAT(s.message(), HasSubstr("has no key 'c'"));
 }
 
 TEST_F(TorchScript, SeveralInputs) {
   auto h = load("model = \"" + model("two_inputs.pt") + "\"");
-  ASSERT_TRUE(h.push("in1", Packet::make(PacketHeader{}, tensor({3}, 10.f))).ok());
-  ASSERT_TRUE(h.push("in", Packet::make(PacketHeader{}, tensor({3}, 1.f))).ok());
-  EXPECT_EQ(values(h.pull("out")), (std::vector<float>{11, 13, 15}));
+  ASSERT_TRUE(
+      h.push(TorchScriptNode::kIn1.name, Packet::make(PacketHeader{}, tensor({3}, 10.f))).ok());
+  ASSERT_TRUE(
+      h.push(TorchScriptNode::kIn.name, Packet::make(PacketHeader{}, tensor({3}, 1.f))).ok());
+  EXPECT_EQ(values(h.pull(TorchScriptNode::kOut)), (std::vector<float>{11, 13, 15}));
 }
 
 TEST_F(TorchScript, FilesCppCannotRunGetErrorsSayingWhatToDo) {
@@ -119,14 +123,14 @@ TEST_F(TorchScript, FilesCppCannotRunGetErrorsSayingWhatToDo) {
 
 TEST_F(TorchScript, InputShapeIsCheckedAndUsedForWarmUp) {
   auto h = load("model = \"" + model("cnn.pt") + "\"\ninput_shape = [1, 3, 16, 16]\nwarmup = 2");
-  ASSERT_TRUE(h.push(TorchScriptIn(), tensor({1, 3, 16, 16}, 0.f)).ok());
-  EXPECT_EQ(h.pull("out").get_if<Tensor>()->shape, (std::vector<int64_t>{1, 5}));
-  const Status s = h.push(TorchScriptIn(), tensor({1, 3, 8, 16}, 0.f));
+  ASSERT_TRUE(h.push(TorchScriptNode::kIn, tensor({1, 3, 16, 16}, 0.f)).ok());
+  EXPECT_EQ(h.pull(TorchScriptNode::kOut).get_if<Tensor>()->shape, (std::vector<int64_t>{1, 5}));
+  const Status s = h.push(TorchScriptNode::kIn, tensor({1, 3, 8, 16}, 0.f));
   EXPECT_THAT(s.message(),
               HasSubstr("input 'in' has shape [1, 3, 8, 16] but the model takes [1, 3, 16, 16]"));
 
   auto any_size = load("model = \"" + model("cnn.pt") + "\"\ninput_shape = [-1, 3, -1, -1]");
-  EXPECT_TRUE(any_size.push(TorchScriptIn(), tensor({2, 3, 9, 7}, 0.f)).ok());
+  EXPECT_TRUE(any_size.push(TorchScriptNode::kIn, tensor({2, 3, 9, 7}, 0.f)).ok());
 
   auto bad_warmup = try_load("model = \"" + model("cnn.pt") + "\"\ninput_shape = [1, 5, 16, 16]");
   ASSERT_FALSE(bad_warmup.ok());
@@ -168,8 +172,8 @@ TEST_F(TorchScript, WeightsOnlyFileRunsOnATorchScriptArchitecture) {
         "model = \"" + model("checkpoint.pt") + "\"\narchitecture = \"" +
             model("cnn_architecture.pt") + "\"\nstate_dict_key = \"model\""}) {
     auto h = load(params);
-    ASSERT_TRUE(h.push(TorchScriptIn(), tensor_from(input, {1, 3, 16, 16})).ok());
-    const auto got = values(h.pull("out"));
+    ASSERT_TRUE(h.push(TorchScriptNode::kIn, tensor_from(input, {1, 3, 16, 16})).ok());
+    const auto got = values(h.pull(TorchScriptNode::kOut));
     ASSERT_EQ(got.size(), expected.size());
     for (std::size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], expected[i], 1e-5);
   }
@@ -178,10 +182,10 @@ TEST_F(TorchScript, WeightsOnlyFileRunsOnATorchScriptArchitecture) {
 TEST_F(TorchScript, TorchvisionResnet18WeightsGiveTheLogitsPythonGives) {
   auto h =
       load("model = \"" + model("resnet18_weights.pt") + "\"\nbuiltin_architecture = \"resnet18\"");
-  ASSERT_TRUE(h.push(TorchScriptIn(),
+  ASSERT_TRUE(h.push(TorchScriptNode::kIn,
                      tensor_from(read_floats(model("resnet18_input.f32")), {1, 3, 224, 224}))
                   .ok());
-  const auto got = values(h.pull("out"));
+  const auto got = values(h.pull(TorchScriptNode::kOut));
   const auto expected = read_floats(model("resnet18_logits.f32"));
   ASSERT_EQ(got.size(), 1000u);
   ASSERT_EQ(expected.size(), 1000u);
@@ -242,8 +246,8 @@ TEST_F(TorchScript, AQuantizedModelRunsOnTheEngineItNames) {
   for (const std::string qengine : {"qnnpack", "auto"}) {
     auto h = load("model = \"" + model("quantized_qnnpack.pt") + "\"\nqengine = \"" + qengine +
                   "\"\ninput_shape = [1, 3, 8, 8]");
-    ASSERT_TRUE(h.push(TorchScriptIn(), tensor_from(input, {1, 3, 8, 8})).ok());
-    const auto got = values(h.pull("out"));
+    ASSERT_TRUE(h.push(TorchScriptNode::kIn, tensor_from(input, {1, 3, 8, 8})).ok());
+    const auto got = values(h.pull(TorchScriptNode::kOut));
     ASSERT_EQ(got.size(), expected.size());
     for (std::size_t i = 0; i < got.size(); ++i) EXPECT_FLOAT_EQ(got[i], expected[i]) << qengine;
   }
@@ -367,8 +371,8 @@ TEST_F(TorchScript, OptimizedModelGivesWhatTheSavedModelGives) {
   std::vector<std::vector<float>> outputs;
   for (const char* optimize : {"true", "false"}) {
     auto h = load("model = \"" + model("cnn.pt") + "\"\noptimize = " + optimize);
-    ASSERT_TRUE(h.push(TorchScriptIn(), x).ok());
-    const Packet out = h.pull("out");  // keeps the tensor alive while it is read
+    ASSERT_TRUE(h.push(TorchScriptNode::kIn, x).ok());
+    const Packet out = h.pull(TorchScriptNode::kOut);  // keeps the tensor alive while it is read
     const Tensor* t = out.get_if<Tensor>();
     ASSERT_NE(t, nullptr);
     EXPECT_EQ(t->shape, (std::vector<int64_t>{2, 5}));

@@ -4,6 +4,9 @@
 
 #include <cmath>
 
+#include "blazeface_decoder.h"
+#include "box_decoder.h"
+#include "segmentation_decoder.h"
 #include "sluice/testing/node_harness.h"
 #include "test_support.h"
 
@@ -30,14 +33,14 @@ TEST(BoxDecoder, BoxesGoBackToTheSourceFrameBestFirstWithLabels) {
   auto h = NodeHarness::load("box_decoder", "min_score = 0.3\nlabels = \"" + labels + "\"");
   // The model saw the source scaled by 0.5 and shifted down by 10 (a letterbox).
   const Affine2D to_input = Affine2D::scale_translate(0.5, 0.5, 0, 10);
-  ASSERT_TRUE(h.push(Input<Tensor>{"in", ""},
+  ASSERT_TRUE(h.push(postprocessors::BoxDecoder::kIn,
                      tensor({10, 20, 30, 60, 0.5f, 2,  //
                              0, 10, 50, 110, 0.9f, 0,  //
                              1, 1, 2, 2, 0.1f, 1},
                             {1, 3, 6}),
                      with_transform(to_input))
                   .ok());
-  const Packet out = h.pull("out");
+  const Packet out = h.pull(postprocessors::BoxDecoder::kOut);
   const auto& d = out.get_if<Detections>()->items;
   ASSERT_EQ(d.size(), 2u);
   EXPECT_EQ(d[0].label, "person");
@@ -49,18 +52,18 @@ TEST(BoxDecoder, BoxesGoBackToTheSourceFrameBestFirstWithLabels) {
   EXPECT_EQ(d[1].label, "car");
   EXPECT_NEAR(d[1].box.x, 20, 1e-4);
   EXPECT_NEAR(d[1].box.y, 20, 1e-4);
-  EXPECT_EQ(h.push(Input<Tensor>{"in", ""}, tensor({1, 2, 3, 4, 5}, {1, 5})).message(),
+  EXPECT_EQ(h.push(postprocessors::BoxDecoder::kIn, tensor({1, 2, 3, 4, 5}, {1, 5})).message(),
             "the detections table of shape [1, 5] is not rows of 6 values");
 }
 
 TEST(BoxDecoder, KeypointColumnsBecomeLandmarks) {
   auto h = NodeHarness::load("box_decoder", "keypoints = 2\nmin_score = 0.5");
   const Affine2D to_input = Affine2D::scale_translate(2, 2, 0, 0);
-  ASSERT_TRUE(h.push(Input<Tensor>{"in", ""},
+  ASSERT_TRUE(h.push(postprocessors::BoxDecoder::kIn,
                      tensor({2, 2, 6, 6, 0.9f, 0, 4, 4, 8, 10}, {1, 1, 10}),
                      with_transform(to_input))
                   .ok());
-  const Packet out = h.pull("out");
+  const Packet out = h.pull(postprocessors::BoxDecoder::kOut);
   const auto& d = out.get_if<Detections>()->items;
   ASSERT_EQ(d.size(), 1u);
   ASSERT_EQ(d[0].landmarks.size(), 2u);
@@ -84,11 +87,12 @@ TEST(BlazeFaceDecoder, DecodesAnAnchorIntoABoxAndSixKeypoints) {
   b[4] = 1;   // keypoint 0 offset
   b[5] = 2;
   h.connect({"scores2", "boxes2"});  // all four heads make one input set
-  ASSERT_TRUE(h.push(Input<Tensor>{"scores", ""}, tensor(scores, {1, 512, 1})).ok());
-  ASSERT_TRUE(h.push(Input<Tensor>{"boxes", ""}, tensor(boxes, {1, 512, 16})).ok());
-  ASSERT_TRUE(h.push(Input<Tensor>{"scores2", ""}, tensor(scores2, {1, 384, 1})).ok());
-  ASSERT_TRUE(h.push(Input<Tensor>{"boxes2", ""}, tensor(boxes2, {1, 384, 16})).ok());
-  const Packet out = h.pull("out");
+  ASSERT_TRUE(h.push(postprocessors::BlazeFaceDecoder::kScores, tensor(scores, {1, 512, 1})).ok());
+  ASSERT_TRUE(h.push(postprocessors::BlazeFaceDecoder::kBoxes, tensor(boxes, {1, 512, 16})).ok());
+  ASSERT_TRUE(
+      h.push(postprocessors::BlazeFaceDecoder::kScores2, tensor(scores2, {1, 384, 1})).ok());
+  ASSERT_TRUE(h.push(postprocessors::BlazeFaceDecoder::kBoxes2, tensor(boxes2, {1, 384, 16})).ok());
+  const Packet out = h.pull(postprocessors::BlazeFaceDecoder::kOut);
   const auto& faces = out.get_if<Detections>()->items;
   ASSERT_EQ(faces.size(), 1u);
   EXPECT_NEAR(faces[0].score, 1 / (1 + std::exp(-3.f)), 1e-6);
@@ -104,9 +108,11 @@ TEST(BlazeFaceDecoder, DecodesAnAnchorIntoABoxAndSixKeypoints) {
 
 TEST(BlazeFaceDecoder, AnchorCountMismatchIsAClearError) {
   auto h = NodeHarness::load("blazeface_decoder");
-  const Status s = h.push(Input<Tensor>{"scores", ""}, tensor(std::vector<float>(10), {10}));
+  const Status s =
+      h.push(postprocessors::BlazeFaceDecoder::kScores, tensor(std::vector<float>(10), {10}));
   EXPECT_TRUE(s.ok());  // waits for boxes
-  const Status s2 = h.push(Input<Tensor>{"boxes", ""}, tensor(std::vector<float>(160), {10, 16}));
+  const Status s2 =
+      h.push(postprocessors::BlazeFaceDecoder::kBoxes, tensor(std::vector<float>(160), {10, 16}));
   EXPECT_THAT(s2.message(), HasSubstr("gave 10 scores and 10 boxes for 896 anchors"));
 }
 
@@ -114,26 +120,28 @@ TEST(SegmentationDecoder, ArgmaxInBothLayoutsAndThresholdForOneChannel) {
   auto nhwc = NodeHarness::load("segmentation_decoder",
                                 "layout = \"NHWC\"\nlabels = [\"a\", \"b\", \"c\"]");
   // 1x2 image, 3 classes: pixel 0 -> class 2, pixel 1 -> class 0.
-  ASSERT_TRUE(
-      nhwc.push(Input<Tensor>{"in", ""}, tensor({0.1f, 0.2f, 0.7f, 0.8f, 0.1f, 0.1f}, {1, 1, 2, 3}))
-          .ok());
-  Packet a = nhwc.pull("out");
+  ASSERT_TRUE(nhwc.push(postprocessors::SegmentationDecoder::kIn,
+                        tensor({0.1f, 0.2f, 0.7f, 0.8f, 0.1f, 0.1f}, {1, 1, 2, 3}))
+                  .ok());
+  Packet a = nhwc.pull(postprocessors::SegmentationDecoder::kOut);
   const auto& m = *a.get_if<SegmentationMask>();
   EXPECT_EQ(m.mask.at<uchar>(0, 0), 2);
   EXPECT_EQ(m.mask.at<uchar>(0, 1), 0);
   EXPECT_EQ(m.labels[2], "c");
 
   auto nchw = NodeHarness::load("segmentation_decoder", "layout = \"NCHW\"");
-  ASSERT_TRUE(
-      nchw.push(Input<Tensor>{"in", ""}, tensor({0.1f, 0.8f, 0.9f, 0.2f}, {1, 2, 1, 2})).ok());
-  Packet b = nchw.pull("out");
+  ASSERT_TRUE(nchw.push(postprocessors::SegmentationDecoder::kIn,
+                        tensor({0.1f, 0.8f, 0.9f, 0.2f}, {1, 2, 1, 2}))
+                  .ok());
+  Packet b = nchw.pull(postprocessors::SegmentationDecoder::kOut);
   EXPECT_EQ(b.get_if<SegmentationMask>()->mask.at<uchar>(0, 0), 1);
   EXPECT_EQ(b.get_if<SegmentationMask>()->mask.at<uchar>(0, 1), 0);
 
   auto one = NodeHarness::load("segmentation_decoder", "threshold = 0.6");
-  ASSERT_TRUE(
-      one.push(Input<Tensor>{"in", ""}, tensor({0.5f, 0.6f, 0.9f, 0.1f}, {1, 2, 2, 1})).ok());
-  Packet c = one.pull("out");
+  ASSERT_TRUE(one.push(postprocessors::SegmentationDecoder::kIn,
+                       tensor({0.5f, 0.6f, 0.9f, 0.1f}, {1, 2, 2, 1}))
+                  .ok());
+  Packet c = one.pull(postprocessors::SegmentationDecoder::kOut);
   const cv::Mat& mask = c.get_if<SegmentationMask>()->mask;
   EXPECT_EQ(cv::countNonZero(mask), 2);
   EXPECT_EQ(mask.at<uchar>(0, 1), 1);

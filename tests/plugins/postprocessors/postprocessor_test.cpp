@@ -4,8 +4,11 @@
 
 #include <cmath>
 
+#include "nms.h"
 #include "sluice/testing/node_harness.h"
+#include "softmax_topk.h"
 #include "test_support.h"
+#include "threshold.h"
 
 namespace sluice::testing {
 namespace {
@@ -33,8 +36,8 @@ TEST(SoftmaxTopK, SoftmaxThenTopKWithLabels) {
   test::TempDir dir;
   const std::string labels = dir.write("labels.txt", "cat\ndog\nbird\nfish\n");
   auto h = NodeHarness::load("softmax_topk", "k = 2\nlabels = \"" + labels + "\"");
-  ASSERT_TRUE(h.push(Input<Tensor>{"in", ""}, scores({1.f, 3.f, 2.f, 0.f}, {1, 4})).ok());
-  const Packet out = h.pull("out");
+  ASSERT_TRUE(h.push(postprocessors::SoftmaxTopK::kIn, scores({1.f, 3.f, 2.f, 0.f}, {1, 4})).ok());
+  const Packet out = h.pull(postprocessors::SoftmaxTopK::kOut);
   const auto& top = classes(out).top;
   ASSERT_EQ(top.size(), 2u);
   const double z = std::exp(1.) + std::exp(3.) + std::exp(2.) + std::exp(0.);
@@ -46,8 +49,9 @@ TEST(SoftmaxTopK, SoftmaxThenTopKWithLabels) {
 
 TEST(SoftmaxTopK, ProbabilitiesAreNotSoftmaxedTwiceAndMinScoreCuts) {
   auto h = NodeHarness::load("softmax_topk", "k = 3\nmin_score = 0.25");
-  ASSERT_TRUE(h.push(Input<Tensor>{"in", ""}, scores({0.1f, 0.6f, 0.3f}, {1, 3, 1, 1})).ok());
-  const Packet out = h.pull("out");
+  ASSERT_TRUE(
+      h.push(postprocessors::SoftmaxTopK::kIn, scores({0.1f, 0.6f, 0.3f}, {1, 3, 1, 1})).ok());
+  const Packet out = h.pull(postprocessors::SoftmaxTopK::kOut);
   const auto& top = classes(out).top;
   ASSERT_EQ(top.size(), 2u);
   EXPECT_FLOAT_EQ(top[0].score, 0.6f);
@@ -57,7 +61,7 @@ TEST(SoftmaxTopK, ProbabilitiesAreNotSoftmaxedTwiceAndMinScoreCuts) {
 
 TEST(SoftmaxTopK, ABatchOrAMissingLabelFileIsAnError) {
   auto h = NodeHarness::load("softmax_topk");
-  const Status s = h.push(Input<Tensor>{"in", ""}, scores({1, 2, 3, 4}, {2, 2}));
+  const Status s = h.push(postprocessors::SoftmaxTopK::kIn, scores({1, 2, 3, 4}, {2, 2}));
   EXPECT_THAT(s.message(), HasSubstr("are not one sample's classes"));
   auto missing = NodeHarness::try_load("softmax_topk", "labels = \"/nonexistent/labels.txt\"");
   ASSERT_FALSE(missing.ok());
@@ -68,10 +72,10 @@ TEST(SoftmaxTopK, ABatchOrAMissingLabelFileIsAnError) {
 TEST(Threshold, KeepsDetectionsAtOrAboveMinScore) {
   auto h = NodeHarness::load("threshold", "min_score = 0.5");
   ASSERT_TRUE(
-      h.push(Input<Detections>{"in", ""},
+      h.push(postprocessors::Threshold::kDetectionsIn,
              Detections{{det(0, 0, 1, 1, 0.9f), det(0, 0, 1, 1, 0.5f), det(0, 0, 1, 1, 0.49f)}})
           .ok());
-  const Packet out = h.pull("out");
+  const Packet out = h.pull(postprocessors::Threshold::kDetectionsOut);
   EXPECT_EQ(dets(out).items.size(), 2u);
   EXPECT_EQ(h.pending("mask"), 0u);
 }
@@ -81,10 +85,10 @@ TEST(Threshold, TurnsAProbabilityMapIntoAMask) {
       NodeHarness::load("threshold", "mask_threshold = 0.5\nlabels = [\"background\", \"person\"]");
   PacketHeader header;
   header.seq = 4;
-  ASSERT_TRUE(h.push(Input<Tensor>{"probabilities", ""},
+  ASSERT_TRUE(h.push(postprocessors::Threshold::kProbabilitiesIn,
                      scores({0.1f, 0.5f, 0.9f, 0.2f, 0.7f, 0.4f}, {1, 2, 3, 1}), header)
                   .ok());
-  Packet p = h.pull("mask");
+  Packet p = h.pull(postprocessors::Threshold::kMaskOut);
   const SegmentationMask& m = *p.get_if<SegmentationMask>();
   ASSERT_EQ(m.mask.rows, 2);
   ASSERT_EQ(m.mask.cols, 3);
@@ -93,19 +97,19 @@ TEST(Threshold, TurnsAProbabilityMapIntoAMask) {
   for (int i = 0; i < 6; ++i) EXPECT_EQ(m.mask.at<uchar>(i / 3, i % 3), expected[i]) << i;
   EXPECT_EQ(m.labels[1], "person");
   EXPECT_EQ(p.header().seq, 4);
-  EXPECT_THAT(
-      h.push(Input<Tensor>{"probabilities", ""}, scores({1, 2, 3, 4, 5, 6, 7, 8}, {2, 2, 2}))
-          .message(),
-      HasSubstr("not one [H, W] map"));
+  EXPECT_THAT(h.push(postprocessors::Threshold::kProbabilitiesIn,
+                     scores({1, 2, 3, 4, 5, 6, 7, 8}, {2, 2, 2}))
+                  .message(),
+              HasSubstr("not one [H, W] map"));
 }
 
 TEST(Nms, ClassWiseKeepsOverlapsOfOtherClasses) {
   auto h = NodeHarness::load("nms", "iou_threshold = 0.5");
-  ASSERT_TRUE(h.push(Input<Detections>{"in", ""},
+  ASSERT_TRUE(h.push(postprocessors::Nms::kIn,
                      Detections{{det(0, 0, 10, 10, 0.8f, 0), det(1, 1, 10, 10, 0.9f, 0),
                                  det(0, 0, 10, 10, 0.7f, 1), det(50, 50, 5, 5, 0.3f, 0)}})
                   .ok());
-  const Packet out = h.pull("out");
+  const Packet out = h.pull(postprocessors::Nms::kOut);
   const auto& kept = dets(out).items;
   ASSERT_EQ(kept.size(), 3u);
   EXPECT_FLOAT_EQ(kept[0].score, 0.9f);  // best first; 0.8 suppressed by it
@@ -116,11 +120,11 @@ TEST(Nms, ClassWiseKeepsOverlapsOfOtherClasses) {
 TEST(Nms, ClassAgnosticAndMaxDetections) {
   auto h =
       NodeHarness::load("nms", "iou_threshold = 0.5\nclass_agnostic = true\nmax_detections = 1");
-  ASSERT_TRUE(h.push(Input<Detections>{"in", ""},
+  ASSERT_TRUE(h.push(postprocessors::Nms::kIn,
                      Detections{{det(0, 0, 10, 10, 0.7f, 1), det(0, 0, 10, 10, 0.8f, 0),
                                  det(50, 50, 5, 5, 0.6f)}})
                   .ok());
-  const Packet out = h.pull("out");
+  const Packet out = h.pull(postprocessors::Nms::kOut);
   const auto& kept = dets(out).items;
   ASSERT_EQ(kept.size(), 1u);
   EXPECT_EQ(kept[0].class_id, 0);
@@ -131,8 +135,8 @@ TEST(Nms, WeightedBlendsEachClusterByScore) {
   Detection a = det(0, 0, 10, 10, 0.75f), b = det(2, 0, 10, 10, 0.25f);
   a.landmarks = {{0, 0}};
   b.landmarks = {{4, 8}};
-  ASSERT_TRUE(h.push(Input<Detections>{"in", ""}, Detections{{a, b}}).ok());
-  const Packet out = h.pull("out");
+  ASSERT_TRUE(h.push(postprocessors::Nms::kIn, Detections{{a, b}}).ok());
+  const Packet out = h.pull(postprocessors::Nms::kOut);
   const auto& kept = dets(out).items;
   ASSERT_EQ(kept.size(), 1u);
   EXPECT_FLOAT_EQ(kept[0].box.x, 0.5f);  // 0.75*0 + 0.25*2

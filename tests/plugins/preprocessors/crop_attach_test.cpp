@@ -4,7 +4,7 @@
 
 #include "preproc_test_util.h"
 
-namespace sluice::preproc_test {
+namespace sluice::preprocessors_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -268,4 +268,4 @@ TEST_F(Attach, MiswiringIsAClearError) {
 }
 
 }  // namespace
-}  // namespace sluice::preproc_test
+}  // namespace sluice::preprocessors_test

@@ -7,7 +7,7 @@
 
 #include "preproc_test_util.h"
 
-namespace sluice::preproc_test {
+namespace sluice::preprocessors_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -314,4 +314,4 @@ TEST(ColorConvert, TheTargetFormatPassesThroughAndBadFramesAreErrors) {
 }
 
 }  // namespace
-}  // namespace sluice::preproc_test
+}  // namespace sluice::preprocessors_test

@@ -10,7 +10,7 @@
 
 #include "preproc_test_util.h"
 
-namespace sluice::preproc_test {
+namespace sluice::preprocessors_test {
 namespace {
 
 using testing::NodeHarness;
@@ -97,4 +97,4 @@ INSTANTIATE_TEST_SUITE_P(Photos, Parity,
                          });
 
 }  // namespace
-}  // namespace sluice::preproc_test
+}  // namespace sluice::preprocessors_test

@@ -6,7 +6,7 @@
 
 #include "preproc_test_util.h"
 
-namespace sluice::preproc_test {
+namespace sluice::preprocessors_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -207,4 +207,4 @@ plugin = "null_sink"
 }
 
 }  // namespace
-}  // namespace sluice::preproc_test
+}  // namespace sluice::preprocessors_test

@@ -11,7 +11,7 @@
 #include "sluice/testing/node_harness.h"
 #include "test_support.h"
 
-namespace sluice::preproc_test {
+namespace sluice::preprocessors_test {
 
 inline PacketHeader at(uint32_t stream, int64_t seq) {
   PacketHeader h;
@@ -63,4 +63,4 @@ inline void expect_near(cv::Point2f p, cv::Point2f q, double tol = 1e-4) {
   EXPECT_NEAR(p.y, q.y, tol) << "point " << p << " vs " << q;
 }
 
-}  // namespace sluice::preproc_test
+}  // namespace sluice::preprocessors_test

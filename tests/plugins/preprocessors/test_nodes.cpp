@@ -9,7 +9,7 @@
 
 #include "sluice/sluice.h"
 
-namespace sluice::preproc_test {
+namespace sluice::preprocessors_test {
 
 // Channel 0 of pixel (x, y) of frame seq of stream s is (x + 3y + 5seq + 40s) % 256, so a
 // crop's mean tells where it came from and from which frame; channels 1 and 2 are 0 and 255.
@@ -62,8 +62,10 @@ class GradientSource final : public Node {
 // the n boxes, so some frames have none. Detection i has class_id i.
 class FixedDetections final : public Node {
  public:
-  static constexpr NodeInfo kInfo{"fixed_detections", NodeKind::kPostprocessor,
-                                  "Fixed boxes per frame (a stand-in detector).", true};
+  static constexpr NodeInfo kInfo{.type = "fixed_detections",
+                                  .kind = NodeKind::kPostprocessor,
+                                  .description = "Fixed boxes per frame (a stand-in detector).",
+                                  .stateless = true};
   static constexpr Input<Any> kIn{"in", "frames or tensors"};
   static constexpr Output<Detections> kOut{"out", "the boxes"};
   static inline const Param<std::vector<double>> kBoxes{
@@ -104,8 +106,11 @@ class FixedDetections final : public Node {
 // score = the mean of channel 0. Fails (to test lost results) on crop 0 of `fail_seqs`.
 class CropSignature final : public Node {
  public:
-  static constexpr NodeInfo kInfo{"crop_signature", NodeKind::kModel,
-                                  "Classifications that identify the crop (size, mean).", true};
+  static constexpr NodeInfo kInfo{
+      .type = "crop_signature",
+      .kind = NodeKind::kModel,
+      .description = "Classifications that identify the crop (size, mean).",
+      .stateless = true};
   static constexpr Input<Frame> kIn{"in", "crops"};
   static constexpr Output<Classifications> kOut{"out", "one result"};
   static inline const Param<std::vector<int64_t>> kFailSeqs{
@@ -187,7 +192,9 @@ class AttachCheck final : public Node {
   std::map<uint32_t, std::vector<std::string>> rows_;
 };
 
-}  // namespace sluice::preproc_test
+}  // namespace sluice::preprocessors_test
 
-SLUICE_EXPORT_NODES(sluice::preproc_test::GradientSource, sluice::preproc_test::FixedDetections,
-                    sluice::preproc_test::CropSignature, sluice::preproc_test::AttachCheck)
+SLUICE_EXPORT_NODES(sluice::preprocessors_test::GradientSource,
+                    sluice::preprocessors_test::FixedDetections,
+                    sluice::preprocessors_test::CropSignature,
+                    sluice::preprocessors_test::AttachCheck)

@@ -5,7 +5,7 @@
 
 #include "preproc_test_util.h"
 
-namespace sluice::preproc_test {
+namespace sluice::preprocessors_test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -142,4 +142,4 @@ TEST(ToTensor, FramesThatDoNotFitTheParamsAreClearErrors) {
 }
 
 }  // namespace
-}  // namespace sluice::preproc_test
+}  // namespace sluice::preprocessors_test

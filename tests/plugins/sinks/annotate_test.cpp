@@ -8,7 +8,7 @@
 
 #include "sink_test_support.h"
 
-namespace sluice::annotate {
+namespace sluice::sinks {
 namespace {
 
 using sink_test::colour_distance;
@@ -221,4 +221,4 @@ TEST(ToBgr8, ConvertsEveryFormatIntoACopy) {
 }
 
 }  // namespace
-}  // namespace sluice::annotate
+}  // namespace sluice::sinks

@@ -12,10 +12,10 @@
 namespace sluice::testing {
 namespace {
 
-using annotate::class_colour;
 using sink_test::at;
 using sink_test::colour_distance;
 using sink_test::detection;
+using sinks::class_colour;
 using ::testing::HasSubstr;
 
 class ImageWriterTest : public ::testing::Test {

@@ -111,7 +111,7 @@ plugin = "count_sink"
   const cv::Mat shot = cv::imread(dir_.file("out/shots/0_000003.png"));
   ASSERT_EQ(shot.size(), cv::Size(160, 120));
   const cv::Vec3b grey = cv::Vec3b::all(21);  // synthetic_source: seq * 7
-  const cv::Scalar person = annotate::class_colour(1);
+  const cv::Scalar person = sinks::class_colour(1);
   EXPECT_EQ(sink_test::colour_distance(shot.at<cv::Vec3b>(30, 20), person), 0);  // box edge
   // The mask at the default alpha 0.5 (within 1: blending is in 8-bit integers).
   EXPECT_LE(

@@ -16,8 +16,11 @@ namespace sluice::sink_test_nodes {
 //         source frame; labels ["background", "person"]
 class Annotations final : public Node {
  public:
-  static constexpr NodeInfo kInfo{"sinktest_annotations", NodeKind::kPostprocessor,
-                                  "Deterministic detections, classes and mask per frame.", true};
+  static constexpr NodeInfo kInfo{
+      .type = "sinktest_annotations",
+      .kind = NodeKind::kPostprocessor,
+      .description = "Deterministic detections, classes and mask per frame.",
+      .stateless = true};
   static constexpr Input<Frame> kIn{"in", "frames"};
   static constexpr Output<Detections> kDetections{"detections", "two detections"};
   static constexpr Output<Classifications> kClassifications{"classifications", "two classes"};
@@ -63,8 +66,10 @@ class Annotations final : public Node {
 // The frame at half size, its transform composed, as a resizing preprocessor sends it.
 class Half final : public Node {
  public:
-  static constexpr NodeInfo kInfo{"sinktest_half", NodeKind::kPreprocessor,
-                                  "Halves each frame, recording the transform.", true};
+  static constexpr NodeInfo kInfo{.type = "sinktest_half",
+                                  .kind = NodeKind::kPreprocessor,
+                                  .description = "Halves each frame, recording the transform.",
+                                  .stateless = true};
   static constexpr Input<Frame> kIn{"in", "frames"};
   static constexpr Output<Frame> kOut{"out", "frames at half size"};
   SLUICE_CONTRACT(kInfo, kIn, kOut);

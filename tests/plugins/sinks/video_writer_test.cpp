@@ -76,7 +76,7 @@ TEST_F(VideoWriterTest, FramesAreAnnotatedAndLaterSizesResized) {
   cv::Mat frame;
   ASSERT_TRUE(cap.read(frame));
   ASSERT_EQ(frame.size(), cv::Size(64, 48));
-  EXPECT_LE(sink_test::colour_distance(frame.at<cv::Vec3b>(16, 8), annotate::class_colour(1)), 8);
+  EXPECT_LE(sink_test::colour_distance(frame.at<cv::Vec3b>(16, 8), sinks::class_colour(1)), 8);
   EXPECT_LE(sink_test::colour_distance(frame.at<cv::Vec3b>(16, 20), cv::Scalar::all(0)), 8);
   ASSERT_TRUE(cap.read(frame));
   ASSERT_TRUE(cap.read(frame));

@@ -1,4 +1,4 @@
-#include "torchscript_node.h"
+#include "torchscript.h"
 
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
@@ -13,7 +13,7 @@
 #include "warn_once.h"
 #include "weights.h"
 
-namespace sluice::torchscript {
+namespace sluice::models {
 namespace {
 
 // The torch device for the `device` param, or why this LibTorch or machine lacks it.
@@ -208,6 +208,6 @@ Result<std::vector<Tensor>> TorchScriptNode::forward(const std::vector<Tensor>& 
   return out;
 }
 
-}  // namespace sluice::torchscript
+}  // namespace sluice::models
 
-SLUICE_EXPORT_NODES(sluice::torchscript::TorchScriptNode)
+SLUICE_EXPORT_NODES(sluice::models::TorchScriptNode)

@@ -23,7 +23,7 @@
 #include "batched_model_node.h"
 #include "sluice/sluice.h"
 
-namespace sluice::torchscript {
+namespace sluice::models {
 
 class TorchScriptNode final : public models::BatchedModelNode {
  public:
@@ -78,4 +78,4 @@ class TorchScriptNode final : public models::BatchedModelNode {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace sluice::torchscript
+}  // namespace sluice::models

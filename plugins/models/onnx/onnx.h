@@ -23,7 +23,7 @@
 #include "batched_model_node.h"
 #include "sluice/sluice.h"
 
-namespace sluice::onnx {
+namespace sluice::models {
 
 class OnnxNode final : public models::BatchedModelNode {
  public:
@@ -53,4 +53,4 @@ class OnnxNode final : public models::BatchedModelNode {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace sluice::onnx
+}  // namespace sluice::models

@@ -1,4 +1,4 @@
-#include "onnx_node.h"
+#include "onnx.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -10,7 +10,7 @@
 #include "opencv_threads.h"
 #include "tensor_blob.h"
 
-namespace sluice::onnx {
+namespace sluice::models {
 namespace {
 
 // cv::Exception's what() carries OpenCV's source path and line; its `err` is the message
@@ -212,6 +212,6 @@ Status OnnxNode::close(Context& ctx) {
   return ok();
 }
 
-}  // namespace sluice::onnx
+}  // namespace sluice::models
 
-SLUICE_EXPORT_NODES(sluice::onnx::OnnxNode)
+SLUICE_EXPORT_NODES(sluice::models::OnnxNode)

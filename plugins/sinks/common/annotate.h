@@ -13,18 +13,26 @@
 
 #include "sluice/sluice.h"
 
-namespace sluice::annotate {
+namespace sluice::sinks {
 
 // The inputs of every annotating sink. All optional: the runtime matches the connected
 // ones by stream and seq, and refuses a pipeline where none is connected.
 inline constexpr Input<Frame> kFrame{
-    "frame", "the picture to draw on; when unconnected, the packets' source frame", false};
+    .name = "frame",
+    .description = "the picture to draw on; when unconnected, the packets' source frame",
+    .required = false};
 inline constexpr Input<Detections> kDetections{
-    "detections", "boxes, labels, landmarks, track ids, second-stage classes", false};
+    .name = "detections",
+    .description = "boxes, labels, landmarks, track ids, second-stage classes",
+    .required = false};
 inline constexpr Input<Classifications> kClassifications{
-    "classifications", "whole-frame classes; the top one is written on the picture", false};
+    .name = "classifications",
+    .description = "whole-frame classes; the top one is written on the picture",
+    .required = false};
 inline constexpr Input<SegmentationMask> kMask{
-    "mask", "class ids or probabilities, blended over the picture", false};
+    .name = "mask",
+    .description = "class ids or probabilities, blended over the picture",
+    .required = false};
 
 // The style params of every annotating sink.
 inline const Param<double> kMaskAlpha{.name = "mask_alpha",
@@ -86,4 +94,4 @@ void draw_classifications(cv::Mat& image, const Classifications& classifications
 // and draws mask, detections and classification on it, in that order.
 Result<cv::Mat> render(const Context& ctx, const Style& style);
 
-}  // namespace sluice::annotate
+}  // namespace sluice::sinks

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace sluice::annotate {
+namespace sluice::sinks {
 namespace {
 
 constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
@@ -304,4 +304,4 @@ Result<cv::Mat> render(const Context& ctx, const Style& style) {
   return image;
 }
 
-}  // namespace sluice::annotate
+}  // namespace sluice::sinks

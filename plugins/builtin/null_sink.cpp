@@ -1,0 +1,3 @@
+#include "null_sink.h"
+
+namespace sluice::builtin {}  // namespace sluice::builtin

@@ -1,4 +1,0 @@
-// The resize plugin library.
-#include "resize.h"
-
-SLUICE_EXPORT_NODES(sluice::preproc::Resize)

@@ -1,3 +1,0 @@
-#include "camera_source.h"
-
-SLUICE_EXPORT_NODES(sluice::sources::CameraSource)

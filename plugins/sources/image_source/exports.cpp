@@ -1,3 +1,0 @@
-#include "image_source.h"
-
-SLUICE_EXPORT_NODES(sluice::sources::ImageSource)
