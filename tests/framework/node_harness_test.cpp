@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "packet_support.h"
 #include "test_support.h"
 
 namespace sluice::testing {
@@ -10,12 +11,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-PacketHeader at(uint32_t stream, int64_t seq) {
-  PacketHeader h;
-  h.stream_id = stream;
-  h.seq = seq;
-  return h;
-}
+using test::at;
 
 TEST(NodeHarness, LoadsByNameChecksParamsAndRuns) {
   auto h = NodeHarness::load("frame_to_detections", "", {test::test_plugin_dir()});

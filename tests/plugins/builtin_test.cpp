@@ -5,6 +5,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "packet_support.h"
 #include "sluice/testing/node_harness.h"
 #include "test_support.h"
 
@@ -13,12 +14,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-PacketHeader at(uint32_t stream, int64_t seq) {
-  PacketHeader h;
-  h.stream_id = stream;
-  h.seq = seq;
-  return h;
-}
+using test::at;
 
 TEST(SyntheticSource, EmitsInterleavedStreamsWithPatternAndEnds) {
   auto h = NodeHarness::load("synthetic_source", "frames = 3\nstreams = 2\nwidth = 8\nheight = 4");

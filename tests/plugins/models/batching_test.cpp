@@ -25,6 +25,14 @@ std::ostream& operator<<(std::ostream& out, const Backend& b) { return out << b.
 
 class EveryBackend : public ::testing::TestWithParam<Backend> {};
 
+// Writes the backend's test models into `folder`; "" or why it failed.
+std::string make_models(const Backend& backend, const std::string& folder) {
+  const auto made = test::run_command("/usr/bin/python3 " + std::string(SLUICE_SOURCE_DIR) +
+                                          "/tests/plugins/models/" + backend.script + " " + folder,
+                                      300);
+  return made.exit_code == 0 ? "" : made.output;
+}
+
 // "stream seq [shape] v0 v1 ..." lines of tensor_dump_sink, by "stream:seq".
 std::map<std::string, std::vector<double>> read_dump(const std::string& path) {
   std::map<std::string, std::vector<double>> rows;
@@ -45,11 +53,7 @@ std::map<std::string, std::vector<double>> read_dump(const std::string& path) {
 TEST_P(EveryBackend, ABatchOfNGivesTheSameOutputsAsNSingleRuns) {
   const Backend& backend = GetParam();
   test::TempDir dir;
-  const auto made =
-      test::run_command("/usr/bin/python3 " + std::string(SLUICE_SOURCE_DIR) +
-                            "/tests/plugins/models/" + backend.script + " " + dir.file("models"),
-                        300);
-  ASSERT_EQ(made.exit_code, 0) << made.output;
+  ASSERT_EQ(make_models(backend, dir.file("models")), "");
   auto run = [&](int max_batch, const std::string& out) {
     const std::string file = dir.write("p" + std::to_string(max_batch) + ".toml", R"([pipeline]
 links = ["cams -> tensor -> model -> dump"]
@@ -102,11 +106,7 @@ path = ")" + out + R"("
 TEST_P(EveryBackend, TheHarnessBatchRunsOnePassAndSplitsItBack) {
   const Backend& backend = GetParam();
   test::TempDir dir;
-  const auto made =
-      test::run_command("/usr/bin/python3 " + std::string(SLUICE_SOURCE_DIR) +
-                            "/tests/plugins/models/" + backend.script + " " + dir.file("models"),
-                        300);
-  ASSERT_EQ(made.exit_code, 0) << made.output;
+  ASSERT_EQ(make_models(backend, dir.file("models")), "");
   const std::string params =
       "model = \"" + dir.file("models/" + backend.model) + "\"\nthreads = 1\nmax_batch = 4";
   auto batched = NodeHarness::load(backend.plugin, params, {test::test_plugin_dir()});

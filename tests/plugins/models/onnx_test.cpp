@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "packet_support.h"
 #include "sluice/testing/node_harness.h"
 #include "test_support.h"
 
@@ -51,21 +52,10 @@ class Onnx : public ::testing::Test {
     return NodeHarness::try_load("onnx", params, {test::test_plugin_dir()});
   }
   static Tensor tensor(std::vector<int64_t> shape, float start) {
-    Tensor t = Tensor::zeros(DType::kFloat32, std::move(shape));
-    for (int64_t i = 0; i < t.numel(); ++i) t.as<float>()[i] = start + static_cast<float>(i);
-    return t;
+    return test::counting_tensor(std::move(shape), start);
   }
-  static std::vector<float> values(const Packet& p) {
-    const Tensor* t = p.get_if<Tensor>();
-    if (!t) return {};
-    return std::vector<float>(t->as<float>(), t->as<float>() + t->numel());
-  }
-  static std::vector<float> read_floats(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::vector<float> v;
-    for (float f; in.read(reinterpret_cast<char*>(&f), sizeof f);) v.push_back(f);
-    return v;
-  }
+  static std::vector<float> values(const Packet& p) { return test::tensor_values(p); }
+  static std::vector<float> read_floats(const std::string& path) { return test::read_floats(path); }
 
   static test::TempDir* models_;
   static std::string suite_error_;

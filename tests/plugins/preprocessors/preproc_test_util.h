@@ -8,17 +8,13 @@
 #include <opencv2/imgcodecs.hpp>
 #include <string>
 
+#include "packet_support.h"
 #include "sluice/testing/node_harness.h"
 #include "test_support.h"
 
 namespace sluice::preprocessors_test {
 
-inline PacketHeader at(uint32_t stream, int64_t seq) {
-  PacketHeader h;
-  h.stream_id = stream;
-  h.seq = seq;
-  return h;
-}
+using test::at;
 
 // A frame packet as a source emits it: its own source frame.
 inline Packet source_packet(Frame frame, PacketHeader h = {}) {

@@ -11,19 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "packet_support.h"
 #include "sluice/sluice.h"
 #include "sluice/testing/node_harness.h"
 #include "test_support.h"
 
 namespace sluice::sink_test {
 
-inline PacketHeader at(uint32_t stream, int64_t seq, int64_t pts_us = 0) {
-  PacketHeader h;
-  h.stream_id = stream;
-  h.seq = seq;
-  h.pts_us = pts_us;
-  return h;
-}
+using test::at;
 
 // A source's frame: its header refers to the frame itself, as the runtime sets it.
 inline std::shared_ptr<const Frame> make_frame(cv::Mat image) {
