@@ -20,23 +20,41 @@ double LatencyHistogram::bucket_mid(int b) {
   return std::ldexp(1.0, exponent) + (sub + 0.5) * width;
 }
 
+LatencyHistogram& LatencyHistogram::operator=(const LatencyHistogram& other) {
+  if (this == &other) return *this;
+  for (auto& b : buckets_) b.store(0, std::memory_order_relaxed);
+  merge(other);
+  return *this;
+}
+
 void LatencyHistogram::record(int64_t ns) {
-  ++buckets_[bucket_of(ns < 0 ? 0 : static_cast<uint64_t>(ns))];
-  ++count_;
+  buckets_[bucket_of(ns < 0 ? 0 : static_cast<uint64_t>(ns))].fetch_add(1,
+                                                                        std::memory_order_relaxed);
 }
 
 void LatencyHistogram::merge(const LatencyHistogram& o) {
-  for (int i = 0; i < kBuckets; ++i) buckets_[i] += o.buckets_[i];
-  count_ += o.count_;
+  for (int i = 0; i < kBuckets; ++i)
+    buckets_[i].fetch_add(o.buckets_[i].load(std::memory_order_relaxed), std::memory_order_relaxed);
+}
+
+int64_t LatencyHistogram::count() const {
+  int64_t n = 0;
+  for (const auto& b : buckets_) n += b.load(std::memory_order_relaxed);
+  return n;
 }
 
 double LatencyHistogram::quantile_ns(double q) const {
-  if (count_ == 0) return 0;
-  const int64_t rank = static_cast<int64_t>(std::ceil(q * static_cast<double>(count_)));
+  // One read of every bucket: the rank and the walk see the same counts.
+  std::array<int64_t, kBuckets> counts;
+  int64_t total = 0;
+  for (int i = 0; i < kBuckets; ++i)
+    total += counts[i] = buckets_[i].load(std::memory_order_relaxed);
+  if (total == 0) return 0;
+  const int64_t rank = static_cast<int64_t>(std::ceil(q * static_cast<double>(total)));
   int64_t seen = 0;
   for (int i = 0; i < kBuckets; ++i) {
-    seen += buckets_[i];
-    if (seen >= rank && buckets_[i] > 0) return bucket_mid(i);
+    seen += counts[i];
+    if (seen >= rank && counts[i] > 0) return bucket_mid(i);
   }
   return bucket_mid(kBuckets - 1);
 }

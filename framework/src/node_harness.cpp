@@ -207,7 +207,9 @@ void NodeHarness::connect(const std::vector<std::string>& inputs) {
     }
 }
 
-const std::map<std::string, int64_t>& NodeHarness::counters() const { return s_->context.counters; }
+const std::map<std::string, int64_t>& NodeHarness::counters() const {
+  return s_->context.counters->values;
+}
 
 int64_t NodeHarness::expected_frames() const {
   int64_t n = -1;

@@ -34,10 +34,19 @@ constexpr std::size_t kMaxBatch = 16;
 
 }  // namespace
 
-// What one instance's thread counted; merged into its node when the thread ends.
+// What one instance's thread counts, as it goes: that thread alone writes, and a report
+// (the final one, or a live one while the run goes on) reads every instance's.
 struct InstanceStats {
-  int64_t processed = 0, errors = 0, first_ns = 0, last_ns = 0;
+  std::atomic<int64_t> processed{0}, errors{0}, first_ns{0}, last_ns{0};
   LatencyHistogram latency, end_to_end;
+
+  void add_processed(int64_t n) { processed.fetch_add(n, std::memory_order_relaxed); }
+  void add_errors(int64_t n) { errors.fetch_add(n, std::memory_order_relaxed); }
+  void started_at(int64_t ns) {
+    if (first_ns.load(std::memory_order_relaxed) == 0)
+      first_ns.store(ns, std::memory_order_relaxed);
+  }
+  void ended_at(int64_t ns) { last_ns.store(ns, std::memory_order_relaxed); }
 };
 
 struct Runner::Target {
@@ -64,23 +73,7 @@ struct Runner::NodeRuntime {
   std::condition_variable order_cv;
   int64_t next_ticket = 0;
 
-  std::mutex stats_mu;  // the fields below are merged in by each instance when it ends
-  int64_t processed = 0;
-  int64_t errors = 0;
-  int64_t first_ns = 0;
-  int64_t last_ns = 0;
-  LatencyHistogram latency;
-  LatencyHistogram end_to_end;
-
-  void add(const InstanceStats& s) {
-    std::lock_guard lock(stats_mu);
-    processed += s.processed;
-    errors += s.errors;
-    latency.merge(s.latency);
-    end_to_end.merge(s.end_to_end);
-    if (s.first_ns && (first_ns == 0 || s.first_ns < first_ns)) first_ns = s.first_ns;
-    last_ns = std::max(last_ns, s.last_ns);
-  }
+  std::vector<std::unique_ptr<InstanceStats>> stats;  // one per replica
 };
 
 Runner::Runner(const Pipeline& pipeline) : pipeline_(pipeline) {
@@ -147,6 +140,7 @@ Status Runner::open_all() {
   for (auto& n : nodes_) {
     const PipelineNode& pn = *n->spec;
     n->contexts.resize(pn.replicas);
+    for (int r = 0; r < pn.replicas; ++r) n->stats.push_back(std::make_unique<InstanceStats>());
     for (int r = 0; r < pn.replicas; ++r) {
       Result<NodePtr> node = create_node(*pn.type);
       if (!node.ok()) {
@@ -306,18 +300,18 @@ void Runner::run_source(NodeRuntime& n, std::size_t replica) {
   Context ctx(state);
   Node* instance = n.instances[replica].get();
   std::vector<Packet> scratch;
-  InstanceStats stats;
+  InstanceStats& stats = *n.stats[replica];
   int consecutive_errors = 0;
   while (!stop_.load(std::memory_order_relaxed)) {
-    if (stats.first_ns == 0) stats.first_ns = now_ns();
+    stats.started_at(now_ns());
     Status s = guarded_call("process", [&] { return instance->process(ctx); });
-    stats.last_ns = now_ns();
+    stats.ended_at(now_ns());
     if (s.end_of_stream()) {
       deliver(n, state.outputs, scratch);
       break;
     }
     if (!s.ok()) {
-      ++stats.errors;
+      stats.add_errors(1);
       const PacketHeader* at =
           state.outputs.empty() ? nullptr : &state.outputs.back().second.header();
       state.outputs.clear();
@@ -335,10 +329,9 @@ void Runner::run_source(NodeRuntime& n, std::size_t replica) {
     }
     consecutive_errors = 0;
     // No latency for sources: their process() mostly waits (pacing, a camera, the network).
-    if (!state.outputs.empty()) ++stats.processed;
+    if (!state.outputs.empty()) stats.add_processed(1);
     deliver(n, state.outputs, scratch);
   }
-  n.add(stats);
   finish_instance(n, replica);
 }
 
@@ -352,7 +345,7 @@ void Runner::run_node(NodeRuntime& n, std::size_t replica) {
   std::vector<std::vector<Packet>> sets;
   std::vector<std::pair<int, Packet>> batch_outputs;
   std::vector<Packet> scratch;
-  InstanceStats stats;
+  InstanceStats& stats = *n.stats[replica];
 
   while (true) {
     int64_t ticket = 0;
@@ -369,22 +362,23 @@ void Runner::run_node(NodeRuntime& n, std::size_t replica) {
       Status s = load_input_sets(state, sets, first, per_call);
       const PacketHeader header = ctx.header();
       const int64_t t0 = now_ns();
-      if (stats.first_ns == 0) stats.first_ns = t0;
+      stats.started_at(t0);
       if (s.ok()) s = guarded_call("process", [&] { return instance->process(ctx); });
-      stats.last_ns = now_ns();
+      const int64_t t1 = now_ns();
+      stats.ended_at(t1);
       for (std::size_t i = 0; i < per_call; ++i) {
-        stats.latency.record(stats.last_ns - t0);
+        stats.latency.record(t1 - t0);
         const int64_t created = ctx.header(i).created_ns;
-        if (is_sink && created > 0) stats.end_to_end.record(stats.last_ns - created);
+        if (is_sink && created > 0) stats.end_to_end.record(t1 - created);
       }
       release_input_sets(state);
       if (!s.ok()) {
-        stats.errors += static_cast<int64_t>(per_call);
+        stats.add_errors(static_cast<int64_t>(per_call));
         state.outputs.clear();
         if (n.spec->on_error == OnError::kFail) fail(n, &header, s);
         continue;
       }
-      stats.processed += static_cast<int64_t>(per_call);
+      stats.add_processed(static_cast<int64_t>(per_call));
       for (auto& o : state.outputs) batch_outputs.push_back(std::move(o));
       state.outputs.clear();
     }
@@ -398,26 +392,32 @@ void Runner::run_node(NodeRuntime& n, std::size_t replica) {
       deliver(n, batch_outputs, scratch);
     }
   }
-  n.add(stats);
   finish_instance(n, replica);
 }
 
-NodeReport Runner::report_of(NodeRuntime& n) const {
+NodeReport Runner::report_of(const NodeRuntime& n) const {
   NodeReport r;
   const PipelineNode& pn = *n.spec;
   r.name = pn.name;
   r.plugin = pn.contract().type;
   r.kind = pn.contract().kind;
   r.replicas = pn.replicas;
-  std::lock_guard lock(n.stats_mu);
-  r.processed = n.processed;
   r.emitted = n.emitted.load();
-  r.errors = n.errors;
-  r.active_s = n.last_ns > n.first_ns ? static_cast<double>(n.last_ns - n.first_ns) / 1e9 : 0;
-  r.latency = n.latency;
-  r.end_to_end = n.end_to_end;
-  for (const auto& ctx : n.contexts)
-    for (const auto& [name, value] : ctx.counters) r.counters[name] += value;
+  int64_t first_ns = 0, last_ns = 0;
+  for (const auto& s : n.stats) {
+    r.processed += s->processed.load(std::memory_order_relaxed);
+    r.errors += s->errors.load(std::memory_order_relaxed);
+    r.latency.merge(s->latency);
+    r.end_to_end.merge(s->end_to_end);
+    const int64_t first = s->first_ns.load(std::memory_order_relaxed);
+    if (first && (first_ns == 0 || first < first_ns)) first_ns = first;
+    last_ns = std::max(last_ns, s->last_ns.load(std::memory_order_relaxed));
+  }
+  r.active_s = last_ns > first_ns ? static_cast<double>(last_ns - first_ns) / 1e9 : 0;
+  for (const auto& ctx : n.contexts) {
+    std::lock_guard lock(ctx.counters->mu);
+    for (const auto& [name, value] : ctx.counters->values) r.counters[name] += value;
+  }
   if (n.inbox) {
     const auto counters = n.inbox->counters();
     for (std::size_t p = 0; p < counters.size(); ++p) {
@@ -439,6 +439,7 @@ RunReport Runner::run() {
   if (!opened.ok()) {
     close_unstarted();
   } else {
+    run_started_ns_.store(now_ns());
     started_.store(true);
     const auto t_run = std::chrono::steady_clock::now();
     for (auto& n : nodes_) n->instances_running.store(static_cast<int>(n->instances.size()));
@@ -458,6 +459,23 @@ RunReport Runner::run() {
   }
   report.interrupted = stop_.load() && !failed_.load();
   for (auto& n : nodes_) report.nodes.push_back(report_of(*n));
+  return report;
+}
+
+RunReport Runner::snapshot() const {
+  RunReport report;
+  report.pipeline = pipeline_.name;
+  {
+    std::lock_guard lock(error_mu_);
+    report.status = first_error_;
+  }
+  report.interrupted = stop_.load() && !failed_.load();
+  const int64_t started = run_started_ns_.load();
+  if (started > 0) report.run_s = static_cast<double>(now_ns() - started) / 1e9;
+  // Nodes exist from construction; their stats and contexts are sized by open_all(),
+  // before started_ is set: read them only once it is.
+  if (!started_.load()) return report;
+  for (const auto& n : nodes_) report.nodes.push_back(report_of(*n));
   return report;
 }
 

@@ -50,6 +50,10 @@ class Runner {
   RunReport run();
   void request_stop() { stop_.store(true, std::memory_order_relaxed); }
   Progress progress() const;
+  // The figures so far, read while the run goes on (from any thread): the same report as
+  // run()'s, with run_s the time since the threads started. No nodes before they have all
+  // opened.
+  RunReport snapshot() const;
 
  private:
   struct NodeRuntime;
@@ -65,14 +69,15 @@ class Runner {
   void deliver(NodeRuntime& n, std::vector<std::pair<int, Packet>>& outputs,
                std::vector<Packet>& scratch);
   void fail(const NodeRuntime& n, const PacketHeader* at, const Status& s);
-  NodeReport report_of(NodeRuntime& n) const;
+  NodeReport report_of(const NodeRuntime& n) const;
 
   const Pipeline& pipeline_;
   std::vector<std::unique_ptr<NodeRuntime>> nodes_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> failed_{false};
   std::atomic<bool> started_{false};
-  std::mutex error_mu_;
+  std::atomic<int64_t> run_started_ns_{0};
+  mutable std::mutex error_mu_;
   Status first_error_;
 
   // Instance threads, in the order their instances were opened. Each waits after its open

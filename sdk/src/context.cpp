@@ -41,7 +41,10 @@ bool Context::stop_requested() const { return s_.stop && s_.stop->load(std::memo
 
 const std::string& Context::node_name() const { return s_.node_name; }
 
-void Context::add_to_counter(const std::string& name, int64_t delta) { s_.counters[name] += delta; }
+void Context::add_to_counter(const std::string& name, int64_t delta) {
+  std::lock_guard lock(s_.counters->mu);
+  s_.counters->values[name] += delta;
+}
 
 int Context::output_index(const char* name) const {
   return find_port(name, s_.contract->outputs, s_.output_names);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,7 +28,13 @@ struct ContextState {
   uint32_t stream_base = 0;                     // first global stream id of a source
   const std::atomic<bool>* stop = nullptr;
   std::string node_name;
-  std::map<std::string, int64_t> counters;       // the node's own counters (add_to_counter)
+  // The node's own counters (add_to_counter), read by the service plane while the run
+  // goes on: behind a lock the node's thread alone takes to write.
+  struct Counters {
+    mutable std::mutex mu;
+    std::map<std::string, int64_t> values;
+  };
+  std::unique_ptr<Counters> counters = std::make_unique<Counters>();
   mutable std::vector<const char*> input_names;  // port-name literals seen, for fast lookup
   mutable std::vector<const char*> output_names;
 };

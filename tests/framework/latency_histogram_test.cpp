@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <random>
+#include <thread>
 
 namespace sluice::runtime {
 namespace {
@@ -39,6 +41,31 @@ TEST(LatencyHistogram, SmallValuesAreExactAndMergeAddsCounts) {
   EXPECT_EQ(a.count(), 40);
   EXPECT_EQ(a.quantile_ns(0.2), 3);
   EXPECT_EQ(a.quantile_ns(0.9), 12);
+}
+
+// One thread records while another copies: every copy is a histogram of what was recorded
+// so far (its count only grows, its quantiles are values that were recorded).
+TEST(LatencyHistogram, CopiesTakenWhileRecordingAreConsistent) {
+  LatencyHistogram h;
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 200000; ++i) h.record(i % 2 ? 1000 : 9);
+    done = true;
+  });
+  int64_t last = 0;
+  int copies = 0;
+  while (!done || copies == 0) {
+    const LatencyHistogram copy = h;
+    EXPECT_GE(copy.count(), last);
+    last = copy.count();
+    if (last > 0) {
+      const double p99 = copy.quantile_ns(0.99);
+      EXPECT_TRUE(p99 == 9 || (p99 > 960 && p99 < 1040)) << p99;
+    }
+    ++copies;
+  }
+  writer.join();
+  EXPECT_EQ(LatencyHistogram(h).count(), 200000);
 }
 
 }  // namespace

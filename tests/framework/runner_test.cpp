@@ -638,5 +638,63 @@ plugin = "null_sink"
   EXPECT_TRUE(j["nodes"][1]["end_to_end_ms"].is_object());
 }
 
+// The figures are live: a snapshot taken while the run goes on already holds what the
+// nodes have done so far (processed, latency, the nodes' own counters, queues), and the
+// final report holds at least as much.
+TEST_F(RunnerTest, SnapshotsReadTheFiguresWhileTheRunGoesOn) {
+  RunReport live;
+  const RunReport r = run(R"([pipeline]
+links = ["src -> model -> sink"]
+[nodes.src]
+plugin = "synthetic_source"
+frames = 0
+fps = 400
+width = 8
+height = 8
+[nodes.model]
+plugin = "batcher"
+max_batch = 1
+[nodes.sink]
+plugin = "null_sink"
+)",
+                          [&](Runner& runner) {
+                            // Bounded: 20 s at most, on a loaded machine.
+                            for (int i = 0; i < 2000; ++i) {
+                              live = runner.snapshot();
+                              if (live.nodes.size() == 3 && live.nodes[2].processed >= 20) break;
+                              std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                            }
+                            runner.request_stop();
+                          });
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  ASSERT_EQ(live.nodes.size(), 3u);
+  const NodeReport& model = node(live, "model");
+  EXPECT_GE(node(live, "sink").processed, 20);
+  EXPECT_GE(model.processed, node(live, "sink").processed);
+  EXPECT_GE(model.latency.count(), model.processed);
+  EXPECT_GT(model.counters.at("calls"), 0);
+  ASSERT_EQ(model.queues.size(), 1u);
+  EXPECT_GT(live.run_s, 0);
+  EXPECT_GE(node(r, "sink").processed, node(live, "sink").processed);
+  EXPECT_GE(node(r, "model").counters.at("calls"), model.counters.at("calls"));
+}
+
+// Before every node has opened, a snapshot has no node figures to read.
+TEST_F(RunnerTest, ASnapshotBeforeTheRunHasNoNodes) {
+  Pipeline p = build(R"([pipeline]
+links = ["src -> sink"]
+[nodes.src]
+plugin = "synthetic_source"
+frames = 1
+[nodes.sink]
+plugin = "null_sink"
+)");
+  Runner runner(p);
+  EXPECT_TRUE(runner.snapshot().nodes.empty());
+  const RunReport r = runner.run();
+  EXPECT_EQ(runner.snapshot().nodes.size(), 2u);
+  EXPECT_EQ(node(r, "sink").processed, 1);
+}
+
 }  // namespace
 }  // namespace sluice::runtime
