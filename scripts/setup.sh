@@ -23,6 +23,7 @@ demo_packages=(
   libfmt-dev                                   # fmt: text
   libcli11-dev                                 # CLI11: the sluice command line
   nlohmann-json3-dev                           # nlohmann-json: --stats-json output, tests
+  libcpp-httplib-dev prometheus-cpp-dev        # sluice run --http: the HTTP service, /metrics
   libopencv-dev                                # OpenCV: frames (cv::Mat) in the SDK; video I/O
   libtorch-dev                                 # LibTorch: the torchscript model plugin
   python3-torch python3-numpy python3-opencv   # models: converting the npm models to TorchScript
@@ -39,6 +40,7 @@ test_packages=(
   gstreamer1.0-tools                           # gst-launch-1.0: the GStreamer peer in bench/passthrough_chain.sh
   python3-torchvision                          # tests: torchvision's ResNet-18 for the state_dict tests
   clang-format                                 # CI: scripts/check_format.sh
+  prometheus                                   # tests: promtool checks /metrics, a real server scrapes it
 )
 packages=("${demo_packages[@]}")
 [ "$profile" = all ] && packages+=("${test_packages[@]}")

@@ -19,6 +19,7 @@
 
 #include "build_info.h"
 #include "framework_keys.h"
+#include "http_service.h"
 #include "runner.h"
 #include "session.h"
 
@@ -118,14 +119,42 @@ std::vector<rt::Override> overrides_of(const std::vector<std::string>& sets) {
   return out;
 }
 
+struct RunOptions {
+  std::string stats_json;
+  bool quiet = false;
+  std::string http;        // --http HOST:PORT ("" : the pipeline file's, or none)
+  std::string http_token;  // --http-token, else SLUICE_HTTP_TOKEN
+};
+
 int cmd_run(const std::string& file, const std::vector<std::string>& sets,
-            const std::vector<std::string>& plugin_dirs, const std::string& stats_json,
-            bool quiet) {
+            const std::vector<std::string>& plugin_dirs, const RunOptions& o) {
+  const std::string& stats_json = o.stats_json;
+  const bool quiet = o.quiet;
   rt::Diagnostics diagnostics;
   auto session = rt::open_session(file, overrides_of(sets), plugin_dirs, diagnostics);
   if (!session.ok()) return report_diagnostics(diagnostics, session.status());
 
   rt::Runner runner(session->pipeline);
+  // The service plane, before the nodes open (so /healthz and /readyz answer during a long
+  // model load); it stops after the run, once its last figures could be read.
+  std::unique_ptr<sluice::service::HttpService> http;
+  if (const std::string address = o.http.empty() ? session->spec.http : o.http; !address.empty()) {
+    auto options = sluice::service::parse_http_address(address);
+    if (!options.ok()) {
+      print_error(options.status().message());
+      return kExitBadInput;
+    }
+    options->token = o.http_token;
+    if (options->token.empty())
+      if (const char* env = std::getenv("SLUICE_HTTP_TOKEN")) options->token = env;
+    http = std::make_unique<sluice::service::HttpService>(session->pipeline, runner);
+    if (sluice::Status s = http->start(*options); !s.ok()) {
+      print_error(s.message());
+      return kExitBadInput;
+    }
+    if (!quiet)
+      std::cerr << fmt::format("sluice: serving http on {}:{}\n", options->host, http->port());
+  }
   g_runner.store(&runner);
   install_signal_handlers();
   rt::RunReport report;
@@ -134,6 +163,7 @@ int cmd_run(const std::string& file, const std::vector<std::string>& sets,
     report = runner.run();
   }
   g_runner.store(nullptr);
+  if (http) http->stop();
 
   if (!quiet) std::cout << format_table(report) << std::flush;
   if (!stats_json.empty()) {
@@ -349,6 +379,15 @@ int main(int argc, char** argv) {
   run->add_option("--stats-json", stats_json, "write per-node statistics as JSON to FILE")
       ->type_name("FILE");
   run->add_flag("-q,--quiet", quiet, "print no progress line and no statistics table");
+  RunOptions run_options;
+  run->add_option("--http", run_options.http,
+                  "serve metrics, health and the pipeline's figures on HOST:PORT (loopback "
+                  "unless --http-token is given)")
+      ->type_name("HOST:PORT");
+  run->add_option("--http-token", run_options.http_token,
+                  "token every HTTP request must carry (Authorization: Bearer TOKEN); also "
+                  "SLUICE_HTTP_TOKEN")
+      ->type_name("TOKEN");
   run->add_option("--plugin-path", plugin_dirs, "also load plugins from DIR (repeatable)")
       ->type_name("DIR");
 
@@ -400,7 +439,11 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (*run) return cmd_run(file, sets, plugin_dirs, stats_json, quiet);
+    if (*run) {
+      run_options.stats_json = stats_json;
+      run_options.quiet = quiet;
+      return cmd_run(file, sets, plugin_dirs, run_options);
+    }
     if (*validate) return cmd_validate(file, sets, plugin_dirs);
     if (*graph) return cmd_graph(file, sets, plugin_dirs);
     if (*plugins) return cmd_plugins(plugin_dirs);

@@ -250,7 +250,10 @@ std::size_t Inbox::queued() const {
 std::vector<PortCounters> Inbox::counters() const {
   std::lock_guard lock(mu_);
   std::vector<PortCounters> out;
-  for (const auto& p : ports_) out.push_back(p.counters);
+  for (const auto& p : ports_) {
+    out.push_back(p.counters);
+    out.back().depth = static_cast<int64_t>(p.ring.size());
+  }
   return out;
 }
 

@@ -55,6 +55,7 @@ struct PortCounters {
   int64_t dropped = 0;     // by the overflow policy
   int64_t unmatched = 0;   // dropped because no partner packet could arrive
   int64_t high_water = 0;  // most packets queued at once
+  int64_t depth = 0;       // packets queued now (filled in by Inbox::counters)
 };
 
 class Inbox {

@@ -23,18 +23,34 @@ double LatencyHistogram::bucket_mid(int b) {
 LatencyHistogram& LatencyHistogram::operator=(const LatencyHistogram& other) {
   if (this == &other) return *this;
   for (auto& b : buckets_) b.store(0, std::memory_order_relaxed);
+  sum_ns_.store(0, std::memory_order_relaxed);
   merge(other);
   return *this;
 }
 
 void LatencyHistogram::record(int64_t ns) {
-  buckets_[bucket_of(ns < 0 ? 0 : static_cast<uint64_t>(ns))].fetch_add(1,
-                                                                        std::memory_order_relaxed);
+  if (ns < 0) ns = 0;
+  buckets_[bucket_of(static_cast<uint64_t>(ns))].fetch_add(1, std::memory_order_relaxed);
+  sum_ns_.fetch_add(ns, std::memory_order_relaxed);
 }
 
 void LatencyHistogram::merge(const LatencyHistogram& o) {
   for (int i = 0; i < kBuckets; ++i)
     buckets_[i].fetch_add(o.buckets_[i].load(std::memory_order_relaxed), std::memory_order_relaxed);
+  sum_ns_.fetch_add(o.sum_ns(), std::memory_order_relaxed);
+}
+
+std::vector<int64_t> LatencyHistogram::counts_in(const std::vector<double>& bounds_ns) const {
+  std::vector<int64_t> counts(bounds_ns.size() + 1, 0);
+  std::size_t k = 0;
+  for (int i = 0; i < kBuckets; ++i) {
+    const int64_t n = buckets_[i].load(std::memory_order_relaxed);
+    if (n == 0) continue;
+    const double mid = bucket_mid(i);
+    while (k < bounds_ns.size() && mid > bounds_ns[k]) ++k;
+    counts[k] += n;
+  }
+  return counts;
 }
 
 int64_t LatencyHistogram::count() const {

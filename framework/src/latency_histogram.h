@@ -10,6 +10,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <vector>
 
 namespace sluice::runtime {
 
@@ -24,6 +25,12 @@ class LatencyHistogram {
   int64_t count() const;
   // The q-quantile (0..1) in nanoseconds; 0 when empty.
   double quantile_ns(double q) const;
+  // The sum of the recorded durations, in nanoseconds.
+  int64_t sum_ns() const { return sum_ns_.load(std::memory_order_relaxed); }
+  // How many recorded durations fall in each of the intervals (-inf, bounds[0]],
+  // (bounds[0], bounds[1]], ..., (bounds.back(), +inf), for Prometheus' buckets: a value
+  // counts where its own bucket's middle falls, so to within the bucket width (3%).
+  std::vector<int64_t> counts_in(const std::vector<double>& bounds_ns) const;
 
  private:
   static constexpr int kSubBits = 4;
@@ -31,6 +38,7 @@ class LatencyHistogram {
   static int bucket_of(uint64_t ns);
   static double bucket_mid(int b);
   std::array<std::atomic<int64_t>, kBuckets> buckets_{};
+  std::atomic<int64_t> sum_ns_{0};
 };
 
 }  // namespace sluice::runtime

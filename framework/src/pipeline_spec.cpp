@@ -403,10 +403,19 @@ Result<PipelineSpec> load_pipeline_text(const std::string& text, const std::stri
           spec.plugin_path.push_back(
               p.is_absolute() ? p.string() : (fs::path(dir) / p).lexically_normal().string());
         }
+      } else if (key == "http") {
+        if (auto h = v.value_exact<std::string>())
+          spec.http = *h;
+        else
+          diagnostics.push_back(
+              {where,
+               "pipeline.http must be a string like \"127.0.0.1:8080\" (where sluice "
+               "serves its metrics and control API)"});
       } else {
-        diagnostics.push_back({where, "unknown key '" + key + "' in [pipeline]" +
-                                          did_you_mean(key, {"name", "links", "plugin_path"}) +
-                                          " (keys: name, links, plugin_path)"});
+        diagnostics.push_back(
+            {where, "unknown key '" + key + "' in [pipeline]" +
+                        did_you_mean(key, {"name", "links", "plugin_path", "http"}) +
+                        " (keys: name, links, plugin_path, http)"});
       }
     }
   }

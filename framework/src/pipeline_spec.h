@@ -5,6 +5,7 @@
 //   name = "demo"
 //   links = ["src -> pre -> model", "model.out -> sink.detections"]
 //   plugin_path = ["../my_plugins"]          # optional, relative to this file
+//   http = "127.0.0.1:8080"                  # optional: metrics, health, API (sluice run)
 //
 //   [nodes.src]
 //   plugin = "synthetic_source"              # the node type
@@ -69,6 +70,7 @@ struct PipelineSpec {
   std::string name;
   std::vector<LinkSpec> links;
   std::vector<std::string> plugin_path;  // resolved against dir
+  std::string http;                      // HOST:PORT to serve the service plane on; "" none
   std::vector<NodeSpec> nodes;           // in file order
 };
 

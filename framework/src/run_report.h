@@ -19,6 +19,7 @@ struct QueueReport {
   int64_t high_water = 0;
   int64_t dropped = 0;    // by the overflow policy
   int64_t unmatched = 0;  // waited for a partner on another input that never came
+  int64_t depth = 0;      // queued when the report was taken (0 at the end of a run)
 };
 
 struct NodeReport {

@@ -424,7 +424,7 @@ NodeReport Runner::report_of(const NodeRuntime& n) const {
       if (!pn.input_connected[p]) continue;
       r.queues.push_back({pn.contract().inputs[p].name, pn.input_queues[p].capacity,
                           pn.input_queues[p].overflow, counters[p].high_water, counters[p].dropped,
-                          counters[p].unmatched});
+                          counters[p].unmatched, counters[p].depth});
     }
   }
   return r;

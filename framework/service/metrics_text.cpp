@@ -1,0 +1,123 @@
+#include "metrics_text.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+
+namespace sluice::service {
+namespace {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+using prometheus::Labels;
+
+// Prometheus' buckets for durations, in seconds (its client libraries' defaults, widened
+// down to 100 us for fast nodes).
+const prometheus::Histogram::BucketBoundaries kSeconds{
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+    0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
+
+void observe(prometheus::Histogram& h, const runtime::LatencyHistogram& from) {
+  std::vector<double> bounds_ns;
+  for (double s : kSeconds) bounds_ns.push_back(s * 1e9);
+  std::vector<double> increments;
+  for (int64_t n : from.counts_in(bounds_ns)) increments.push_back(static_cast<double>(n));
+  h.ObserveMultiple(increments, static_cast<double>(from.sum_ns()) / 1e9);
+}
+
+}  // namespace
+
+std::string prometheus_text(const runtime::RunReport& live, const ProcessFigures& process,
+                            double uptime_s) {
+  prometheus::Registry registry;
+  auto& processed = BuildCounter()
+                        .Name("sluice_node_processed_total")
+                        .Help("Input sets processed (sources: calls that sent packets)")
+                        .Register(registry);
+  auto& emitted =
+      BuildCounter().Name("sluice_node_emitted_total").Help("Packets sent").Register(registry);
+  auto& errors =
+      BuildCounter()
+          .Name("sluice_node_errors_total")
+          .Help("Failed calls (skipped with on_error = \"skip\", or the one that failed)")
+          .Register(registry);
+  auto& dropped = BuildCounter()
+                      .Name("sluice_node_dropped_total")
+                      .Help(
+                          "Packets dropped at an input, by reason: overflow (the queue's "
+                          "policy) or unmatched (no partner on another input)")
+                      .Register(registry);
+  auto& events = BuildCounter()
+                     .Name("sluice_node_events_total")
+                     .Help("The node's own counters (reconnects, forward_passes, ...)")
+                     .Register(registry);
+  auto& depth = BuildGauge()
+                    .Name("sluice_node_queue_depth")
+                    .Help("Packets waiting at an input now")
+                    .Register(registry);
+  auto& high_water = BuildGauge()
+                         .Name("sluice_node_queue_high_water")
+                         .Help("Most packets waiting at an input at once")
+                         .Register(registry);
+  auto& capacity = BuildGauge()
+                       .Name("sluice_node_queue_capacity")
+                       .Help("Capacity of an input's queue")
+                       .Register(registry);
+  auto& process_seconds = BuildHistogram()
+                              .Name("sluice_node_process_seconds")
+                              .Help("Time in process() per input set")
+                              .Register(registry);
+  auto& end_to_end = BuildHistogram()
+                         .Name("sluice_node_end_to_end_seconds")
+                         .Help("Sinks: from the source sending a packet to the sink finishing it")
+                         .Register(registry);
+  for (const runtime::NodeReport& n : live.nodes) {
+    const Labels node{{"node", n.name}, {"plugin", n.plugin}};
+    processed.Add(node).Increment(static_cast<double>(n.processed));
+    emitted.Add(node).Increment(static_cast<double>(n.emitted));
+    errors.Add(node).Increment(static_cast<double>(n.errors));
+    for (const auto& [name, value] : n.counters) {
+      Labels l = node;
+      l["counter"] = name;
+      events.Add(l).Increment(static_cast<double>(value));
+    }
+    for (const runtime::QueueReport& q : n.queues) {
+      Labels l = node;
+      l["port"] = q.port;
+      depth.Add(l).Set(static_cast<double>(q.depth));
+      high_water.Add(l).Set(static_cast<double>(q.high_water));
+      capacity.Add(l).Set(static_cast<double>(q.capacity));
+      Labels overflow = l, unmatched = l;
+      overflow["reason"] = "overflow";
+      unmatched["reason"] = "unmatched";
+      dropped.Add(overflow).Increment(static_cast<double>(q.dropped));
+      dropped.Add(unmatched).Increment(static_cast<double>(q.unmatched));
+    }
+    observe(process_seconds.Add(node, kSeconds), n.latency);
+    if (n.end_to_end.count() > 0) observe(end_to_end.Add(node, kSeconds), n.end_to_end);
+  }
+
+  auto gauge = [&](const char* name, const char* help, double value) {
+    BuildGauge().Name(name).Help(help).Register(registry).Add({}).Set(value);
+  };
+  gauge("sluice_process_resident_memory_bytes", "Resident memory of the sluice process",
+        static_cast<double>(process.resident_bytes));
+  gauge("sluice_process_threads", "Threads of the sluice process",
+        static_cast<double>(process.threads));
+  gauge("sluice_process_open_fds", "Open file descriptors of the sluice process",
+        static_cast<double>(process.open_fds));
+  gauge("sluice_process_uptime_seconds", "Time since the service started", uptime_s);
+  gauge("sluice_run_seconds", "Time since the pipeline's threads started", live.run_s);
+  gauge("sluice_run_failed", "1 once the run has failed", live.status.ok() ? 0 : 1);
+
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, registry.Collect());
+  return out.str();
+}
+
+}  // namespace sluice::service

@@ -1,0 +1,32 @@
+#include "process_figures.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace sluice::service {
+
+ProcessFigures read_process_figures() {
+  ProcessFigures f;
+  // /proc/self/status: "VmRSS:  123456 kB", "Threads:  12".
+  std::ifstream status("/proc/self/status");
+  for (std::string key; status >> key;) {
+    if (key == "VmRSS:") {
+      status >> f.resident_bytes;
+      f.resident_bytes *= 1024;
+    } else if (key == "Threads:") {
+      status >> f.threads;
+    }
+    status.ignore(1 << 12, '\n');
+  }
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+    ++f.open_fds;
+  if (f.open_fds > 0) --f.open_fds;  // the descriptor of the listing itself
+  return f;
+}
+
+}  // namespace sluice::service
