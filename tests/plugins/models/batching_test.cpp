@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "batched_model_node.h"
 #include "sluice/testing/node_harness.h"
 #include "test_support.h"
 
@@ -119,15 +120,15 @@ TEST_P(EveryBackend, TheHarnessBatchRunsOnePassAndSplitsItBack) {
     PacketHeader h;
     h.stream_id = static_cast<uint32_t>(seq);
     h.seq = seq;
-    sets.push_back({{"in", Packet::make(h, x)}});
-    ASSERT_TRUE(alone.push("in", Packet::make(h, x)).ok());
+    sets.push_back({{models::BatchedModelNode::kIn.name, Packet::make(h, x)}});
+    ASSERT_TRUE(alone.push(models::BatchedModelNode::kIn.name, Packet::make(h, x)).ok());
   }
   ASSERT_TRUE(batched.push_batch(sets).ok());
   EXPECT_EQ(batched.counters().at("forward_passes"), 1);
   EXPECT_EQ(alone.counters().at("forward_passes"), 4);
   for (int64_t seq = 0; seq < 4; ++seq) {
-    const Packet got = batched.pull("out");
-    const Packet want = alone.pull("out");
+    const Packet got = batched.pull(models::BatchedModelNode::kOut);
+    const Packet want = alone.pull(models::BatchedModelNode::kOut);
     EXPECT_EQ(got.header().seq, seq);
     const Tensor* g = got.get_if<Tensor>();
     const Tensor* w = want.get_if<Tensor>();

@@ -137,7 +137,7 @@ TEST_F(Onnx, OutputsGoInDeclaredOrderOrByOutputKeys) {
   EXPECT_EQ(values(picked.pull(OnnxNode::kOut)), (std::vector<float>{5, 6}));
   EXPECT_EQ(values(picked.pull(OnnxNode::kOut1)), (std::vector<float>{1, 2}));
   EXPECT_EQ(values(picked.pull(OnnxNode::kOut2)), (std::vector<float>{3, 4}));
-  EXPECT_EQ(picked.pending("out3"), 0u);
+  EXPECT_EQ(picked.pending(OnnxNode::kOut3.name), 0u);
 
   auto typo = try_load(with_model("five_outputs.onnx", "output_keys = [\"f\"]"));
   ASSERT_FALSE(typo.ok());

@@ -77,7 +77,7 @@ TEST(Threshold, KeepsDetectionsAtOrAboveMinScore) {
           .ok());
   const Packet out = h.pull(postprocessors::Threshold::kDetectionsOut);
   EXPECT_EQ(dets(out).items.size(), 2u);
-  EXPECT_EQ(h.pending("mask"), 0u);
+  EXPECT_EQ(h.pending(postprocessors::Threshold::kMaskOut.name), 0u);
 }
 
 TEST(Threshold, TurnsAProbabilityMapIntoAMask) {

@@ -2,6 +2,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "attach_classifications.h"
+#include "crop_detections.h"
 #include "preproc_test_util.h"
 
 namespace sluice::preprocessors_test {
@@ -35,10 +37,11 @@ TEST(CropDetections, CropsFromTheSourceFrameSkipsSmallAndOutsideBoxesAndClamps) 
   auto h = NodeHarness::load("crop_detections", "min_size = 5");
   const cv::Mat image = pattern(100, 80);
   auto frame = std::make_shared<const Frame>(Frame{image, PixelFormat::kRGB});
-  ASSERT_TRUE(h.push("detections", detections_on(frame,
-                                                 {box(10, 10, 20, 20, 0), box(0, 0, 2, 40, 1),
-                                                  box(90, 70, 20, 20, 2), box(200, 200, 10, 10, 3)},
-                                                 at(3, 7)))
+  ASSERT_TRUE(h.push(preprocessors::CropDetections::kIn.name,
+                     detections_on(frame,
+                                   {box(10, 10, 20, 20, 0), box(0, 0, 2, 40, 1),
+                                    box(90, 70, 20, 20, 2), box(200, 200, 10, 10, 3)},
+                                   at(3, 7)))
                   .ok());
   const auto cropped = pull_all(h, "cropped");
   ASSERT_EQ(cropped.size(), 1u);
@@ -73,8 +76,9 @@ TEST(CropDetections, CropsFromTheSourceFrameSkipsSmallAndOutsideBoxesAndClamps) 
 TEST(CropDetections, ExpandAndSquareGrowAboutTheCentre) {
   auto h = NodeHarness::load("crop_detections", "expand = 1.5\nsquare = true");
   auto frame = std::make_shared<const Frame>(Frame{pattern(100, 80)});
-  ASSERT_TRUE(
-      h.push("detections", detections_on(frame, {box(40, 30, 20, 10), box(0, 0, 10, 4)})).ok());
+  ASSERT_TRUE(h.push(preprocessors::CropDetections::kIn.name,
+                     detections_on(frame, {box(40, 30, 20, 10), box(0, 0, 10, 4)}))
+                  .ok());
   const auto crops = pull_all(h, "crops");
   ASSERT_EQ(crops.size(), 2u);
   // 20x10 * 1.5 = 30x15, squared to 30x30 about the centre (50, 35).
@@ -87,28 +91,33 @@ TEST(CropDetections, ExpandAndSquareGrowAboutTheCentre) {
 
 TEST(CropDetections, AFrameWithoutDetectionsSendsOnlyAnEmptyList) {
   auto h = NodeHarness::load("crop_detections");
-  ASSERT_TRUE(h.push("detections", Packet::make(at(0, 1), Detections{})).ok());
-  EXPECT_EQ(h.pending("crops"), 0u);
-  ASSERT_EQ(h.pending("cropped"), 1u);
-  EXPECT_TRUE(h.pull("cropped").get_if<Detections>()->items.empty());
+  ASSERT_TRUE(
+      h.push(preprocessors::CropDetections::kIn.name, Packet::make(at(0, 1), Detections{})).ok());
+  EXPECT_EQ(h.pending(preprocessors::CropDetections::kCrops.name), 0u);
+  ASSERT_EQ(h.pending(preprocessors::CropDetections::kCropped.name), 1u);
+  EXPECT_TRUE(h.pull(preprocessors::CropDetections::kCropped).get_if<Detections>()->items.empty());
   // Non-finite and negative boxes get no crop either.
   auto frame = std::make_shared<const Frame>(Frame{pattern(10, 10)});
-  ASSERT_TRUE(
-      h.push("detections", detections_on(frame, {box(NAN, 0, 4, 4), box(1, 1, -3, 4)})).ok());
-  EXPECT_EQ(h.pending("crops"), 0u);
-  EXPECT_TRUE(h.pull("cropped").get_if<Detections>()->items.empty());
+  ASSERT_TRUE(h.push(preprocessors::CropDetections::kIn.name,
+                     detections_on(frame, {box(NAN, 0, 4, 4), box(1, 1, -3, 4)}))
+                  .ok());
+  EXPECT_EQ(h.pending(preprocessors::CropDetections::kCrops.name), 0u);
+  EXPECT_TRUE(h.pull(preprocessors::CropDetections::kCropped).get_if<Detections>()->items.empty());
 }
 
 TEST(CropDetections, ClearErrors) {
   auto h = NodeHarness::load("crop_detections");
-  EXPECT_THAT(h.push("detections", Packet::make(at(0, 0), Detections{{box(0, 0, 4, 4)}})).message(),
+  EXPECT_THAT(h.push(preprocessors::CropDetections::kIn.name,
+                     Packet::make(at(0, 0), Detections{{box(0, 0, 4, 4)}}))
+                  .message(),
               HasSubstr("the detections carry no source frame to crop from"));
   PacketHeader sub = at(0, 0);
   sub.sub_index = 1;
   sub.sub_count = 2;
-  EXPECT_EQ(h.push("detections", Packet::make(sub, Detections{})).message(),
-            "the detections are a sub-packet already (sub_index 1): crops of crops are not "
-            "supported");
+  EXPECT_EQ(
+      h.push(preprocessors::CropDetections::kIn.name, Packet::make(sub, Detections{})).message(),
+      "the detections are a sub-packet already (sub_index 1): crops of crops are not "
+      "supported");
   EXPECT_THAT(NodeHarness::try_load("crop_detections", "expand = 0.0").status().message(),
               HasSubstr("expand"));
 }
@@ -122,7 +131,8 @@ class Attach : public ::testing::Test {
   Status detections(uint32_t stream, int64_t seq, int n) {
     Detections d;
     for (int i = 0; i < n; ++i) d.items.push_back(box(static_cast<float>(i), 0, 1, 1, 100 + i));
-    return h_.push("detections", Packet::make(at(stream, seq), std::move(d)));
+    return h_.push(preprocessors::AttachClassifications::kDetections.name,
+                   Packet::make(at(stream, seq), std::move(d)));
   }
   // The classifier's result for crop `index` of `count`: class id seq * 10 + index.
   Status result(uint32_t stream, int64_t seq, int index, int count) {
@@ -131,13 +141,14 @@ class Attach : public ::testing::Test {
     h.sub_count = count;
     Classifications c;
     c.top.push_back({static_cast<int>(seq * 10 + index), 0.9f, "c"});
-    return h_.push("classes", Packet::make(h, std::move(c)));
+    return h_.push(preprocessors::AttachClassifications::kClasses.name,
+                   Packet::make(h, std::move(c)));
   }
   // The (stream, seq) of every output so far, and checks each detection's classes.
   std::vector<std::pair<uint32_t, int64_t>> sent(std::vector<int>* unclassified = nullptr) {
     std::vector<std::pair<uint32_t, int64_t>> out;
-    while (h_.pending("out")) {
-      const Packet p = h_.pull("out");
+    while (h_.pending(preprocessors::AttachClassifications::kOut.name)) {
+      const Packet p = h_.pull(preprocessors::AttachClassifications::kOut);
       const auto& items = p.get_if<Detections>()->items;
       for (std::size_t i = 0; i < items.size(); ++i) {
         EXPECT_EQ(items[i].class_id, 100 + static_cast<int>(i));
@@ -228,21 +239,33 @@ TEST(AttachLimits, MaxPendingBoundsWhatAStreamHolds) {
   auto h = NodeHarness::load("attach_classifications", "max_pending = 2");
   for (int64_t seq = 0; seq < 3; ++seq) {
     Detections d{{box(0, 0, 1, 1)}};
-    ASSERT_TRUE(h.push("detections", Packet::make(at(0, seq), d)).ok());
+    ASSERT_TRUE(
+        h.push(preprocessors::AttachClassifications::kDetections.name, Packet::make(at(0, seq), d))
+            .ok());
   }
-  ASSERT_EQ(h.pending("out"), 1u);  // frame 0, sent without its result
-  const Packet p = h.pull("out");
+  ASSERT_EQ(h.pending(preprocessors::AttachClassifications::kOut.name),
+            1u);  // frame 0, sent without its result
+  const Packet p = h.pull(preprocessors::AttachClassifications::kOut);
   EXPECT_EQ(p.header().seq, 0);
   EXPECT_TRUE(p.get_if<Detections>()->items[0].classes.empty());
   // Its result, late, is dropped; frame 1's completes it.
   PacketHeader r = at(0, 0);
   r.sub_index = 0;
   r.sub_count = 1;
-  ASSERT_TRUE(h.push("classes", Packet::make(r, Classifications{})).ok());
+  ASSERT_TRUE(h.push(preprocessors::AttachClassifications::kClasses.name,
+                     Packet::make(r, Classifications{}))
+                  .ok());
   r.seq = 1;
-  ASSERT_TRUE(h.push("classes", Packet::make(r, Classifications{{{7, 1.f, "x"}}})).ok());
-  ASSERT_EQ(h.pending("out"), 1u);
-  EXPECT_EQ(h.pull("out").get_if<Detections>()->items[0].classes[0].class_id, 7);
+  ASSERT_TRUE(h.push(preprocessors::AttachClassifications::kClasses.name,
+                     Packet::make(r, Classifications{{{7, 1.f, "x"}}}))
+                  .ok());
+  ASSERT_EQ(h.pending(preprocessors::AttachClassifications::kOut.name), 1u);
+  EXPECT_EQ(h.pull(preprocessors::AttachClassifications::kOut)
+                .get_if<Detections>()
+                ->items[0]
+                .classes[0]
+                .class_id,
+            7);
 }
 
 TEST_F(Attach, MiswiringIsAClearError) {
@@ -263,7 +286,9 @@ TEST_F(Attach, MiswiringIsAClearError) {
   PacketHeader sub = at(0, 9);
   sub.sub_index = 0;
   sub.sub_count = 1;
-  EXPECT_THAT(h_.push("detections", Packet::make(sub, Detections{})).message(),
+  EXPECT_THAT(h_.push(preprocessors::AttachClassifications::kDetections.name,
+                      Packet::make(sub, Detections{}))
+                  .message(),
               HasSubstr("`detections` got a sub-packet (sub_index 0)"));
 }
 

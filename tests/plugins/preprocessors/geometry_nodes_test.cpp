@@ -5,7 +5,11 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "center_crop.h"
+#include "color_convert.h"
+#include "letterbox.h"
 #include "preproc_test_util.h"
+#include "resize.h"
 
 namespace sluice::preprocessors_test {
 namespace {
@@ -30,8 +34,9 @@ std::string load_error(const std::string& type, const std::string& params) {
   return h.ok() ? "" : h.status().message();
 }
 
+template <class N>
 std::string process_error(NodeHarness& h, Packet in) {
-  const Status s = h.push("in", std::move(in));
+  const Status s = h.push(N::kIn.name, std::move(in));
   EXPECT_FALSE(s.ok());
   return s.message();
 }
@@ -43,7 +48,8 @@ TEST(Resize, ToSizeMatchesOpenCvAndRecordsTheScale) {
   for (const std::string interp : {"nearest", "linear", "cubic", "area", "lanczos"}) {
     SCOPED_TRACE(interp);
     auto h = NodeHarness::load("resize", "size = [32, 12]\ninterpolation = \"" + interp + "\"");
-    const Packet out = run_one(h, source_packet(Frame{image, PixelFormat::kBGR}, at(2, 5)));
+    const Packet out =
+        run_one<preprocessors::Resize>(h, source_packet(Frame{image, PixelFormat::kBGR}, at(2, 5)));
     const Frame& f = frame_of(out);
     cv::Mat expected;
     const int flag = interp == "nearest"  ? cv::INTER_NEAREST
@@ -79,7 +85,8 @@ TEST(Resize, ShorterSideFollowsTorchvisionRounding) {
     SCOPED_TRACE(::testing::PrintToString(c.in) + " -> " + std::to_string(c.shorter));
     auto h = NodeHarness::load("resize", "shorter_side = " + std::to_string(c.shorter) +
                                              "\nmax_size = " + std::to_string(c.max_size));
-    const Packet out = run_one(h, source_packet(Frame{pattern(c.in.width, c.in.height)}));
+    const Packet out =
+        run_one<preprocessors::Resize>(h, source_packet(Frame{pattern(c.in.width, c.in.height)}));
     EXPECT_EQ(frame_of(out).image.size(), c.out);
     expect_near(out.header().transform.to_source(cv::Point2f(c.out.width, c.out.height)),
                 cv::Point2f(c.in.width, c.in.height));
@@ -90,7 +97,7 @@ TEST(Resize, ComposesOntoTheTransformItReceives) {
   auto h = NodeHarness::load("resize", "size = [20, 10]");
   PacketHeader in = at(0, 0);
   in.transform = Affine2D::scale_translate(0.5, 0.5, -3, -4);  // an earlier crop and resize
-  const Packet out = run_one(h, Packet::make(in, Frame{pattern(40, 40)}));
+  const Packet out = run_one<preprocessors::Resize>(h, Packet::make(in, Frame{pattern(40, 40)}));
   const Affine2D& t = out.header().transform;
   EXPECT_DOUBLE_EQ(t.a, 0.25);
   EXPECT_DOUBLE_EQ(t.e, 0.125);
@@ -103,7 +110,7 @@ TEST(Resize, ComposesOntoTheTransformItReceives) {
 TEST(Resize, ASizeItAlreadyHasForwardsThePacketUntouched) {
   auto h = NodeHarness::load("resize", "size = [64, 48]");
   const Packet in = source_packet(Frame{pattern(64, 48)});
-  const Packet out = run_one(h, in);
+  const Packet out = run_one<preprocessors::Resize>(h, in);
   EXPECT_EQ(out.payload().get(), in.payload().get());
   EXPECT_TRUE(out.header().transform.is_identity());
 }
@@ -126,13 +133,16 @@ TEST(Resize, BadParamsAreClearErrorsAtOpen) {
 
 TEST(Resize, BadFramesAreClearErrors) {
   auto h = NodeHarness::load("resize", "size = [8, 8]");
-  EXPECT_EQ(process_error(h, source_packet(Frame{pattern(16, 16, 4), PixelFormat::kBGR})),
+  EXPECT_EQ(process_error<preprocessors::Resize>(
+                h, source_packet(Frame{pattern(16, 16, 4), PixelFormat::kBGR})),
             "the frame has 4 channels but its format is BGR (3 channels)");
-  EXPECT_EQ(process_error(h, source_packet(Frame{})), "the frame has no pixels (an empty image)");
-  EXPECT_EQ(process_error(h, source_packet(Frame{cv::Mat(4, 4, CV_64FC3), PixelFormat::kBGR})),
+  EXPECT_EQ(process_error<preprocessors::Resize>(h, source_packet(Frame{})),
+            "the frame has no pixels (an empty image)");
+  EXPECT_EQ(process_error<preprocessors::Resize>(
+                h, source_packet(Frame{cv::Mat(4, 4, CV_64FC3), PixelFormat::kBGR})),
             "the frame's pixels are 64F; expected 8U, 16U or 32F");
   auto thin = NodeHarness::load("resize", "shorter_side = 16384");
-  EXPECT_THAT(process_error(thin, source_packet(Frame{pattern(1, 100)})),
+  EXPECT_THAT(process_error<preprocessors::Resize>(thin, source_packet(Frame{pattern(1, 100)})),
               HasSubstr("over the limit of 32768 a side"));
 }
 
@@ -141,7 +151,7 @@ TEST(Resize, BadFramesAreClearErrors) {
 TEST(Letterbox, ScalesToFitPadsCentredAndRecordsScaleAndOffset) {
   auto h = NodeHarness::load("letterbox", "size = [64, 64]");
   const cv::Mat image = pattern(100, 50);
-  const Packet out = run_one(h, source_packet(Frame{image}));
+  const Packet out = run_one<preprocessors::Letterbox>(h, source_packet(Frame{image}));
   const Frame& f = frame_of(out);
   ASSERT_EQ(f.image.size(), cv::Size(64, 64));
   // 100x50 scaled by 0.64 is 64x32, padded 16 above and below.
@@ -170,7 +180,8 @@ TEST(Letterbox, ScalesToFitPadsCentredAndRecordsScaleAndOffset) {
 TEST(Letterbox, OddPaddingGoesRightAndBottomAndAlignTopLeft) {
   auto centre = NodeHarness::load("letterbox", "size = [64, 64]\npad_value = 0");
   // 100x51 -> 64x33 (round(32.64)); 31 rows of padding: 15 above, 16 below.
-  const Packet out = run_one(centre, source_packet(Frame{pattern(100, 51)}));
+  const Packet out =
+      run_one<preprocessors::Letterbox>(centre, source_packet(Frame{pattern(100, 51)}));
   EXPECT_DOUBLE_EQ(out.header().transform.f, 15);
   EXPECT_NEAR(out.header().transform.e, 33.0 / 51, 1e-12);
   const cv::Mat& img = frame_of(out).image;
@@ -179,7 +190,8 @@ TEST(Letterbox, OddPaddingGoesRightAndBottomAndAlignTopLeft) {
   EXPECT_GT(cv::countNonZero(img.row(47).reshape(1)), 0);
 
   auto top_left = NodeHarness::load("letterbox", "size = [64, 64]\nalign = \"top_left\"");
-  const Packet tl = run_one(top_left, source_packet(Frame{pattern(100, 50)}));
+  const Packet tl =
+      run_one<preprocessors::Letterbox>(top_left, source_packet(Frame{pattern(100, 50)}));
   EXPECT_DOUBLE_EQ(tl.header().transform.c, 0);
   EXPECT_DOUBLE_EQ(tl.header().transform.f, 0);
   EXPECT_EQ(frame_of(tl).image.at<cv::Vec3b>(40, 0), cv::Vec3b(114, 114, 114));
@@ -188,7 +200,7 @@ TEST(Letterbox, OddPaddingGoesRightAndBottomAndAlignTopLeft) {
 TEST(Letterbox, WithoutUpscaleSmallFramesAreOnlyPadded) {
   auto h = NodeHarness::load("letterbox", "size = [64, 64]\nupscale = false");
   const cv::Mat image = pattern(20, 10);
-  const Packet out = run_one(h, source_packet(Frame{image}));
+  const Packet out = run_one<preprocessors::Letterbox>(h, source_packet(Frame{image}));
   EXPECT_TRUE(same_pixels(frame_of(out).image(cv::Rect(22, 27, 20, 10)), image));
   const Affine2D& t = out.header().transform;
   EXPECT_DOUBLE_EQ(t.a, 1);
@@ -198,14 +210,16 @@ TEST(Letterbox, WithoutUpscaleSmallFramesAreOnlyPadded) {
 
 TEST(Letterbox, KeepsFormatAndChannelsAndForwardsAnExactFit) {
   auto h = NodeHarness::load("letterbox", "size = [32, 32]");
-  const Packet out = run_one(h, source_packet(Frame{pattern(64, 16, 4), PixelFormat::kRGBA}));
+  const Packet out = run_one<preprocessors::Letterbox>(
+      h, source_packet(Frame{pattern(64, 16, 4), PixelFormat::kRGBA}));
   EXPECT_EQ(frame_of(out).format, PixelFormat::kRGBA);
   EXPECT_EQ(frame_of(out).image.type(), CV_8UC4);
   const Packet in = source_packet(Frame{pattern(32, 32)});
-  EXPECT_EQ(run_one(h, in).payload().get(), in.payload().get());
+  EXPECT_EQ(run_one<preprocessors::Letterbox>(h, in).payload().get(), in.payload().get());
   EXPECT_THAT(load_error("letterbox", ""), HasSubstr("size"));
   EXPECT_THAT(load_error("letterbox", "size = [3]"), HasSubstr("must be [width, height]"));
-  EXPECT_THAT(process_error(h, source_packet(Frame{pattern(8, 8, 1), PixelFormat::kRGB})),
+  EXPECT_THAT(process_error<preprocessors::Letterbox>(
+                  h, source_packet(Frame{pattern(8, 8, 1), PixelFormat::kRGB})),
               HasSubstr("the frame has 1 channel but its format is RGB (3 channels)"));
 }
 
@@ -223,7 +237,7 @@ TEST(CenterCrop, FollowsTorchvisionRoundingAndRecordsTheOffset) {
     auto h = NodeHarness::load("center_crop", "size = [" + std::to_string(c.crop.width) + ", " +
                                                   std::to_string(c.crop.height) + "]");
     const cv::Mat image = pattern(c.in.width, c.in.height);
-    const Packet out = run_one(h, source_packet(Frame{image}));
+    const Packet out = run_one<preprocessors::CenterCrop>(h, source_packet(Frame{image}));
     const Frame& f = frame_of(out);
     EXPECT_TRUE(same_pixels(f.image, image(cv::Rect(c.origin, c.crop))));
     EXPECT_EQ(f.image.datastart, image.datastart);  // a view: no copy
@@ -234,17 +248,19 @@ TEST(CenterCrop, FollowsTorchvisionRoundingAndRecordsTheOffset) {
 
 TEST(CenterCrop, ASingleSideIsASquare) {
   auto h = NodeHarness::load("center_crop", "size = [5]");
-  EXPECT_EQ(frame_of(run_one(h, source_packet(Frame{pattern(9, 9)}))).image.size(), cv::Size(5, 5));
+  EXPECT_EQ(frame_of(run_one<preprocessors::CenterCrop>(h, source_packet(Frame{pattern(9, 9)})))
+                .image.size(),
+            cv::Size(5, 5));
 }
 
 TEST(CenterCrop, ALargerCropIsAnErrorOrPaddedAsTorchvisionPads) {
   auto strict = NodeHarness::load("center_crop", "size = [8, 8]");
-  EXPECT_EQ(process_error(strict, source_packet(Frame{pattern(6, 4)})),
+  EXPECT_EQ(process_error<preprocessors::CenterCrop>(strict, source_packet(Frame{pattern(6, 4)})),
             "the crop 8x8 is larger than the frame 6x4; set pad = true to pad such frames");
 
   auto padded = NodeHarness::load("center_crop", "size = [8, 8]\npad = true\npad_value = 7");
   const cv::Mat image = pattern(5, 4);
-  const Packet out = run_one(padded, source_packet(Frame{image}));
+  const Packet out = run_one<preprocessors::CenterCrop>(padded, source_packet(Frame{image}));
   const cv::Mat& img = frame_of(out).image;
   ASSERT_EQ(img.size(), cv::Size(8, 8));
   // torchvision pads (8 - 5) // 2 = 1 left, 2 right, 2 above, 2 below.
@@ -256,7 +272,7 @@ TEST(CenterCrop, ALargerCropIsAnErrorOrPaddedAsTorchvisionPads) {
 
   // Padded on one axis, cropped on the other.
   const cv::Mat wide = pattern(10, 4);
-  const Packet mixed = run_one(padded, source_packet(Frame{wide}));
+  const Packet mixed = run_one<preprocessors::CenterCrop>(padded, source_packet(Frame{wide}));
   EXPECT_TRUE(same_pixels(frame_of(mixed).image(cv::Rect(0, 2, 8, 4)), wide(cv::Rect(1, 0, 8, 4))));
   expect_near(mixed.header().transform.apply({1, 0}), {0, 2});
 }
@@ -272,7 +288,8 @@ TEST(CenterCrop, BadParams) {
 TEST(ColorConvert, ConvertsBetweenFormatsAndSaysSo) {
   const cv::Mat bgr = pattern(6, 4);
   auto to_rgb = NodeHarness::load("color_convert", "to = \"RGB\"");
-  const Packet rgb = run_one(to_rgb, source_packet(Frame{bgr, PixelFormat::kBGR}, at(1, 3)));
+  const Packet rgb = run_one<preprocessors::ColorConvert>(
+      to_rgb, source_packet(Frame{bgr, PixelFormat::kBGR}, at(1, 3)));
   EXPECT_EQ(frame_of(rgb).format, PixelFormat::kRGB);
   EXPECT_EQ(frame_of(rgb).image.at<cv::Vec3b>(2, 3)[0], bgr.at<cv::Vec3b>(2, 3)[2]);
   EXPECT_EQ(frame_of(rgb).image.at<cv::Vec3b>(2, 3)[2], bgr.at<cv::Vec3b>(2, 3)[0]);
@@ -280,34 +297,40 @@ TEST(ColorConvert, ConvertsBetweenFormatsAndSaysSo) {
   EXPECT_TRUE(rgb.header().transform.is_identity());
 
   auto to_gray = NodeHarness::load("color_convert", "to = \"GRAY\"");
-  const Packet gray = run_one(to_gray, source_packet(Frame{bgr, PixelFormat::kBGR}));
+  const Packet gray =
+      run_one<preprocessors::ColorConvert>(to_gray, source_packet(Frame{bgr, PixelFormat::kBGR}));
   cv::Mat expected;
   cv::cvtColor(bgr, expected, cv::COLOR_BGR2GRAY);
   EXPECT_EQ(frame_of(gray).format, PixelFormat::kGRAY);
   EXPECT_TRUE(same_pixels(frame_of(gray).image, expected));
   // From an RGB frame the same picture gives the same grey.
-  EXPECT_TRUE(same_pixels(frame_of(run_one(to_gray, rgb)).image, expected));
+  EXPECT_TRUE(
+      same_pixels(frame_of(run_one<preprocessors::ColorConvert>(to_gray, rgb)).image, expected));
 
   auto to_bgr = NodeHarness::load("color_convert", "to = \"BGR\"");
-  EXPECT_TRUE(same_pixels(frame_of(run_one(to_bgr, rgb)).image, bgr));
-  const Packet from_gray = run_one(to_bgr, gray);
+  EXPECT_TRUE(same_pixels(frame_of(run_one<preprocessors::ColorConvert>(to_bgr, rgb)).image, bgr));
+  const Packet from_gray = run_one<preprocessors::ColorConvert>(to_bgr, gray);
   EXPECT_EQ(frame_of(from_gray).image.type(), CV_8UC3);
   cv::Mat rgba;
   cv::cvtColor(bgr, rgba, cv::COLOR_BGR2RGBA);
-  EXPECT_TRUE(same_pixels(
-      frame_of(run_one(to_bgr, source_packet(Frame{rgba, PixelFormat::kRGBA}))).image, bgr));
+  EXPECT_TRUE(same_pixels(frame_of(run_one<preprocessors::ColorConvert>(
+                                       to_bgr, source_packet(Frame{rgba, PixelFormat::kRGBA})))
+                              .image,
+                          bgr));
   cv::Mat bgra;
   cv::cvtColor(bgr, bgra, cv::COLOR_BGR2BGRA);
-  EXPECT_TRUE(
-      same_pixels(frame_of(run_one(to_rgb, source_packet(Frame{bgra, PixelFormat::kBGRA}))).image,
-                  frame_of(rgb).image));
+  EXPECT_TRUE(same_pixels(frame_of(run_one<preprocessors::ColorConvert>(
+                                       to_rgb, source_packet(Frame{bgra, PixelFormat::kBGRA})))
+                              .image,
+                          frame_of(rgb).image));
 }
 
 TEST(ColorConvert, TheTargetFormatPassesThroughAndBadFramesAreErrors) {
   auto h = NodeHarness::load("color_convert", "to = \"RGB\"");
   const Packet in = source_packet(Frame{pattern(4, 4), PixelFormat::kRGB});
-  EXPECT_EQ(run_one(h, in).payload().get(), in.payload().get());
-  EXPECT_EQ(process_error(h, source_packet(Frame{pattern(4, 4, 3), PixelFormat::kGRAY})),
+  EXPECT_EQ(run_one<preprocessors::ColorConvert>(h, in).payload().get(), in.payload().get());
+  EXPECT_EQ(process_error<preprocessors::ColorConvert>(
+                h, source_packet(Frame{pattern(4, 4, 3), PixelFormat::kGRAY})),
             "the frame has 3 channels but its format is GRAY (1 channel)");
   EXPECT_THAT(load_error("color_convert", ""), HasSubstr("to"));
   EXPECT_THAT(load_error("color_convert", "to = \"HSV\""), HasSubstr("to"));

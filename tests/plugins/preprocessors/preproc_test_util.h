@@ -46,12 +46,14 @@ inline std::string media(const std::string& name) {
   return path;
 }
 
-// Pushes one packet and pulls the one output it gives (failing the test otherwise).
-inline Packet run_one(testing::NodeHarness& h, Packet in, const std::string& out = "out") {
-  const Status s = h.push("in", std::move(in));
+// Pushes one packet into node class N's `kIn` and pulls the one output it gives on `kOut`
+// (failing the test otherwise): run_one<preprocessors::Resize>(h, packet).
+template <class N>
+Packet run_one(testing::NodeHarness& h, Packet in) {
+  const Status s = h.push(N::kIn.name, std::move(in));
   EXPECT_TRUE(s.ok()) << s.message();
-  EXPECT_EQ(h.pending(out), 1u);
-  return h.pull(out);
+  EXPECT_EQ(h.pending(N::kOut.name), 1u);
+  return h.pull(N::kOut);
 }
 
 inline void expect_near(cv::Point2f p, cv::Point2f q, double tol = 1e-4) {

@@ -1,5 +1,7 @@
 // to_tensor through the NodeHarness: every layout and dtype element by element, and the
 // errors for params and frames that do not fit.
+#include "to_tensor.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -28,7 +30,7 @@ TEST(ToTensor, NchwFloatScalesNormalizesPerChannelAndKeepsTheHeader) {
   const cv::Mat image = pattern(7, 5);
   PacketHeader header = at(4, 9);
   header.transform = Affine2D::scale_translate(0.5, 0.5, 3, 1);
-  const Packet out = run_one(h, source_packet(Frame{image}, header));
+  const Packet out = run_one<preprocessors::ToTensor>(h, source_packet(Frame{image}, header));
   const Tensor& t = tensor_of(out);
   EXPECT_EQ(t.dtype, DType::kFloat32);
   EXPECT_EQ(t.shape, (std::vector<int64_t>{1, 3, 5, 7}));
@@ -48,12 +50,13 @@ TEST(ToTensor, NchwFloatScalesNormalizesPerChannelAndKeepsTheHeader) {
 TEST(ToTensor, NhwcFloatUniformAndPerChannel) {
   const cv::Mat image = pattern(6, 4);
   auto uniform = NodeHarness::load("to_tensor", "layout = \"NHWC\"\nscale = 0.5\nmean = [1.0]");
-  const Packet u_packet = run_one(uniform, source_packet(Frame{image}));
+  const Packet u_packet = run_one<preprocessors::ToTensor>(uniform, source_packet(Frame{image}));
   const Tensor& u = tensor_of(u_packet);
   EXPECT_EQ(u.shape, (std::vector<int64_t>{1, 4, 6, 3}));
   auto per_channel =
       NodeHarness::load("to_tensor", std::string("layout = \"NHWC\"\n") + kNormalize);
-  const Packet pc_packet = run_one(per_channel, source_packet(Frame{image}));
+  const Packet pc_packet =
+      run_one<preprocessors::ToTensor>(per_channel, source_packet(Frame{image}));
   const Tensor& pc = tensor_of(pc_packet);
   for (int y = 0; y < 4; ++y)
     for (int x = 0; x < 6; ++x)
@@ -69,8 +72,8 @@ TEST(ToTensor, Uint8KeepsRawPixelsInBothLayouts) {
   const cv::Mat image = pattern(5, 3);
   auto nchw = NodeHarness::load("to_tensor", "dtype = \"uint8\"");
   auto nhwc = NodeHarness::load("to_tensor", "dtype = \"uint8\"\nlayout = \"NHWC\"");
-  const Packet a_packet = run_one(nchw, source_packet(Frame{image}));
-  const Packet b_packet = run_one(nhwc, source_packet(Frame{image}));
+  const Packet a_packet = run_one<preprocessors::ToTensor>(nchw, source_packet(Frame{image}));
+  const Packet b_packet = run_one<preprocessors::ToTensor>(nhwc, source_packet(Frame{image}));
   const Tensor& a = tensor_of(a_packet);
   const Tensor& b = tensor_of(b_packet);
   EXPECT_EQ(a.dtype, DType::kUInt8);
@@ -87,7 +90,8 @@ TEST(ToTensor, Uint8KeepsRawPixelsInBothLayouts) {
 TEST(ToTensor, GrayFramesAndViewsOfLargerImages) {
   auto h = NodeHarness::load("to_tensor", "scale = 2.0\nmean = [10.0]\nstd = [4.0]");
   const cv::Mat gray = pattern(8, 6, 1);
-  const Packet g_packet = run_one(h, source_packet(Frame{gray, PixelFormat::kGRAY}));
+  const Packet g_packet =
+      run_one<preprocessors::ToTensor>(h, source_packet(Frame{gray, PixelFormat::kGRAY}));
   const Tensor& g = tensor_of(g_packet);
   EXPECT_EQ(g.shape, (std::vector<int64_t>{1, 1, 6, 8}));
   EXPECT_FLOAT_EQ(g.as<float>()[2 * 8 + 3], (gray.at<uint8_t>(2, 3) * 2.0f - 10.0f) / 4.0f);
@@ -97,7 +101,7 @@ TEST(ToTensor, GrayFramesAndViewsOfLargerImages) {
   const cv::Mat view = big(cv::Rect(3, 2, 5, 4));
   ASSERT_FALSE(view.isContinuous());
   auto nchw = NodeHarness::load("to_tensor", "dtype = \"uint8\"");
-  const Packet v_packet = run_one(nchw, source_packet(Frame{view}));
+  const Packet v_packet = run_one<preprocessors::ToTensor>(nchw, source_packet(Frame{view}));
   const Tensor& v = tensor_of(v_packet);
   EXPECT_EQ(v.as<uint8_t>()[(2 * 4 + 3) * 5 + 4], view.at<cv::Vec3b>(3, 4)[2]);
 }
@@ -105,10 +109,10 @@ TEST(ToTensor, GrayFramesAndViewsOfLargerImages) {
 TEST(ToTensor, FloatFramesAndFramesOf16Bits) {
   auto h = NodeHarness::load("to_tensor", "scale = 0.5");
   cv::Mat f(2, 2, CV_32FC3, cv::Scalar(1.0, 2.0, 3.0));
-  const Packet fp = run_one(h, source_packet(Frame{f}));
+  const Packet fp = run_one<preprocessors::ToTensor>(h, source_packet(Frame{f}));
   EXPECT_FLOAT_EQ(tensor_of(fp).as<float>()[2 * 4], 1.5f);  // plane 2, first pixel
   cv::Mat w(2, 2, CV_16UC3, cv::Scalar(1000, 2000, 3000));
-  const Packet wp = run_one(h, source_packet(Frame{w}));
+  const Packet wp = run_one<preprocessors::ToTensor>(h, source_packet(Frame{w}));
   EXPECT_FLOAT_EQ(tensor_of(wp).as<float>()[4], 1000.0f);  // plane 1
 }
 
@@ -132,12 +136,14 @@ TEST(ToTensor, BadParamsAreErrorsAtOpen) {
 
 TEST(ToTensor, FramesThatDoNotFitTheParamsAreClearErrors) {
   auto h = NodeHarness::load("to_tensor", kNormalize);
-  Status s = h.push("in", source_packet(Frame{pattern(4, 4, 1), PixelFormat::kGRAY}));
+  Status s = h.push(preprocessors::ToTensor::kIn.name,
+                    source_packet(Frame{pattern(4, 4, 1), PixelFormat::kGRAY}));
   EXPECT_EQ(s.message(), "mean has 3 values but the frame has 1 channel (GRAY)");
-  s = h.push("in", source_packet(Frame{pattern(4, 4, 4), PixelFormat::kBGR}));
+  s = h.push(preprocessors::ToTensor::kIn.name,
+             source_packet(Frame{pattern(4, 4, 4), PixelFormat::kBGR}));
   EXPECT_EQ(s.message(), "the frame has 4 channels but its format is BGR (3 channels)");
   auto u8 = NodeHarness::load("to_tensor", "dtype = \"uint8\"");
-  s = u8.push("in", source_packet(Frame{cv::Mat(2, 2, CV_32FC3)}));
+  s = u8.push(preprocessors::ToTensor::kIn.name, source_packet(Frame{cv::Mat(2, 2, CV_32FC3)}));
   EXPECT_EQ(s.message(), "dtype = \"uint8\" needs 8U pixels; the frame's are 32F");
 }
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 
+#include "annotate.h"
 #include "sink_test_support.h"
 #include "sluice/testing/node_harness.h"
 
@@ -65,17 +66,20 @@ TEST_F(DisplayTest, OptionalWithoutADisplayIsANoOp) {
   auto frame = sink_test::make_frame(cv::Mat(48, 64, CV_8UC3));
   for (int64_t seq = 0; seq < 5; ++seq)
     for (uint32_t stream : {0u, 1u})
-      EXPECT_TRUE(
-          h.push("detections", sink_test::result_packet(Detections{}, frame, at(stream, seq)))
-              .ok());
+      EXPECT_TRUE(h.push(sinks::kDetections.name,
+                         sink_test::result_packet(Detections{}, frame, at(stream, seq)))
+                      .ok());
   EXPECT_TRUE(h.close().ok());
 }
 
 TEST_F(DisplayTest, OneWindowTitleMeansOneStream) {
   auto h = NodeHarness::load("display", "optional = true\ntitle = \"cam\"");
   auto frame = sink_test::make_frame(cv::Mat(48, 64, CV_8UC3));
-  EXPECT_TRUE(h.push("detections", sink_test::result_packet(Detections{}, frame, at(0, 0))).ok());
-  const Status s = h.push("detections", sink_test::result_packet(Detections{}, frame, at(1, 0)));
+  EXPECT_TRUE(
+      h.push(sinks::kDetections.name, sink_test::result_packet(Detections{}, frame, at(0, 0)))
+          .ok());
+  const Status s =
+      h.push(sinks::kDetections.name, sink_test::result_packet(Detections{}, frame, at(1, 0)));
   EXPECT_THAT(s.message(), HasSubstr("but its title 'cam' has no {stream}"));
 }
 

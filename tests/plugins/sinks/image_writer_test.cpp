@@ -32,10 +32,10 @@ class ImageWriterTest : public ::testing::Test {
 TEST_F(ImageWriterTest, DrawsOnTheSourceFrameWhenNoFrameIsConnected) {
   auto h = load("labels = false\nthickness = 1");
   auto frame = sink_test::make_frame(cv::Mat(100, 200, CV_8UC3, cv::Scalar(40, 40, 40)));
-  ASSERT_TRUE(
-      h.push("detections", sink_test::result_packet(Detections{{detection({20, 30, 50, 40}, 3)}},
-                                                    frame, at(2, 17)))
-          .ok());
+  ASSERT_TRUE(h.push(sinks::kDetections.name,
+                     sink_test::result_packet(Detections{{detection({20, 30, 50, 40}, 3)}}, frame,
+                                              at(2, 17)))
+                  .ok());
   const cv::Mat out = read("2_000017.png");
   ASSERT_FALSE(out.empty());
   ASSERT_EQ(out.size(), cv::Size(200, 100));
@@ -59,15 +59,16 @@ TEST_F(ImageWriterTest, DrawsOnTheFrameInputThroughItsTransformAndWarpsTheMask) 
   m.mask.colRange(0, 10).setTo(1);
   PacketHeader quarter = at(0, 1);
   quarter.transform = Affine2D::scale_translate(0.25, 0.25, 0, 0);
-  ASSERT_TRUE(
-      sink_test::push_set(
-          h,
-          {{"frame", Packet::make(half, Frame{cv::Mat(50, 100, CV_8UC3, cv::Scalar(90, 90, 90))})},
-           {"mask", Packet::make(quarter, m)},
-           {"detections", sink_test::result_packet(Detections{{detection({100, 40, 60, 40}, 2)}},
-                                                   source, at(0, 1))}},
-          true)
-          .ok());
+  ASSERT_TRUE(sink_test::push_set(
+                  h,
+                  {{sinks::kFrame.name,
+                    Packet::make(half, Frame{cv::Mat(50, 100, CV_8UC3, cv::Scalar(90, 90, 90))})},
+                   {sinks::kMask.name, Packet::make(quarter, m)},
+                   {sinks::kDetections.name,
+                    sink_test::result_packet(Detections{{detection({100, 40, 60, 40}, 2)}}, source,
+                                             at(0, 1))}},
+                  true)
+                  .ok());
 
   const cv::Mat out = read("0_000001.png");
   ASSERT_EQ(out.size(), cv::Size(100, 50));  // the frame input, not the source frame
@@ -89,14 +90,15 @@ TEST_F(ImageWriterTest, ARealPhotoAsJpegWithEverythingDrawn) {
   d.landmarks = {{w * 0.3f, ht * 0.4f}};
   d.track_id = 4;
   d.classes = {{1, 0.6f, "sitting"}};
-  ASSERT_TRUE(sink_test::push_set(
-                  h,
-                  {{"detections", sink_test::result_packet(Detections{{d}}, frame, at(0, 0))},
-                   {"classifications",
-                    sink_test::result_packet(Classifications{{{207, 0.7f, "golden retriever"}}},
-                                             frame, at(0, 0))}},
-                  true)
-                  .ok());
+  ASSERT_TRUE(
+      sink_test::push_set(
+          h,
+          {{sinks::kDetections.name, sink_test::result_packet(Detections{{d}}, frame, at(0, 0))},
+           {sinks::kClassifications.name,
+            sink_test::result_packet(Classifications{{{207, 0.7f, "golden retriever"}}}, frame,
+                                     at(0, 0))}},
+          true)
+          .ok());
   const cv::Mat out = read("dog_000000.jpg");
   ASSERT_EQ(out.size(), dog.size());
   // JPEG is lossy: near the class colour on the box's left edge, the photo elsewhere.
@@ -114,8 +116,10 @@ TEST_F(ImageWriterTest, PatternsStreamsAndSubPackets) {
     auto h = load("pattern = \"latest\"");  // no {seq}: each frame replaces the last
     for (int64_t seq = 0; seq < 3; ++seq)
       ASSERT_TRUE(
-          h.push("detections", sink_test::result_packet(Detections{}, frame, at(0, seq))).ok());
-    const Status s = h.push("detections", sink_test::result_packet(Detections{}, frame, at(1, 0)));
+          h.push(sinks::kDetections.name, sink_test::result_packet(Detections{}, frame, at(0, seq)))
+              .ok());
+    const Status s =
+        h.push(sinks::kDetections.name, sink_test::result_packet(Detections{}, frame, at(1, 0)));
     EXPECT_THAT(s.message(), HasSubstr("but its pattern 'latest' has no {stream}"));
   }
   EXPECT_TRUE(std::filesystem::exists(dir_.file("shots/latest.png")));
@@ -125,11 +129,13 @@ TEST_F(ImageWriterTest, PatternsStreamsAndSubPackets) {
   PacketHeader part = at(1, 2);
   part.sub_index = 3;
   part.sub_count = 4;
-  ASSERT_TRUE(h.push("detections", sink_test::result_packet(Detections{}, frame, part)).ok());
+  ASSERT_TRUE(
+      h.push(sinks::kDetections.name, sink_test::result_packet(Detections{}, frame, part)).ok());
   EXPECT_TRUE(std::filesystem::exists(dir_.file("shots/s1_f000002_p3.png")));
 
   auto no_sub = load();
-  const Status s = no_sub.push("detections", sink_test::result_packet(Detections{}, frame, part));
+  const Status s =
+      no_sub.push(sinks::kDetections.name, sink_test::result_packet(Detections{}, frame, part));
   EXPECT_THAT(s.message(),
               HasSubstr("got part 4/4 of a frame, but pattern '{stream}_{seq}' has no {sub}"));
 }

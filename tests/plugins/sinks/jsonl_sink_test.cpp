@@ -1,5 +1,7 @@
 // jsonl_sink through the NodeHarness: every field of every payload, one flushed line per
 // input set, append, and errors that name the path.
+#include "jsonl_sink.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -33,11 +35,12 @@ TEST_F(JsonlSinkTest, WritesEveryFieldOfDetectionsOneLinePerInputSet) {
   d.track_id = 3;
   d.classes = {{2, 0.8f, "smile"}, {5, 0.1f, "frown"}};
   auto frame = sink_test::make_frame(cv::Mat(48, 64, CV_8UC3));
-  ASSERT_TRUE(h.push("detections",
+  ASSERT_TRUE(h.push(sinks::JsonlSink::kDetections.name,
                      sink_test::result_packet(Detections{{d, detection({1, 2, 3, 4}, 7, 0.25f)}},
                                               frame, at(2, 5, 200000)))
                   .ok());
-  ASSERT_TRUE(h.push("detections", Packet::make(at(2, 6), Detections{})).ok());
+  ASSERT_TRUE(
+      h.push(sinks::JsonlSink::kDetections.name, Packet::make(at(2, 6), Detections{})).ok());
   ASSERT_TRUE(h.close().ok());
 
   const auto lines = read_lines(path_);
@@ -82,9 +85,9 @@ TEST_F(JsonlSinkTest, ClassificationsAndMaskSummariesMatchedIntoOneLine) {
   ASSERT_TRUE(
       sink_test::push_set(
           h,
-          {{"classifications",
+          {{sinks::JsonlSink::kClassifications.name,
             Packet::make(at(0, 3), Classifications{{{281, 0.62f, "tabby"}, {3, 0.1f, ""}}})},
-           {"mask", Packet::make(at(0, 3), m)}},
+           {sinks::JsonlSink::kMask.name, Packet::make(at(0, 3), m)}},
           true)
           .ok());
 
@@ -92,8 +95,9 @@ TEST_F(JsonlSinkTest, ClassificationsAndMaskSummariesMatchedIntoOneLine) {
   p.mask = cv::Mat(4, 5, CV_32F, cv::Scalar(0.25));
   p.mask.colRange(0, 2).setTo(1.0);  // 8 of 20 pixels at or above 0.5
   ASSERT_TRUE(sink_test::push_set(h,
-                                  {{"classifications", Packet::make(at(0, 4), Classifications{})},
-                                   {"mask", Packet::make(at(0, 4), p)}},
+                                  {{sinks::JsonlSink::kClassifications.name,
+                                    Packet::make(at(0, 4), Classifications{})},
+                                   {sinks::JsonlSink::kMask.name, Packet::make(at(0, 4), p)}},
                                   false)
                   .ok());
   ASSERT_TRUE(h.close().ok());
@@ -129,8 +133,8 @@ TEST_F(JsonlSinkTest, MaskRleGivesEachClassItsPixelsAsCocoRuns) {
   ids.mask = (cv::Mat_<uint8_t>(3, 2) << 0, 1, 1, 1, 0, 0);  // column-major: 0 1 0, 1 1 0
   SegmentationMask probabilities;
   probabilities.mask = (cv::Mat_<float>(2, 2) << 0.7f, 0.2f, 0.1f, 0.9f);  // 1 0 0 1
-  ASSERT_TRUE(h.push("mask", Packet::make(at(0, 0), ids)).ok());
-  ASSERT_TRUE(h.push("mask", Packet::make(at(0, 1), probabilities)).ok());
+  ASSERT_TRUE(h.push(sinks::JsonlSink::kMask.name, Packet::make(at(0, 0), ids)).ok());
+  ASSERT_TRUE(h.push(sinks::JsonlSink::kMask.name, Packet::make(at(0, 1), probabilities)).ok());
   ASSERT_TRUE(h.close().ok());
   const auto lines = read_lines(path_);
   ASSERT_EQ(lines.size(), 2u);
@@ -148,7 +152,8 @@ TEST_F(JsonlSinkTest, MaskRleGivesEachClassItsPixelsAsCocoRuns) {
 TEST_F(JsonlSinkTest, EachLineIsOnDiskAsSoonAsItIsProcessed) {
   auto h = load();
   for (int64_t seq = 0; seq < 3; ++seq) {
-    ASSERT_TRUE(h.push("detections", Packet::make(at(0, seq), Detections{})).ok());
+    ASSERT_TRUE(
+        h.push(sinks::JsonlSink::kDetections.name, Packet::make(at(0, seq), Detections{})).ok());
     // Not closed yet: a run killed now would keep every line so far.
     const auto lines = read_lines(path_);
     ASSERT_EQ(lines.size(), static_cast<std::size_t>(seq + 1));
@@ -161,8 +166,9 @@ TEST_F(JsonlSinkTest, SubPacketsSayWhichPart) {
   PacketHeader part = at(1, 9);
   part.sub_index = 2;
   part.sub_count = 4;
-  ASSERT_TRUE(
-      h.push("classifications", Packet::make(part, Classifications{{{1, 0.5f, "a"}}})).ok());
+  ASSERT_TRUE(h.push(sinks::JsonlSink::kClassifications.name,
+                     Packet::make(part, Classifications{{{1, 0.5f, "a"}}}))
+                  .ok());
   ASSERT_TRUE(h.close().ok());
   const json j = json::parse(read_lines(path_).at(0));
   EXPECT_EQ(j["sub_index"], 2);
@@ -172,12 +178,14 @@ TEST_F(JsonlSinkTest, SubPacketsSayWhichPart) {
 TEST_F(JsonlSinkTest, ReplacesOrAppends) {
   for (int run = 0; run < 2; ++run) {
     auto h = load();
-    ASSERT_TRUE(h.push("detections", Packet::make(at(0, run), Detections{})).ok());
+    ASSERT_TRUE(
+        h.push(sinks::JsonlSink::kDetections.name, Packet::make(at(0, run), Detections{})).ok());
   }
   EXPECT_EQ(read_lines(path_).size(), 1u);
   {
     auto h = load("append = true");
-    ASSERT_TRUE(h.push("detections", Packet::make(at(0, 7), Detections{})).ok());
+    ASSERT_TRUE(
+        h.push(sinks::JsonlSink::kDetections.name, Packet::make(at(0, 7), Detections{})).ok());
   }
   const auto lines = read_lines(path_);
   ASSERT_EQ(lines.size(), 2u);
@@ -187,7 +195,7 @@ TEST_F(JsonlSinkTest, ReplacesOrAppends) {
 TEST_F(JsonlSinkTest, InvalidUtf8InALabelIsReplacedNotAnError) {
   auto h = load();
   ASSERT_TRUE(
-      h.push("detections",
+      h.push(sinks::JsonlSink::kDetections.name,
              Packet::make(at(0, 0), Detections{{detection({0, 0, 1, 1}, 0, 0.5f, "caf\xe9")}}))
           .ok());
   ASSERT_TRUE(h.close().ok());
@@ -197,7 +205,8 @@ TEST_F(JsonlSinkTest, InvalidUtf8InALabelIsReplacedNotAnError) {
 TEST_F(JsonlSinkTest, MissingFoldersAreCreatedAndAnUnwritablePathIsAnErrorAtOpen) {
   const std::string nested = dir_.file("a/b/out.jsonl");
   auto h = NodeHarness::load("jsonl_sink", "path = \"" + nested + "\"");
-  ASSERT_TRUE(h.push("detections", Packet::make(at(0, 0), Detections{})).ok());
+  ASSERT_TRUE(
+      h.push(sinks::JsonlSink::kDetections.name, Packet::make(at(0, 0), Detections{})).ok());
   EXPECT_EQ(read_lines(nested).size(), 1u);
 
   const std::string file = dir_.write("file", "x");

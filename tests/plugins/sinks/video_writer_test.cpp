@@ -27,10 +27,10 @@ class VideoWriterTest : public ::testing::Test {
     for (int i = 0; i < n; ++i) {
       auto frame = sink_test::make_frame(
           cv::Mat(size, CV_8UC3, cv::Scalar::all(static_cast<double>(i * 5 % 200))));
-      ASSERT_TRUE(
-          h.push("detections", sink_test::result_packet(Detections{{detection({8, 8, 24, 16}, 1)}},
-                                                        frame, at(stream, i, i * step_us)))
-              .ok());
+      ASSERT_TRUE(h.push(sinks::kDetections.name,
+                         sink_test::result_packet(Detections{{detection({8, 8, 24, 16}, 1)}}, frame,
+                                                  at(stream, i, i * step_us)))
+                      .ok());
     }
   }
   test::TempDir dir_;
@@ -101,7 +101,8 @@ TEST_F(VideoWriterTest, ASecondStreamWithoutStreamInThePathIsAnError) {
   auto h = NodeHarness::load("video_writer", "path = \"" + path + "\"");
   push_frames(h, 2, 0);
   auto frame = sink_test::make_frame(cv::Mat(48, 64, CV_8UC3));
-  const Status s = h.push("detections", sink_test::result_packet(Detections{}, frame, at(1, 0)));
+  const Status s =
+      h.push(sinks::kDetections.name, sink_test::result_packet(Detections{}, frame, at(1, 0)));
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.message(), "got stream 1 after stream 0, but its path '" + path +
                              "' has no {stream}: put {stream} in it to write one per stream");
@@ -162,9 +163,9 @@ TEST_F(VideoWriterTest, SubPacketsAndInputsWithoutAPictureAreErrors) {
   PacketHeader part = at(0, 0);
   part.sub_index = 1;
   part.sub_count = 3;
-  Status s = h.push("detections", Packet::make(part, Detections{}));
+  Status s = h.push(sinks::kDetections.name, Packet::make(part, Detections{}));
   EXPECT_THAT(s.message(), HasSubstr("got part 2/3 of a frame"));
-  s = h.push("detections", Packet::make(at(0, 0), Detections{}));
+  s = h.push(sinks::kDetections.name, Packet::make(at(0, 0), Detections{}));
   EXPECT_THAT(s.message(), HasSubstr("no picture to draw on: connect the 'frame' input"));
 }
 

@@ -1,5 +1,7 @@
 // image_source through the NodeHarness: files, folders, globs, order, timestamps, and a
 // clear error (or a skip) for every file that is not a readable image.
+#include "image_source.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -19,7 +21,8 @@ std::string path_param(const std::string& path) { return "path = \"" + path + "\
 // Pulls every pending frame.
 std::vector<Packet> drain(NodeHarness& h) {
   std::vector<Packet> out;
-  while (h.pending("out") > 0) out.push_back(h.pull("out"));
+  while (h.pending(sources::ImageSource::kOut.name) > 0)
+    out.push_back(h.pull(sources::ImageSource::kOut));
   return out;
 }
 
@@ -92,7 +95,7 @@ TEST(ImageSource, ANonImageFileIsAnErrorNamingItAndTheNextFileFollows) {
   const Status s = h.run_source();
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.message(), "'" + notes + "' is not an image (no decoder for its format)");
-  EXPECT_EQ(h.pending("out"), 1u);
+  EXPECT_EQ(h.pending(sources::ImageSource::kOut.name), 1u);
   // What the runtime does under on_error = "skip": count the error and call again.
   ASSERT_TRUE(h.run_source().ok());
   auto frames = drain(h);
@@ -129,7 +132,7 @@ TEST(ImageSource, ProgressiveJpegWholeAndTruncated) {
   ASSERT_TRUE(cv::imwrite(dir.file("p.jpg"), image, {cv::IMWRITE_JPEG_PROGRESSIVE, 1}));
   auto whole = NodeHarness::load("image_source", path_param(dir.file("p.jpg")));
   EXPECT_TRUE(whole.run_source().ok());
-  EXPECT_EQ(whole.pending("out"), 1u);
+  EXPECT_EQ(whole.pending(sources::ImageSource::kOut.name), 1u);
 
   test::copy_prefix(dir.file("p.jpg"), dir.file("cut.jpg"), fs::file_size(dir.file("p.jpg")) / 2);
   auto cut = NodeHarness::load("image_source", path_param(dir.file("cut.jpg")));

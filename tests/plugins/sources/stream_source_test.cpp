@@ -1,6 +1,8 @@
 // stream_source against real servers on 127.0.0.1: ffmpeg serving MPEG-TS over tcp and
 // http, a socket that never answers, a server that stalls, stops and comes back, and a
 // GStreamer pipeline. Every wait is bounded.
+#include "stream_source.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -84,9 +86,9 @@ TEST_P(FiniteStream, EveryFrameThenGivesUpWithAClearError) {
             "stream '" + url_ +
                 "' lost: 2 reconnect attempts failed; the last: connection refused, no such "
                 "stream, or a format FFMPEG cannot read");
-  ASSERT_EQ(h.pending("out"), 30u);
+  ASSERT_EQ(h.pending(sources::StreamSource::kOut.name), 30u);
   for (int i = 0; i < 30; ++i) {
-    Packet p = h.pull("out");
+    Packet p = h.pull(sources::StreamSource::kOut);
     EXPECT_EQ(p.header().seq, i);
     EXPECT_EQ(p.get_if<Frame>()->image.size(), cv::Size(768, 576));
   }
@@ -98,7 +100,7 @@ TEST_P(FiniteStream, OnGiveUpEndEndsTheStream) {
   auto h = NodeHarness::load("stream_source", params("end"));
   const Status s = h.run_source();
   EXPECT_TRUE(s.ok()) << s.message();
-  EXPECT_EQ(h.pending("out"), 30u);
+  EXPECT_EQ(h.pending(sources::StreamSource::kOut.name), 30u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Protocols, FiniteStream, ::testing::Values("tcp", "http"));
@@ -124,7 +126,7 @@ TEST(StreamSource, AStalledServerIsADropNotAHang) {
   server->kill();
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(s.message(), HasSubstr("stream '" + url + "' lost: 1 reconnect attempt failed"));
-  EXPECT_GT(h.pending("out"), 5u);
+  EXPECT_GT(h.pending(sources::StreamSource::kOut.name), 5u);
   EXPECT_GE(took, 2.0);  // 1.5 s of frames (and what was in transit), then 1 s without one
   EXPECT_LT(took, 10);
 }
@@ -187,8 +189,8 @@ TEST(StreamSource, GStreamerPipeline) {
           "backend = \"gstreamer\"\nmax_reconnects = 0\non_give_up = \"end\"");
   const Status s = h.run_source();
   ASSERT_TRUE(s.ok()) << s.message();
-  ASSERT_EQ(h.pending("out"), 12u);
-  const Packet first = h.pull("out");
+  ASSERT_EQ(h.pending(sources::StreamSource::kOut.name), 12u);
+  const Packet first = h.pull(sources::StreamSource::kOut);
   const cv::Mat& image = first.get_if<Frame>()->image;
   EXPECT_EQ(image.type(), CV_8UC3);
   EXPECT_EQ(image.size(), cv::Size(64, 48));

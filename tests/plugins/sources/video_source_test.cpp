@@ -1,5 +1,7 @@
 // video_source through the NodeHarness: every frame in order with its pts, the declared
 // frame count, looping, pacing, and clear errors for missing, foreign, truncated files.
+#include "video_source.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -18,7 +20,8 @@ std::string path_param(const std::string& path) { return "path = \"" + path + "\
 
 std::vector<Packet> drain(NodeHarness& h) {
   std::vector<Packet> out;
-  while (h.pending("out") > 0) out.push_back(h.pull("out"));
+  while (h.pending(sources::VideoSource::kOut.name) > 0)
+    out.push_back(h.pull(sources::VideoSource::kOut));
   return out;
 }
 
@@ -91,7 +94,7 @@ TEST(VideoSource, RealtimePacesAtTheFileRate) {
   const auto t0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(paced.run_source(6).ok());
   EXPECT_GE(test::seconds_since(t0), 0.49);  // frames 0..5 at 10 fps: the last is due at 0.5 s
-  EXPECT_EQ(paced.pending("out"), 6u);
+  EXPECT_EQ(paced.pending(sources::VideoSource::kOut.name), 6u);
 }
 
 TEST(VideoSource, MissingFolderOrForeignFileIsAnErrorAtOpen) {
@@ -149,11 +152,12 @@ TEST(VideoSource, TruncatedVideoIsAnErrorNamingFileAndFrame) {
   const std::size_t decoded = std::stoul(m[2]);
   EXPECT_GT(decoded, 300u);
   EXPECT_LT(decoded, 500u);
-  EXPECT_EQ(h.pending("out"), decoded);  // every frame before the damage came out
+  EXPECT_EQ(h.pending(sources::VideoSource::kOut.name),
+            decoded);  // every frame before the damage came out
 
   // Under on_error = "skip" the runtime calls again: one more read, then the end.
   EXPECT_TRUE(h.run_source(100).ok());
-  EXPECT_EQ(h.pending("out"), decoded);
+  EXPECT_EQ(h.pending(sources::VideoSource::kOut.name), decoded);
 }
 
 TEST(VideoSource, EstimatedFrameCountOneOffIsNoError) {
@@ -169,7 +173,7 @@ TEST(VideoSource, EstimatedFrameCountOneOffIsNoError) {
   auto h = NodeHarness::load("video_source", path_param(mkv));
   const Status s = h.run_source();
   EXPECT_TRUE(s.ok()) << s.message();
-  EXPECT_EQ(h.pending("out"), 270u);
+  EXPECT_EQ(h.pending(sources::VideoSource::kOut.name), 270u);
 }
 
 }  // namespace

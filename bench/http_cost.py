@@ -1,0 +1,123 @@
+#!/usr/bin/python3
+"""What serving a run over HTTP costs: the same pipeline with and without `--http`, side by
+side in one run, interleaved (plain, http, plain, http, ...).
+
+With `--http`, a scraper reads /metrics and /api/pipeline every second for the whole run
+(as Prometheus and a dashboard would). Rate = packets (or frames) / process wall time,
+timed here around each whole process. Prints every round, the medians and the ratio
+(target: http at most 2% slower).
+
+  /usr/bin/python3 bench/http_cost.py [--rounds 3] [--packets 1000000] [--detect]
+
+  --detect   also pipelines/detect.toml on vtest.avi (795 frames through CenterNet; slow)
+Exit status: 0 when every run succeeded (whether or not the target is met), 1 otherwise.
+"""
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SLUICE = os.environ.get("SLUICE", os.path.join(ROOT, "build/bin/sluice"))
+
+CHAIN = """[pipeline]
+links = ["src -> p1 -> p2 -> p3 -> p4 -> p5 -> p6 -> p7 -> sink"]
+[nodes.src]
+plugin = "synthetic_source"
+frames = {n}
+width = 1
+height = 1
+{passes}
+[nodes.sink]
+plugin = "null_sink"
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def scrape(port, stop, counts):
+    """Reads /metrics and /api/pipeline every second until `stop`."""
+    while not stop.wait(1.0):
+        for path in ("/metrics", "/api/pipeline"):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
+                    r.read()
+                    counts[path] = counts.get(path, 0) + 1
+            except OSError:
+                pass  # not listening yet, or already gone
+
+
+def run(args, http):
+    command = [SLUICE, "run", "-q"] + args
+    port = free_port()
+    if http:
+        command += ["--http", f"127.0.0.1:{port}"]
+    stop, counts = threading.Event(), {}
+    scraper = threading.Thread(target=scrape, args=(port, stop, counts)) if http else None
+    t0 = time.monotonic()
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if scraper:
+        scraper.start()
+    _, err = child.communicate()
+    wall = time.monotonic() - t0
+    stop.set()
+    if scraper:
+        scraper.join()
+    if child.returncode != 0:
+        print(f"run failed ({child.returncode}): {' '.join(command)}\n{err.decode()}", file=sys.stderr)
+        return None, counts
+    return wall, counts
+
+
+def compare(name, args, units, rounds):
+    plain, served, scrapes = [], [], 0
+    for r in range(rounds):
+        a, _ = run(args, False)
+        b, counts = run(args, True)
+        if a is None or b is None:
+            return False
+        plain.append(units / a)
+        served.append(units / b)
+        scrapes += counts.get("/metrics", 0)
+        print(f"  {name} round {r + 1}: plain {units / a:,.1f}/s, --http {units / b:,.1f}/s "
+              f"({counts.get('/metrics', 0)} scrapes)")
+    mp, ms = statistics.median(plain), statistics.median(served)
+    print(f"{name}: median plain {mp:,.1f}/s (min {min(plain):,.1f}, max {max(plain):,.1f}), "
+          f"--http {ms:,.1f}/s (min {min(served):,.1f}, max {max(served):,.1f}); "
+          f"--http/plain = {ms / mp:.3f} ({(1 - ms / mp) * 100:+.1f}% slower), "
+          f"{scrapes} scrapes of /metrics")
+    return True
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--packets", type=int, default=1_000_000)
+    parser.add_argument("--detect", action="store_true")
+    a = parser.parse_args()
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        chain = os.path.join(tmp, "chain.toml")
+        passes = "\n".join(f'[nodes.p{i}]\nplugin = "passthrough"' for i in range(1, 8))
+        with open(chain, "w") as f:
+            f.write(CHAIN.format(n=a.packets, passes=passes))
+        ok &= compare("passthrough chain, 1x1 frames", [chain], a.packets, a.rounds)
+        if a.detect:
+            os.environ["SLUICE_OUT"] = tmp
+            ok &= compare("detect.toml on vtest.avi", [os.path.join(ROOT, "pipelines/detect.toml")],
+                          795, a.rounds)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
