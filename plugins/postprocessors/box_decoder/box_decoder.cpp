@@ -1,5 +1,7 @@
 #include "box_decoder.h"
 
+#include <cmath>
+
 namespace sluice::postprocessors {
 
 Status BoxDecoder::open(const Params& p) {
@@ -21,11 +23,25 @@ Status BoxDecoder::open(const Params& p) {
 Status BoxDecoder::process(Context& ctx) {
   const Tensor& t = ctx.get(kIn);
   const int64_t row = 6 + 2 * keypoints_;
+  // One image's table: [N, 6], [1, N, 6] or flat. A batch's tables would otherwise be read
+  // as one image's rows.
+  if (t.shape.size() >= 3 && t.shape[0] > 1)
+    return invalid_argument("the detections table of shape " + shape_text(t.shape) + " holds " +
+                            std::to_string(t.shape[0]) +
+                            " images' tables; box_decoder takes one image's rows ([N, " +
+                            std::to_string(row) + "] or [1, N, " + std::to_string(row) + "])");
   SLUICE_ASSIGN_OR_RETURN(int64_t rows, rows_of(t, row, "the detections table"));
   const Affine2D& to_input = ctx.header().transform;
   Detections out;
   for (int64_t r = 0; r < rows; ++r) {
     const float* v = t.as<float>() + r * row;
+    // A NaN score would pass `< min_score` and then sort anywhere; a non-finite box would
+    // reach every consumer. Such rows are dropped and counted.
+    if (!std::isfinite(v[0]) || !std::isfinite(v[1]) || !std::isfinite(v[2]) ||
+        !std::isfinite(v[3]) || !std::isfinite(v[4])) {
+      ctx.add_to_counter("skipped_invalid");
+      continue;
+    }
     if (v[4] < min_score_) continue;
     Detection d;
     const cv::Rect2f in_input(cv::Point2f(v[0] * scale_x_, v[1] * scale_y_),

@@ -56,6 +56,24 @@ TEST(BoxDecoder, BoxesGoBackToTheSourceFrameBestFirstWithLabels) {
             "the detections table of shape [1, 5] is not rows of 6 values");
 }
 
+// Rows with a NaN or infinite value are dropped and counted (a NaN score passed the
+// min_score test before); a tensor of several images' tables is an error, not one image.
+TEST(BoxDecoder, NonFiniteRowsAreDroppedAndABatchOfTablesIsAnError) {
+  auto h = NodeHarness::load("box_decoder", "min_score = 0.3");
+  ASSERT_TRUE(h.push(postprocessors::BoxDecoder::kIn, tensor({0, 0, 10, 10, NAN, 0,         //
+                                                              0, 0, INFINITY, 10, 0.9f, 0,  //
+                                                              0, 0, 10, 10, 0.8f, 1},
+                                                             {1, 3, 6}))
+                  .ok());
+  const Packet out = h.pull(postprocessors::BoxDecoder::kOut);
+  ASSERT_EQ(out.get_if<Detections>()->items.size(), 1u);
+  EXPECT_EQ(out.get_if<Detections>()->items[0].class_id, 1);
+  EXPECT_EQ(h.counters().at("skipped_invalid"), 2);
+  EXPECT_THAT(
+      h.push(postprocessors::BoxDecoder::kIn, tensor(std::vector<float>(24), {2, 2, 6})).message(),
+      HasSubstr("holds 2 images' tables; box_decoder takes one image's rows"));
+}
+
 TEST(BoxDecoder, KeypointColumnsBecomeLandmarks) {
   auto h = NodeHarness::load("box_decoder", "keypoints = 2\nmin_score = 0.5");
   const Affine2D to_input = Affine2D::scale_translate(2, 2, 0, 0);
