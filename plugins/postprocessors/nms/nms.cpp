@@ -47,6 +47,9 @@ Detection Nms::blend(const std::vector<Detection>& in, const std::vector<std::si
   Detection d = in[cluster[0]];
   float total = 0, x = 0, y = 0, w = 0, h = 0;
   std::vector<cv::Point2f> landmarks(d.landmarks.size());
+  // Each landmark is averaged over the members that have it: a member with fewer landmarks
+  // must not pull the others towards (0, 0).
+  std::vector<float> landmark_weight(d.landmarks.size(), 0.f);
   for (std::size_t k : cluster) {
     const Detection& c = in[k];
     total += c.score;
@@ -54,13 +57,15 @@ Detection Nms::blend(const std::vector<Detection>& in, const std::vector<std::si
     y += c.box.y * c.score;
     w += c.box.width * c.score;
     h += c.box.height * c.score;
-    for (std::size_t l = 0; l < landmarks.size() && l < c.landmarks.size(); ++l)
+    for (std::size_t l = 0; l < landmarks.size() && l < c.landmarks.size(); ++l) {
       landmarks[l] += c.landmarks[l] * c.score;
+      landmark_weight[l] += c.score;
+    }
   }
   if (total <= 0) return d;
   d.box = cv::Rect2f(x / total, y / total, w / total, h / total);
-  for (auto& l : landmarks) l /= total;
-  d.landmarks = landmarks;
+  for (std::size_t l = 0; l < landmarks.size(); ++l)
+    if (landmark_weight[l] > 0) d.landmarks[l] = landmarks[l] / landmark_weight[l];
   return d;
 }
 

@@ -143,6 +143,16 @@ TEST(Nms, WeightedBlendsEachClusterByScore) {
   EXPECT_FLOAT_EQ(kept[0].score, 0.75f);
   EXPECT_FLOAT_EQ(kept[0].landmarks[0].x, 1.f);
   EXPECT_FLOAT_EQ(kept[0].landmarks[0].y, 2.f);
+
+  // A member without landmarks blends its box but leaves the landmarks to those that have
+  // them (it used to pull them towards (0, 0)).
+  Detection c = det(2, 0, 10, 10, 0.25f);
+  a.landmarks = {{4, 8}};
+  ASSERT_TRUE(h.push(postprocessors::Nms::kIn, Detections{{a, c}}).ok());
+  const Packet blended = h.pull(postprocessors::Nms::kOut);
+  ASSERT_EQ(dets(blended).items.size(), 1u);
+  EXPECT_FLOAT_EQ(dets(blended).items[0].landmarks[0].x, 4.f);
+  EXPECT_FLOAT_EQ(dets(blended).items[0].landmarks[0].y, 8.f);
 }
 
 }  // namespace
