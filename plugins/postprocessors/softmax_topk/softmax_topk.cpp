@@ -21,12 +21,18 @@ Status SoftmaxTopK::process(Context& ctx) {
                             " are not one sample's classes (a batch? split it with the model's "
                             "batching, which sends one packet per sample)");
   std::vector<float> p(t.as<float>(), t.as<float>() + classes);
+  // A NaN would make the order undefined (and an infinity a NaN after the softmax).
+  for (std::size_t i = 0; i < p.size(); ++i)
+    if (!std::isfinite(p[i]))
+      return invalid_argument("the score of class " + std::to_string(i) + " is " +
+                              std::to_string(p[i]) + ": the model's output is not finite");
   if (softmax_ == "always" || (softmax_ == "auto" && !are_probabilities(p))) softmax(p);
   std::vector<int> order(p.size());
   std::iota(order.begin(), order.end(), 0);
   const std::size_t k = std::min<std::size_t>(k_, order.size());
+  // Best first; equal scores by class id, so that ties come out the same every time.
   std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
-                    [&](int a, int b) { return p[a] > p[b]; });
+                    [&](int a, int b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
   Classifications out;
   for (std::size_t i = 0; i < k; ++i) {
     if (p[order[i]] < min_score_) break;

@@ -69,6 +69,21 @@ TEST(SoftmaxTopK, ABatchOrAMissingLabelFileIsAnError) {
               HasSubstr("cannot read label file '/nonexistent/labels.txt'"));
 }
 
+// A non-finite score is an error naming the class (the order would be undefined); equal
+// scores come out by class id, the same every time.
+TEST(SoftmaxTopK, NonFiniteScoresAreErrorsAndTiesGoByClassId) {
+  auto h = NodeHarness::load("softmax_topk", "k = 3\nsoftmax = \"never\"");
+  EXPECT_THAT(h.push(postprocessors::SoftmaxTopK::kIn, scores({0.1f, NAN, 0.2f}, {3})).message(),
+              HasSubstr("the score of class 1 is nan: the model's output is not finite"));
+  ASSERT_TRUE(
+      h.push(postprocessors::SoftmaxTopK::kIn, scores({0.1f, 0.3f, 0.1f, 0.3f, 0.2f}, {5})).ok());
+  const auto top = h.pull(postprocessors::SoftmaxTopK::kOut).get_if<Classifications>()->top;
+  ASSERT_EQ(top.size(), 3u);
+  EXPECT_EQ(top[0].class_id, 1);
+  EXPECT_EQ(top[1].class_id, 3);
+  EXPECT_EQ(top[2].class_id, 4);
+}
+
 TEST(Threshold, KeepsDetectionsAtOrAboveMinScore) {
   auto h = NodeHarness::load("threshold", "min_score = 0.5");
   ASSERT_TRUE(
