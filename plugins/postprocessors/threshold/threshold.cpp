@@ -18,13 +18,14 @@ Status Threshold::process(Context& ctx) {
   }
   if (const Tensor* p = ctx.get_if(kProbabilitiesIn)) {
     if (p->dtype != DType::kFloat32) return invalid_argument("probabilities must be float32");
-    // The two dimensions larger than 1 are height and width.
-    std::vector<int64_t> dims;
-    for (int64_t d : p->shape)
-      if (d != 1) dims.push_back(d);
+    // [H, W], or with batch and channel dimensions of 1 around it ([1, 1, H, W],
+    // [1, H, W, 1]): leading, then trailing ones go, so a map 1 pixel high or wide stays.
+    std::vector<int64_t> dims = p->shape;
+    while (dims.size() > 2 && dims.front() == 1) dims.erase(dims.begin());
+    while (dims.size() > 2 && dims.back() == 1) dims.pop_back();
     if (dims.size() != 2)
-      return invalid_argument("probabilities are not one [H, W] map (shape has " +
-                              std::to_string(dims.size()) + " dimensions larger than 1)");
+      return invalid_argument("probabilities of shape " + shape_text(p->shape) +
+                              " are not one [H, W] map (with batch and channel of 1 around it)");
     const cv::Mat map(static_cast<int>(dims[0]), static_cast<int>(dims[1]), CV_32F, p->data);
     SegmentationMask mask;
     cv::compare(map, mask_threshold_, mask.mask, cv::CMP_GE);

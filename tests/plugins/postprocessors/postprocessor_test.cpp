@@ -116,6 +116,11 @@ TEST(Threshold, TurnsAProbabilityMapIntoAMask) {
                      scores({1, 2, 3, 4, 5, 6, 7, 8}, {2, 2, 2}))
                   .message(),
               HasSubstr("not one [H, W] map"));
+  // A map one pixel high keeps its shape (its size-1 height used to be squeezed away).
+  ASSERT_TRUE(
+      h.push(postprocessors::Threshold::kProbabilitiesIn, scores({0.2f, 0.8f}, {1, 1, 1, 2})).ok());
+  const Packet thin = h.pull(postprocessors::Threshold::kMaskOut);
+  EXPECT_EQ(thin.get_if<SegmentationMask>()->mask.size(), cv::Size(2, 1));
 }
 
 TEST(Nms, ClassWiseKeepsOverlapsOfOtherClasses) {
