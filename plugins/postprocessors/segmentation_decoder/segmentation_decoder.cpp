@@ -19,6 +19,13 @@ Status SegmentationDecoder::process(Context& ctx) {
     return invalid_argument("scores of shape " + shape_text(t.shape) + " are not one image's map");
   const int64_t h = nhwc_ ? s[0] : s[1], w = nhwc_ ? s[1] : s[2], c = nhwc_ ? s[2] : s[0];
   if (c > 255) return invalid_argument("more than 255 classes do not fit an 8-bit mask");
+  // One label per class (with one channel: 0 below the threshold, 1 at or above it).
+  const int64_t classes = c == 1 ? 2 : c;
+  if (!labels_.empty() && static_cast<int64_t>(labels_.size()) != classes)
+    return invalid_argument("labels names " + std::to_string(labels_.size()) +
+                            " classes but the scores of shape " + shape_text(t.shape) + " have " +
+                            std::to_string(classes) + " (layout " + (nhwc_ ? "NHWC" : "NCHW") +
+                            ")");
   SegmentationMask out;
   out.mask = cv::Mat(static_cast<int>(h), static_cast<int>(w), CV_8U);
   out.labels = labels_;

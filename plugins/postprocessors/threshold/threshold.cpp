@@ -6,6 +6,11 @@ Status Threshold::open(const Params& p) {
   min_score_ = static_cast<float>(p.get(kMinScore));
   mask_threshold_ = static_cast<float>(p.get(kMaskThreshold));
   labels_ = p.get(kLabels);
+  // The mask has two classes: 0 below mask_threshold, 1 at or above it.
+  if (!labels_.empty() && labels_.size() != 2)
+    return invalid_argument("labels names " + std::to_string(labels_.size()) +
+                            " classes; the mask has 2 (0: below mask_threshold, 1: at or above "
+                            "it), like labels = [\"background\", \"person\"]");
   return ok();
 }
 

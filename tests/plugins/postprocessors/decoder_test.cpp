@@ -165,5 +165,19 @@ TEST(SegmentationDecoder, ArgmaxInBothLayoutsAndThresholdForOneChannel) {
   EXPECT_EQ(mask.at<uchar>(0, 1), 1);
 }
 
+// Labels that do not name every class are an error naming both counts (a wrong layout
+// shows up here too), not a mask whose class ids have the wrong names.
+TEST(SegmentationDecoder, LabelsMustNameEveryClass) {
+  auto h = NodeHarness::load("segmentation_decoder", "layout = \"NCHW\"\nlabels = [\"a\", \"b\"]");
+  EXPECT_THAT(
+      h.push(postprocessors::SegmentationDecoder::kIn, tensor(std::vector<float>(12), {1, 3, 2, 2}))
+          .message(),
+      HasSubstr("labels names 2 classes but the scores of shape [1, 3, 2, 2] have 3 "
+                "(layout NCHW)"));
+  EXPECT_TRUE(
+      h.push(postprocessors::SegmentationDecoder::kIn, tensor(std::vector<float>(8), {1, 2, 2, 2}))
+          .ok());
+}
+
 }  // namespace
 }  // namespace sluice::testing

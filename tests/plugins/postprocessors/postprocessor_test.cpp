@@ -69,6 +69,13 @@ TEST(SoftmaxTopK, ABatchOrAMissingLabelFileIsAnError) {
               HasSubstr("cannot read label file '/nonexistent/labels.txt'"));
 }
 
+// The mask has two classes, so labels, when given, name two.
+TEST(Threshold, LabelsNameTheMasksTwoClasses) {
+  auto one = NodeHarness::try_load("threshold", "labels = [\"person\"]");
+  ASSERT_FALSE(one.ok());
+  EXPECT_THAT(one.status().message(), HasSubstr("labels names 1 classes; the mask has 2"));
+}
+
 // A non-finite score is an error naming the class (the order would be undefined); equal
 // scores come out by class id, the same every time.
 TEST(SoftmaxTopK, NonFiniteScoresAreErrorsAndTiesGoByClassId) {
