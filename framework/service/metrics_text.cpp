@@ -35,47 +35,34 @@ void observe(prometheus::Histogram& h, const runtime::LatencyHistogram& from) {
 std::string prometheus_text(const runtime::RunReport& live, const ProcessFigures& process,
                             double uptime_s) {
   prometheus::Registry registry;
-  auto& processed = BuildCounter()
-                        .Name("sluice_node_processed_total")
-                        .Help("Input sets processed (sources: calls that sent packets)")
-                        .Register(registry);
-  auto& emitted =
-      BuildCounter().Name("sluice_node_emitted_total").Help("Packets sent").Register(registry);
-  auto& errors =
-      BuildCounter()
-          .Name("sluice_node_errors_total")
-          .Help("Failed calls (skipped with on_error = \"skip\", or the one that failed)")
-          .Register(registry);
-  auto& dropped = BuildCounter()
-                      .Name("sluice_node_dropped_total")
-                      .Help(
+  // One family each: its name and help, as Prometheus shows them.
+  auto counter = [&](const char* name, const char* help) -> auto& {
+    return BuildCounter().Name(name).Help(help).Register(registry);
+  };
+  auto gauge_family = [&](const char* name, const char* help) -> auto& {
+    return BuildGauge().Name(name).Help(help).Register(registry);
+  };
+  auto histogram = [&](const char* name, const char* help) -> auto& {
+    return BuildHistogram().Name(name).Help(help).Register(registry);
+  };
+  auto& processed = counter("sluice_node_processed_total",
+                            "Input sets processed (sources: calls that sent packets)");
+  auto& emitted = counter("sluice_node_emitted_total", "Packets sent");
+  auto& errors = counter("sluice_node_errors_total",
+                         "Failed calls (skipped with on_error = \"skip\", or the one that failed)");
+  auto& dropped = counter("sluice_node_dropped_total",
                           "Packets dropped at an input, by reason: overflow (the queue's "
-                          "policy) or unmatched (no partner on another input)")
-                      .Register(registry);
-  auto& events = BuildCounter()
-                     .Name("sluice_node_events_total")
-                     .Help("The node's own counters (reconnects, forward_passes, ...)")
-                     .Register(registry);
-  auto& depth = BuildGauge()
-                    .Name("sluice_node_queue_depth")
-                    .Help("Packets waiting at an input now")
-                    .Register(registry);
-  auto& high_water = BuildGauge()
-                         .Name("sluice_node_queue_high_water")
-                         .Help("Most packets waiting at an input at once")
-                         .Register(registry);
-  auto& capacity = BuildGauge()
-                       .Name("sluice_node_queue_capacity")
-                       .Help("Capacity of an input's queue")
-                       .Register(registry);
-  auto& process_seconds = BuildHistogram()
-                              .Name("sluice_node_process_seconds")
-                              .Help("Time in process() per input set")
-                              .Register(registry);
-  auto& end_to_end = BuildHistogram()
-                         .Name("sluice_node_end_to_end_seconds")
-                         .Help("Sinks: from the source sending a packet to the sink finishing it")
-                         .Register(registry);
+                          "policy) or unmatched (no partner on another input)");
+  auto& events = counter("sluice_node_events_total",
+                         "The node's own counters (reconnects, forward_passes, ...)");
+  auto& depth = gauge_family("sluice_node_queue_depth", "Packets waiting at an input now");
+  auto& high_water =
+      gauge_family("sluice_node_queue_high_water", "Most packets waiting at an input at once");
+  auto& capacity = gauge_family("sluice_node_queue_capacity", "Capacity of an input's queue");
+  auto& process_seconds =
+      histogram("sluice_node_process_seconds", "Time in process() per input set");
+  auto& end_to_end = histogram("sluice_node_end_to_end_seconds",
+                               "Sinks: from the source sending a packet to the sink finishing it");
   for (const runtime::NodeReport& n : live.nodes) {
     const Labels node{{"node", n.name}, {"plugin", n.plugin}};
     processed.Add(node).Increment(static_cast<double>(n.processed));
@@ -103,7 +90,7 @@ std::string prometheus_text(const runtime::RunReport& live, const ProcessFigures
   }
 
   auto gauge = [&](const char* name, const char* help, double value) {
-    BuildGauge().Name(name).Help(help).Register(registry).Add({}).Set(value);
+    gauge_family(name, help).Add({}).Set(value);
   };
   gauge("sluice_process_resident_memory_bytes", "Resident memory of the sluice process",
         static_cast<double>(process.resident_bytes));
