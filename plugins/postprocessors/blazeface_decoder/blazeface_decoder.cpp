@@ -7,6 +7,12 @@ Status BlazeFaceDecoder::open(const Params& p) {
   const auto grids = p.get(kGrids);
   const auto per_cell = p.get(kAnchorsPerCell);
   if (size.size() != 2) return invalid_argument("input_size must be [W, H]");
+  // The anchors are square grids (grids = [16, 8]: 16 x 16 and 8 x 8 cells), as BlazeFace's
+  // square inputs have: on another shape they would sit in the wrong places.
+  if (size[0] != size[1])
+    return invalid_argument("input_size [" + std::to_string(size[0]) + ", " +
+                            std::to_string(size[1]) +
+                            "] is not square; BlazeFace's anchors are square grids (param grids)");
   if (grids.size() != per_cell.size())
     return invalid_argument("grids and anchors_per_cell must have the same length");
   width_ = static_cast<float>(size[0]);

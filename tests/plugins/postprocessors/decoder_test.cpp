@@ -124,6 +124,14 @@ TEST(BlazeFaceDecoder, DecodesAnAnchorIntoABoxAndSixKeypoints) {
   EXPECT_NEAR(faces[0].landmarks[1].x, 12, 1e-4);  // zero offset: the anchor centre
 }
 
+TEST(BlazeFaceDecoder, ANonSquareInputIsAClearError) {
+  auto h = NodeHarness::try_load("blazeface_decoder", "input_size = [128, 96]");
+  ASSERT_FALSE(h.ok());
+  EXPECT_THAT(
+      h.status().message(),
+      HasSubstr("input_size [128, 96] is not square; BlazeFace's anchors are square grids"));
+}
+
 TEST(BlazeFaceDecoder, AnchorCountMismatchIsAClearError) {
   auto h = NodeHarness::load("blazeface_decoder");
   const Status s =
