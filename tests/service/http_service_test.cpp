@@ -98,6 +98,12 @@ TEST_F(HttpService, HealthReadinessAndThePipelineAsJson) {
   EXPECT_EQ(missing->status, 404);
   EXPECT_THAT(json::parse(missing->body)["error"].get<std::string>(),
               HasSubstr("no endpoint GET /nope"));
+  // A body over 1 MiB is refused before it is read whole; the run goes on.
+  auto big = client().Post("/api/pipeline", std::string(2 << 20, 'x'), "application/json");
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 413);
+  EXPECT_THAT(big->body, HasSubstr("over 1 MiB"));
+  EXPECT_EQ(client().Get("/healthz")->status, 200);
   EXPECT_EQ(stop(), 0) << read_file(dir_.file("sluice.log"));
 }
 
