@@ -3,9 +3,10 @@
 namespace sluice::postprocessors {
 
 Status SegmentationDecoder::open(const Params& p) {
-  nhwc_ = p.get(kLayout) == "NHWC";
+  layout_ = p.get(kLayout);
   threshold_ = static_cast<float>(p.get(kThreshold));
   labels_ = p.get(kLabels);
+  labels_set_ = p.is_set(kLabels.name);
   return ok();
 }
 
@@ -14,24 +15,39 @@ Status SegmentationDecoder::process(Context& ctx) {
   if (t.dtype != DType::kFloat32) return invalid_argument("scores must be float32");
   std::vector<int64_t> s = t.shape;
   while (s.size() > 3 && s.front() == 1) s.erase(s.begin());
-  if (s.size() == 2) s.insert(nhwc_ ? s.end() : s.begin(), 1);
+  bool nhwc = layout_ != "NCHW";
+  if (s.size() == 2) {
+    s.insert(nhwc ? s.end() : s.begin(), 1);  // one [H, W] map: a single class channel
+  } else if (s.size() == 3 && layout_ == "auto") {
+    // Classes are few and images large: the class dimension is the smaller of the first
+    // and the last: [21, 512, 512] and a one-channel [1, 256, 256] are NCHW, [512, 512, 21]
+    // and [256, 256, 1] NHWC.
+    if (s[0] == s[2])
+      return invalid_argument("scores of shape " + shape_text(t.shape) +
+                              " could be NHWC or NCHW: set layout");
+    nhwc = s[2] < s[0];
+  }
   if (s.size() != 3)
     return invalid_argument("scores of shape " + shape_text(t.shape) + " are not one image's map");
-  const int64_t h = nhwc_ ? s[0] : s[1], w = nhwc_ ? s[1] : s[2], c = nhwc_ ? s[2] : s[0];
-  if (c > 255) return invalid_argument("more than 255 classes do not fit an 8-bit mask");
-  // One label per class (with one channel: 0 below the threshold, 1 at or above it).
+  const int64_t h = nhwc ? s[0] : s[1], w = nhwc ? s[1] : s[2], c = nhwc ? s[2] : s[0];
+  if (c > 256)
+    return invalid_argument("scores of shape " + shape_text(t.shape) + " have " +
+                            std::to_string(c) + " classes (layout " + (nhwc ? "NHWC" : "NCHW") +
+                            "); more than 256 do not fit an 8-bit mask");
+  // One label per class (with one channel: 0 below the threshold, 1 at or above it). The
+  // default pair names a two-class mask only; other masks then go unnamed.
   const int64_t classes = c == 1 ? 2 : c;
-  if (!labels_.empty() && static_cast<int64_t>(labels_.size()) != classes)
+  const bool labels_fit = static_cast<int64_t>(labels_.size()) == classes;
+  if (labels_set_ && !labels_.empty() && !labels_fit)
     return invalid_argument("labels names " + std::to_string(labels_.size()) +
                             " classes but the scores of shape " + shape_text(t.shape) + " have " +
-                            std::to_string(classes) + " (layout " + (nhwc_ ? "NHWC" : "NCHW") +
-                            ")");
+                            std::to_string(classes) + " (layout " + (nhwc ? "NHWC" : "NCHW") + ")");
   SegmentationMask out;
   out.mask = cv::Mat(static_cast<int>(h), static_cast<int>(w), CV_8U);
-  out.labels = labels_;
+  if (labels_fit) out.labels = labels_;
   const float* data = t.as<float>();
   auto at = [&](int64_t y, int64_t x, int64_t k) {
-    return nhwc_ ? data[(y * w + x) * c + k] : data[(k * h + y) * w + x];
+    return nhwc ? data[(y * w + x) * c + k] : data[(k * h + y) * w + x];
   };
   for (int64_t y = 0; y < h; ++y) {
     auto* row = out.mask.ptr<uint8_t>(static_cast<int>(y));

@@ -26,10 +26,13 @@ class SegmentationDecoder final : public Node {
       "in", "[1, H, W, C] (NHWC) or [1, C, H, W] (NCHW) scores of one image"};
   static constexpr Output<SegmentationMask> kOut{
       "out", "class id per pixel (CV_8U), in the input's geometry"};
-  static inline const Param<std::string> kLayout{.name = "layout",
-                                                 .default_value = "NHWC",
-                                                 .description = "where the class dimension is",
-                                                 .choices = {"NHWC", "NCHW"}};
+  static inline const Param<std::string> kLayout{
+      .name = "layout",
+      .default_value = "auto",
+      .description =
+          "where the class dimension is; auto: the smaller of the first and last of the "
+          "map's three dimensions (an error when they are equal)",
+      .choices = {"auto", "NHWC", "NCHW"}};
   static inline const Param<double> kThreshold{
       .name = "threshold",
       .default_value = 0.5,
@@ -47,9 +50,10 @@ class SegmentationDecoder final : public Node {
   Status process(Context& ctx) override;
 
  private:
-  bool nhwc_ = true;
+  std::string layout_ = "auto";
   float threshold_ = 0.5f;
   std::vector<std::string> labels_;
+  bool labels_set_ = false;  // by the pipeline, rather than the default pair
 };
 
 }  // namespace sluice::postprocessors

@@ -173,6 +173,40 @@ TEST(SegmentationDecoder, ArgmaxInBothLayoutsAndThresholdForOneChannel) {
   EXPECT_EQ(mask.at<uchar>(0, 1), 1);
 }
 
+// layout = "auto" (the default) takes the smaller of the first and last dimensions for the
+// classes (few classes, large images): the selfie model's one-channel NCHW map and an NHWC
+// map both decode, and a shape that could be either is an error.
+TEST(SegmentationDecoder, AutoLayoutFindsTheClassDimension) {
+  auto h = NodeHarness::load("segmentation_decoder", "threshold = 0.5");
+  ASSERT_TRUE(h.push(postprocessors::SegmentationDecoder::kIn,
+                     tensor({0.9f, 0.1f, 0.9f, 0.1f, 0.9f, 0.1f}, {1, 1, 2, 3}))
+                  .ok());
+  const Packet nchw = h.pull(postprocessors::SegmentationDecoder::kOut);
+  EXPECT_EQ(nchw.get_if<SegmentationMask>()->mask.size(), cv::Size(3, 2));
+  EXPECT_EQ(cv::countNonZero(nchw.get_if<SegmentationMask>()->mask), 3);
+  ASSERT_TRUE(h.push(postprocessors::SegmentationDecoder::kIn,
+                     tensor({0.9f, 0.1f, 0.9f, 0.1f, 0.9f, 0.1f}, {1, 2, 3, 1}))
+                  .ok());
+  EXPECT_EQ(
+      h.pull(postprocessors::SegmentationDecoder::kOut).get_if<SegmentationMask>()->mask.size(),
+      cv::Size(3, 2));
+  EXPECT_THAT(
+      h.push(postprocessors::SegmentationDecoder::kIn, tensor(std::vector<float>(12), {1, 2, 3, 2}))
+          .message(),
+      HasSubstr("could be NHWC or NCHW: set layout"));
+  // 256 classes fit (ids 0-255); on so small an image the layout is said.
+  auto nchw256 = NodeHarness::load("segmentation_decoder", "layout = \"NCHW\"");
+  std::vector<float> many(256 * 2, 0.f);
+  many[255 * 2] = 1.f;  // pixel 0 is class 255
+  const Status pushed =
+      nchw256.push(postprocessors::SegmentationDecoder::kIn, tensor(many, {1, 256, 1, 2}));
+  ASSERT_TRUE(pushed.ok()) << pushed.message();
+  const Packet p256 = nchw256.pull(postprocessors::SegmentationDecoder::kOut);
+  EXPECT_EQ(p256.get_if<SegmentationMask>()->mask.at<uchar>(0, 0), 255);
+  // The default labels name a two-class mask: a 256-class one goes unnamed, not misnamed.
+  EXPECT_TRUE(p256.get_if<SegmentationMask>()->labels.empty());
+}
+
 // Labels that do not name every class are an error naming both counts (a wrong layout
 // shows up here too), not a mask whose class ids have the wrong names.
 TEST(SegmentationDecoder, LabelsMustNameEveryClass) {
