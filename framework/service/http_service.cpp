@@ -151,7 +151,7 @@ void HttpService::add_routes() {
   });
   s.Get("/api/pipeline", [this](const httplib::Request&, httplib::Response& res) {
     json out = graph_json(pipeline_);
-    out["stats"] = json::parse(runtime::to_json(runner_.snapshot()));
+    out["stats"] = runtime::report_json(runner_.snapshot());
     res.set_content(out.dump(2) + "\n", "application/json");
   });
   // Anything else: a JSON 404 (or 405 for a known path with another method).

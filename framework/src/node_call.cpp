@@ -16,6 +16,16 @@ detail::ContextState make_context_state(const Contract& contract,
   return state;
 }
 
+bool inputs_matched(const Contract& contract) {
+  return contract.inputs.empty() || contract.inputs[0].matched;
+}
+
+Status check_payload_type(const PortSpec& port, const Packet& packet) {
+  if (packet.empty() || port.type == kAnyType || packet.type() == port.type) return ok();
+  return invalid_argument(fmt::format("input '{}' takes {} but received a {} packet", port.name,
+                                      port.type, packet.type()));
+}
+
 Status load_input_sets(detail::ContextState& state, std::vector<std::vector<Packet>>& sets,
                        std::size_t first, std::size_t count) {
   const Contract& contract = *state.contract;
@@ -24,12 +34,8 @@ Status load_input_sets(detail::ContextState& state, std::vector<std::vector<Pack
   state.batch_size = count;
   for (std::size_t i = 0; i < count; ++i) {
     std::vector<Packet>& set = sets[first + i];
-    for (std::size_t p = 0; p < set.size() && s.ok(); ++p) {
-      const PortSpec& port = contract.inputs[p];
-      if (!set[p].empty() && port.type != kAnyType && set[p].type() != port.type)
-        s = invalid_argument(fmt::format("input '{}' takes {} but received a {} packet", port.name,
-                                         port.type, set[p].type()));
-    }
+    for (std::size_t p = 0; p < set.size() && s.ok(); ++p)
+      s = check_payload_type(contract.inputs[p], set[p]);
     state.sets[i].swap(set);
   }
   return s;

@@ -18,6 +18,13 @@ detail::ContextState make_context_state(const Contract& contract,
                                         std::shared_ptr<const void> library,
                                         const std::atomic<bool>* stop, std::string node_name);
 
+// True when the node's inputs are matched into sets (Input::matched; a node declares all of
+// its inputs one way), which is how its Inbox pops them.
+bool inputs_matched(const Contract& contract);
+
+// ok, or why `packet` may not go to input `port` (a payload type other than the port's).
+Status check_payload_type(const PortSpec& port, const Packet& packet);
+
 // Moves sets [first, first + count) into the instance's state for one process() call, and
 // checks each packet's payload type against its port (links are checked before a run; this
 // catches what an Any-typed producer sends). On an error the sets are moved in all the same.

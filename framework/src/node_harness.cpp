@@ -25,8 +25,8 @@ struct NodeHarness::State {
   runtime::NodePtr node;
   std::atomic<bool> stop{false};
   detail::ContextState context;  // made by make_context_state, as the runner's are
-  // The node's input queues: the runner's Inbox, made at the first push with the inputs
-  // connected then (required ones, those connect() named, the one pushed to).
+  // The node's input queues: the runner's Inbox, its required inputs connected at load, an
+  // optional one once connect() names it or a packet is pushed to it.
   std::unique_ptr<runtime::Inbox> inbox;
   std::vector<bool> connected;
   std::vector<std::vector<Packet>> sets;  // popped input sets
@@ -40,20 +40,9 @@ struct NodeHarness::State {
     context.outputs.clear();
   }
 
-  void make_inbox() {
-    const Contract& c = *context.contract;
-    std::vector<int> producers;
-    for (std::size_t i = 0; i < c.inputs.size(); ++i) producers.push_back(connected[i] ? 1 : 0);
-    const bool matched =
-        std::any_of(c.inputs.begin(), c.inputs.end(), [](const PortSpec& p) { return p.matched; });
-    inbox = std::make_unique<runtime::Inbox>(
-        std::vector<runtime::QueueSpec>(c.inputs.size(), kQueue), producers, matched);
-  }
-
   // process() on the input sets that are complete, in calls of up to `per_call` sets, as
   // the runner makes them. Stops at the first error, which it returns.
   Status process_ready(std::size_t per_call) {
-    if (!inbox) return ok();
     while (true) {
       const std::size_t n = inbox->try_pop(sets, per_call);
       if (n == 0) return ok();
@@ -101,7 +90,14 @@ Result<NodeHarness> NodeHarness::try_load(const std::string& type, const std::st
 
   SLUICE_ASSIGN_OR_RETURN(s->node, runtime::create_node(*s->type));
   s->context = runtime::make_context_state(c, s->type->library, &s->stop, type);
-  for (const auto& in : c.inputs) s->connected.push_back(in.required);
+  std::vector<int> producers;
+  for (const auto& in : c.inputs) {
+    s->connected.push_back(in.required);
+    producers.push_back(in.required ? 1 : 0);
+  }
+  s->inbox = std::make_unique<runtime::Inbox>(
+      std::vector<runtime::QueueSpec>(c.inputs.size(), State::kQueue), producers,
+      runtime::inputs_matched(c));
   Node* node = s->node.get();
   Status opened = guarded_call("open", [&] { return node->open(*params); });
   if (!opened.ok()) {
@@ -137,14 +133,11 @@ Status NodeHarness::queue(const std::string& input, Packet packet) {
   const PortSpec* port = c.find_input(input);
   if (!port) return invalid_argument(fmt::format("{} has no input '{}'", c.type, input));
   const std::size_t index = port - c.inputs.data();
-  if (port->type != kAnyType && packet.type() != port->type)
-    return invalid_argument(
-        fmt::format("input '{}' takes {}, not {}", input, port->type, packet.type()));
+  SLUICE_RETURN_IF_ERROR(runtime::check_payload_type(*port, packet));
   if (!s_->connected[index]) {
     s_->connected[index] = true;  // an optional input counts once pushed to
-    if (s_->inbox) s_->inbox->connect_port(static_cast<int>(index));
+    s_->inbox->connect_port(static_cast<int>(index));
   }
-  if (!s_->inbox) s_->make_inbox();
   const int64_t dropped_before = s_->inbox->counters()[index].dropped;
   s_->inbox->push(static_cast<int>(index), std::move(packet));
   if (s_->inbox->counters()[index].dropped != dropped_before)
@@ -167,8 +160,7 @@ Status NodeHarness::push_batch(const std::vector<InputSet>& sets) {
 
 int64_t NodeHarness::unmatched() const {
   int64_t n = 0;
-  if (s_->inbox)
-    for (const auto& pc : s_->inbox->counters()) n += pc.unmatched;
+  for (const auto& pc : s_->inbox->counters()) n += pc.unmatched;
   return n;
 }
 
@@ -203,7 +195,7 @@ void NodeHarness::connect(const std::vector<std::string>& inputs) {
       const std::size_t index = port - contract().inputs.data();
       if (s_->connected[index]) continue;
       s_->connected[index] = true;
-      if (s_->inbox) s_->inbox->connect_port(static_cast<int>(index));
+      s_->inbox->connect_port(static_cast<int>(index));
     }
 }
 
@@ -224,12 +216,11 @@ Status NodeHarness::close() {
   if (s_->closed) return ok();
   s_->closed = true;
   Status processed = ok();
-  if (s_->inbox) {
-    for (std::size_t i = 0; i < s_->connected.size(); ++i)
-      if (s_->connected[i]) s_->inbox->producer_done(static_cast<int>(i));
-    processed = s_->process_ready(static_cast<std::size_t>(s_->max_batch));
-    (void)s_->inbox->try_pop(s_->sets, 1);  // drops what can never match
-  }
+  for (std::size_t i = 0; i < s_->connected.size(); ++i)
+    if (s_->connected[i]) s_->inbox->producer_done(static_cast<int>(i));
+  processed = s_->process_ready(static_cast<std::size_t>(s_->max_batch));
+  // After an error process_ready stops early: drop (and count) what can never match.
+  (void)s_->inbox->try_pop(s_->sets, 1);
   Context ctx(s_->context);
   Node* node = s_->node.get();
   Status status = guarded_call("close", [&] { return node->close(ctx); });

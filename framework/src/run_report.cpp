@@ -64,7 +64,9 @@ std::string format_table(const RunReport& r) {
   return out;
 }
 
-std::string to_json(const RunReport& r) {
+std::string to_json(const RunReport& r) { return report_json(r).dump(2) + "\n"; }
+
+nlohmann::json report_json(const RunReport& r) {
   using nlohmann::json;
   json j;
   j["pipeline"] = r.pipeline;
@@ -104,7 +106,7 @@ std::string to_json(const RunReport& r) {
                                 {"unmatched", q.unmatched}});
     j["nodes"].push_back(std::move(node));
   }
-  return j.dump(2) + "\n";
+  return j;
 }
 
 }  // namespace sluice::runtime

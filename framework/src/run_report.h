@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
@@ -52,5 +53,7 @@ struct RunReport {
 
 std::string format_table(const RunReport& report);
 std::string to_json(const RunReport& report);
+// The same as a JSON value, for a document that embeds it (the service's /api/pipeline).
+nlohmann::json report_json(const RunReport& report);
 
 }  // namespace sluice::runtime

@@ -85,8 +85,7 @@ Runner::Runner(const Pipeline& pipeline) : pipeline_(pipeline) {
       std::vector<int> producers(pn.contract().inputs.size(), 0);
       for (const Edge& e : pipeline.edges)
         if (&pipeline.nodes[e.to_node] == &pn) ++producers[e.to_port];
-      const bool matched = pn.contract().inputs.empty() || pn.contract().inputs[0].matched;
-      n->inbox = std::make_unique<Inbox>(pn.input_queues, producers, matched);
+      n->inbox = std::make_unique<Inbox>(pn.input_queues, producers, inputs_matched(pn.contract()));
       bool drop_policy = false;
       for (const auto& q : pn.input_queues) drop_policy |= q.overflow != Overflow::kBlock;
       n->batch = (pn.replicas > 1 || drop_policy) ? 1 : kMaxBatch;
