@@ -240,13 +240,6 @@ std::size_t Inbox::try_pop(std::vector<std::vector<Packet>>& sets, std::size_t m
   return n;
 }
 
-std::size_t Inbox::queued() const {
-  std::lock_guard lock(mu_);
-  std::size_t n = 0;
-  for (const auto& p : ports_) n += p.ring.size();
-  return n;
-}
-
 std::vector<PortCounters> Inbox::counters() const {
   std::lock_guard lock(mu_);
   std::vector<PortCounters> out;

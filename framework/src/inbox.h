@@ -90,8 +90,6 @@ class Inbox {
   std::size_t try_pop(std::vector<std::vector<Packet>>& sets, std::size_t max_sets);
 
   std::vector<PortCounters> counters() const;
-  // Packets waiting in the queues now.
-  std::size_t queued() const;
   std::size_t port_count() const { return ports_.size(); }
 
  private:
