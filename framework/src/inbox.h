@@ -8,6 +8,13 @@
 // packet alone). A packet that can no longer find partners (its stream
 // moved past it on another port, or that port ended) is dropped and counted as unmatched.
 //
+// Stream starts and ends (stream_event.h) are queued in order with the data, never count
+// against a queue's capacity, are never dropped, and come out of pop as input sets of
+// their own: a stream's start when its first start arrives on any port, its end once every
+// port has received every end it will get for that stream (one per link that carries it)
+// and everything queued before them has been popped. A packet whose partner port has ended
+// its stream can no longer match: it is dropped and counted as unmatched.
+//
 // One lock per node rather than per port keeps multi-input matching simple and lets the
 // consumer wait on all its ports at once.
 #pragma once
@@ -15,6 +22,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <vector>
 
@@ -43,6 +51,7 @@ class PacketRing {
     return p;
   }
   Packet erase(std::size_t i);  // removes the i-th packet, keeping the order of the rest
+  void grow();                  // doubles the capacity, keeping the packets in order
 
  private:
   std::vector<Packet> slots_;
@@ -62,8 +71,11 @@ class Inbox {
  public:
   // `producers[i]`: how many links feed port i (0: not connected). `matched`: pop sets
   // matched across ports (else each packet alone, taking the ports in turn).
+  // `ends_expected[source][port]`: how many ends of one stream of source node `source` port
+  // `port` receives (the links into it that carry that source's streams); empty: one per
+  // connected port, whatever the source (a node fed straight by one source: the harness).
   Inbox(const std::vector<QueueSpec>& queues, const std::vector<int>& producers,
-        bool matched = true);
+        bool matched = true, std::vector<std::vector<int>> ends_expected = {});
 
   // Producer side. push may block (policy block) until the consumer makes room.
   void push(int port, Packet packet);
@@ -76,7 +88,9 @@ class Inbox {
   void connect_port(int port);
 
   // Consumer side. Waits for up to `max_sets` input sets (at least one); each set has one
-  // packet per port (empty for unconnected ports). Returns the number popped and, through
+  // packet per port (empty for unconnected ports). A stream event comes alone as the last
+  // set popped, in the first connected port's slot (stream_event_of tells it apart), and
+  // ends a batch's wait for more sets. Returns the number popped and, through
   // `first_ticket`, the running number of the first (for restoring order after replicas).
   // Returns 0 when every port has ended and nothing more can match.
   // With `fill_wait_us` > 0, waits up to that long after the first set for `max_sets`
@@ -95,13 +109,29 @@ class Inbox {
  private:
   struct Port {
     PacketRing ring;
+    std::size_t capacity;  // data packets; stream events come on top
+    std::size_t data = 0;  // data packets queued
     Overflow overflow;
     int producers_left;
     bool connected;
     PortCounters counters;
   };
+  // A stream's events seen so far on this node's ports.
+  struct StreamArrivals {
+    uint32_t source = 0;
+    std::vector<int> ends;  // per port
+  };
   bool push_locked(std::unique_lock<std::mutex>& lock, int port, Packet&& packet);
+  void push_event_locked(int port, Packet&& packet);
   bool all_ended() const;
+  int ends_expected(uint32_t source, int port) const;
+  bool port_ended_stream(int port, uint32_t stream) const;
+  // Takes the stream events at the heads of the ports; true when one completes a stream's
+  // start or end, which is then `set`.
+  bool take_head_events(std::vector<Packet>& set);
+  Packet pop_data(Port& p);
+  void drop_unmatchable();
+  Packet erase_data(Port& p, std::size_t i);
   static void yield_while_unchanged(std::unique_lock<std::mutex>& lock, uint64_t counter,
                                     const std::atomic<uint64_t>& published, int& yields);
   bool try_match(std::vector<Packet>& set);
@@ -113,6 +143,8 @@ class Inbox {
   int producers_waiting_ = 0;
   std::vector<Port> ports_;
   std::vector<int> connected_;  // indices of connected ports
+  std::vector<std::vector<int>> ends_expected_;
+  std::map<uint32_t, StreamArrivals> arrivals_;  // streams started here and not yet ended
   bool matched_ = true;
   std::size_t next_port_ = 0;  // unmatched: where the turn starts
   int64_t next_ticket_ = 0;

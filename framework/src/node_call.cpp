@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "guarded_call.h"
+
 namespace sluice::runtime {
 
 detail::ContextState make_context_state(const Contract& contract,
@@ -44,6 +46,43 @@ Status load_input_sets(detail::ContextState& state, std::vector<std::vector<Pack
 void release_input_sets(detail::ContextState& state) {
   for (std::size_t i = 0; i < state.batch_size && i < state.sets.size(); ++i)
     for (auto& p : state.sets[i]) p = Packet();
+}
+
+const detail::StreamEvent* event_in(const std::vector<Packet>& set) {
+  for (const Packet& p : set)
+    if (!p.empty()) return detail::stream_event_of(p);
+  return nullptr;
+}
+
+Status call_stream_hook(Node& node, detail::ContextState& state, const detail::StreamEvent& event) {
+  release_input_sets(state);
+  state.batch_size = 1;
+  Context ctx(state);
+  const bool start = event.kind == detail::StreamEvent::Kind::kStart;
+  Status s = guarded_call(start ? "stream_started" : "stream_ended", [&] {
+    return start ? node.stream_started(ctx, event.end.stream_id) : node.stream_ended(ctx, event.end);
+  });
+  if (s.ok() || s.message().find(" threw") != std::string::npos) return s;
+  return Status(s.code(), fmt::format("{}: {}", start ? "stream_started" : "stream_ended",
+                                      s.message()));
+}
+
+void start_declared_streams(detail::ContextState& state) {
+  for (uint32_t local = 0; local < state.static_streams; ++local) {
+    const uint32_t id = state.stream_base + local;
+    if (state.open_streams.count(id) || state.ended_streams.count(id)) continue;
+    state.open_streams.insert(id);
+    state.outputs.emplace_back(-1, detail::make_stream_event(detail::StreamEvent::Kind::kStart,
+                                                             state.node_index, id, local));
+  }
+}
+
+void end_open_streams(detail::ContextState& state, const std::string& reason) {
+  Context ctx(state);
+  const std::set<uint32_t> open = state.open_streams;
+  for (uint32_t id : open) {
+    ctx.end_stream(state.local_stream_id(id), reason);
+  }
 }
 
 }  // namespace sluice::runtime

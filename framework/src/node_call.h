@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "context_state.h"
+#include "stream_event.h"
 #include "sluice/node.h"
 
 namespace sluice::runtime {
@@ -33,5 +34,17 @@ Status load_input_sets(detail::ContextState& state, std::vector<std::vector<Pack
 
 // Drops the inputs of the last call, so that packets are not held until the next one.
 void release_input_sets(detail::ContextState& state);
+
+// The stream event an input set popped from an Inbox holds, or nullptr for data.
+const detail::StreamEvent* event_in(const std::vector<Packet>& set);
+
+// Calls the node's stream_started or stream_ended for `event`, outside any input set (the
+// hook's ctx.header() is empty); what it sends is in state.outputs.
+Status call_stream_hook(Node& node, detail::ContextState& state, const detail::StreamEvent& event);
+
+// Sources: starts the streams the node declared (Node::streams()) and ends, with `reason`,
+// every stream still open; the events are queued in state.outputs.
+void start_declared_streams(detail::ContextState& state);
+void end_open_streams(detail::ContextState& state, const std::string& reason);
 
 }  // namespace sluice::runtime

@@ -32,11 +32,19 @@ struct NodeHarness::State {
   std::vector<std::vector<Packet>> sets;  // popped input sets
   int max_batch = 1;
   std::map<std::string, std::deque<Packet>> outputs;
+  std::vector<NodeHarness::StreamEvent> stream_events;  // sources: what the node emitted
+  bool streams_started = false;                         // sources: the declared ones
   bool closed = false;
 
   void collect() {
-    for (auto& [port, packet] : context.outputs)
+    for (auto& [port, packet] : context.outputs) {
+      if (port < 0) {  // a stream event (a source's); nodes with inputs get theirs from tests
+        if (const detail::StreamEvent* e = detail::stream_event_of(packet))
+          stream_events.push_back({e->kind == detail::StreamEvent::Kind::kStart, e->end});
+        continue;
+      }
       outputs[context.contract->outputs[port].name].push_back(std::move(packet));
+    }
     context.outputs.clear();
   }
 
@@ -46,17 +54,38 @@ struct NodeHarness::State {
     while (true) {
       const std::size_t n = inbox->try_pop(sets, per_call);
       if (n == 0) return ok();
-      Status status = runtime::load_input_sets(context, sets, 0, n);
-      Context ctx(context);
-      Node* instance = node.get();
-      if (status.ok()) status = guarded_call("process", [&] { return instance->process(ctx); });
-      runtime::release_input_sets(context);
+      const detail::StreamEvent* event = runtime::event_in(sets[n - 1]);
+      const std::size_t data = event ? n - 1 : n;
+      Status status = ok();
+      if (data > 0) {
+        status = runtime::load_input_sets(context, sets, 0, data);
+        Context ctx(context);
+        Node* instance = node.get();
+        if (status.ok()) status = guarded_call("process", [&] { return instance->process(ctx); });
+        runtime::release_input_sets(context);
+      }
+      if (status.ok() && event) status = runtime::call_stream_hook(*node, context, *event);
       if (!status.ok()) {
         context.outputs.clear();
         return status;
       }
       collect();
     }
+  }
+
+  // Queues a stream event on every connected input and runs what is then ready.
+  Status stream_event(detail::StreamEvent::Kind kind, uint32_t stream_id, std::string reason) {
+    Packet event = detail::make_stream_event(kind, 0, stream_id, stream_id, reason);
+    if (std::find(connected.begin(), connected.end(), true) == connected.end()) {
+      // Only optional inputs, none pushed to yet: nothing queued for the event to follow.
+      Status s = runtime::call_stream_hook(*node, context, *detail::stream_event_of(event));
+      if (!s.ok()) context.outputs.clear();
+      collect();
+      return s;
+    }
+    for (std::size_t i = 0; i < connected.size(); ++i)
+      if (connected[i]) inbox->push(static_cast<int>(i), event);
+    return process_ready(static_cast<std::size_t>(max_batch));
   }
 
   // Packets a test leaves waiting for partners; a full queue is an error, not a block.
@@ -108,6 +137,15 @@ Result<NodeHarness> NodeHarness::try_load(const std::string& type, const std::st
     s->max_batch = std::max(1, node->max_batch());
     return ok();
   });
+  if (c.inputs.empty()) {
+    // A source's stream ids as in a run where it is the only source.
+    s->context.is_source = true;
+    (void)guarded_call("streams()", [&] {
+      s->context.static_streams = static_cast<uint32_t>(std::max(1, node->streams()));
+      return ok();
+    });
+    s->context.dynamic_base = s->context.static_streams;
+  }
   return NodeHarness(std::move(s));
 }
 
@@ -167,13 +205,48 @@ int64_t NodeHarness::unmatched() const {
 Status NodeHarness::run_source(int64_t max_calls) {
   Context ctx(s_->context);
   Node* node = s_->node.get();
+  if (!s_->streams_started) {
+    s_->streams_started = true;
+    runtime::start_declared_streams(s_->context);
+    s_->collect();
+  }
   for (int64_t i = 0; i < max_calls; ++i) {
     Status status = guarded_call("process", [&] { return node->process(ctx); });
+    if (status.end_of_stream()) runtime::end_open_streams(s_->context, "end");
     s_->collect();
     if (status.end_of_stream()) return ok();
     if (!status.ok()) return status;
   }
   return ok();
+}
+
+Status NodeHarness::start_stream(uint32_t stream_id) {
+  return s_->stream_event(detail::StreamEvent::Kind::kStart, stream_id, "");
+}
+
+Status NodeHarness::end_stream(uint32_t stream_id, const std::string& reason) {
+  return s_->stream_event(detail::StreamEvent::Kind::kEnd, stream_id, reason);
+}
+
+const std::vector<NodeHarness::StreamEvent>& NodeHarness::stream_events() const {
+  return s_->stream_events;
+}
+
+Status NodeHarness::stream_done(const StreamEnd& end) {
+  Context ctx(s_->context);
+  Node* node = s_->node.get();
+  Status status = guarded_call("stream_done", [&] { return node->stream_done(ctx, end); });
+  s_->collect();
+  return status;
+}
+
+StreamControl* NodeHarness::stream_control() {
+  StreamControl* control = nullptr;
+  (void)guarded_call("stream_control()", [&] {
+    control = s_->node->stream_control();
+    return ok();
+  });
+  return control;
 }
 
 Packet NodeHarness::pull(const std::string& output) {

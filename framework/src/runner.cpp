@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <thread>
@@ -11,6 +12,7 @@
 #include "inbox.h"
 #include "keep_freed_memory.h"
 #include "node_call.h"
+#include "stream_event.h"
 
 namespace sluice::runtime {
 namespace {
@@ -31,6 +33,10 @@ Status in_stage(const char* stage, const Status& s) {
 constexpr int kMaxConsecutiveSourceErrors = 1000;
 // Input sets one thread takes per lock; fewer for drop policies, so drops act on fresh data.
 constexpr std::size_t kMaxBatch = 16;
+// Stream ids one source may add while it runs (a stream a minute for 30 years).
+constexpr uint32_t kDynamicStreamsPerSource = 1u << 24;
+// How long a source that has ended waits between checks for a failed run.
+constexpr auto kAcknowledgePoll = std::chrono::milliseconds(50);
 
 }  // namespace
 
@@ -56,6 +62,15 @@ struct Runner::Target {
 
 struct Runner::NodeRuntime {
   const PipelineNode* spec = nullptr;
+  uint32_t index = 0;         // in the pipeline's nodes
+  bool terminal = false;      // no links out: where a stream's end is acknowledged
+  int terminals_reached = 0;  // sources: terminal nodes downstream
+  // Sources: ends of its streams acknowledged by every terminal, for stream_done on the
+  // source's thread; and how many ended streams await that.
+  std::mutex done_mu;
+  std::condition_variable done_cv;
+  std::vector<StreamEnd> done;
+  int64_t streams_unacknowledged = 0;  // under done_mu
   std::vector<NodePtr> instances;              // one per replica
   std::vector<detail::ContextState> contexts;  // one per replica
   std::unique_ptr<Inbox> inbox;                // null for sources
@@ -77,15 +92,39 @@ struct Runner::NodeRuntime {
 };
 
 Runner::Runner(const Pipeline& pipeline) : pipeline_(pipeline) {
-  for (const PipelineNode& pn : pipeline.nodes) {
+  // Which sources feed each node (the nodes are in topological order): a stream's end
+  // comes into a port once per link that carries that source's streams.
+  const std::size_t count = pipeline.nodes.size();
+  std::vector<std::vector<bool>> fed_by(count, std::vector<bool>(count, false));
+  for (std::size_t i = 0; i < count; ++i) {
+    if (pipeline.nodes[i].is_source()) fed_by[i][i] = true;
+    for (const Edge& e : pipeline.edges)
+      if (static_cast<std::size_t>(e.to_node) == i)
+        for (std::size_t s = 0; s < count; ++s)
+          if (fed_by[e.from_node][s]) fed_by[i][s] = true;
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    const PipelineNode& pn = pipeline.nodes[i];
     auto n = std::make_unique<NodeRuntime>();
     n->spec = &pn;
+    n->index = static_cast<uint32_t>(i);
     n->targets.resize(pn.contract().outputs.size());
+    n->terminal = std::none_of(pipeline.edges.begin(), pipeline.edges.end(),
+                               [&](const Edge& e) { return e.from_node == static_cast<int>(i); });
+    if (n->terminal && !pn.is_source())
+      for (std::size_t s = 0; s < count; ++s)
+        if (fed_by[i][s]) ++terminals_of_source_[s];
     if (!pn.is_source()) {
       std::vector<int> producers(pn.contract().inputs.size(), 0);
-      for (const Edge& e : pipeline.edges)
-        if (&pipeline.nodes[e.to_node] == &pn) ++producers[e.to_port];
-      n->inbox = std::make_unique<Inbox>(pn.input_queues, producers, inputs_matched(pn.contract()));
+      std::vector<std::vector<int>> ends(count, std::vector<int>(producers.size(), 0));
+      for (const Edge& e : pipeline.edges) {
+        if (static_cast<std::size_t>(e.to_node) != i) continue;
+        ++producers[e.to_port];
+        for (std::size_t s = 0; s < count; ++s)
+          if (fed_by[e.from_node][s]) ++ends[s][e.to_port];
+      }
+      n->inbox = std::make_unique<Inbox>(pn.input_queues, producers, inputs_matched(pn.contract()),
+                                         std::move(ends));
       bool drop_policy = false;
       for (const auto& q : pn.input_queues) drop_policy |= q.overflow != Overflow::kBlock;
       n->batch = (pn.replicas > 1 || drop_policy) ? 1 : kMaxBatch;
@@ -95,6 +134,7 @@ Runner::Runner(const Pipeline& pipeline) : pipeline_(pipeline) {
   for (const Edge& e : pipeline.edges)
     nodes_[e.from_node]->targets[e.from_port].push_back(
         {nodes_[e.to_node]->inbox.get(), e.to_port});
+  for (auto& n : nodes_) n->terminals_reached = terminals_of_source_[n->index];
 }
 
 Runner::~Runner() {
@@ -125,7 +165,10 @@ void Runner::fail(const NodeRuntime& n, const PacketHeader* at, const Status& s)
   {
     std::lock_guard lock(error_mu_);
     if (first_error_.ok()) {
-      std::string where = at ? fmt::format(" on stream {} frame {}", at->stream_id, at->seq) : "";
+      // A stream's start or end has no frame (seq -1).
+      std::string where = !at            ? ""
+                          : at->seq < 0 ? fmt::format(" on stream {}", at->stream_id)
+                                        : fmt::format(" on stream {} frame {}", at->stream_id, at->seq);
       first_error_ = Status(s.code(), fmt::format("node '{}' ({}) failed{}: {}", n.spec->name,
                                                   n.spec->contract().type, where, s.message()));
     }
@@ -193,9 +236,21 @@ Status Runner::open_all() {
         fail(*n, nullptr, s);
         return first_error_;
       }
-      for (auto& ctx : n->contexts) ctx.stream_base = stream_base;
+      for (auto& ctx : n->contexts) {
+        ctx.stream_base = stream_base;
+        ctx.static_streams = static_cast<uint32_t>(std::max(streams, 1));
+        ctx.is_source = true;
+        ctx.node_index = n->index;
+      }
       stream_base += static_cast<uint32_t>(std::max(streams, 1));
     }
+  }
+  // Streams a source adds while running get ids of a range of its own, above the declared.
+  uint32_t dynamic_base = stream_base;
+  for (auto& n : nodes_) {
+    if (!n->spec->is_source()) continue;
+    for (auto& ctx : n->contexts) ctx.dynamic_base = dynamic_base;
+    dynamic_base += kDynamicStreamsPerSource;
   }
   return ok();
 }
@@ -245,16 +300,36 @@ void Runner::close_unstarted() {
 void Runner::deliver(NodeRuntime& n, std::vector<std::pair<int, Packet>>& outputs,
                      std::vector<Packet>& scratch) {
   if (outputs.empty()) return;
-  n.emitted.fetch_add(static_cast<int64_t>(outputs.size()), std::memory_order_relaxed);
+  int64_t data = 0;
+  for (const auto& [p, packet] : outputs) data += p >= 0 ? 1 : 0;
+  n.emitted.fetch_add(data, std::memory_order_relaxed);
   if (failed_.load(std::memory_order_relaxed)) {
     outputs.clear();
     return;
   }
+  if (n.spec->is_source()) {
+    // Counted before the end goes out, so that its acknowledgement finds it counted.
+    for (const auto& [p, packet] : outputs) {
+      const detail::StreamEvent* e = p < 0 ? detail::stream_event_of(packet) : nullptr;
+      if (!e || e->kind != detail::StreamEvent::Kind::kEnd) continue;
+      if (n.terminals_reached == 0) {
+        std::lock_guard lock(n.done_mu);  // nothing downstream: done as it ends
+        n.done.push_back(e->end);
+        continue;
+      }
+      std::lock_guard lock(n.done_mu);
+      ++n.streams_unacknowledged;
+    }
+  }
   for (std::size_t port = 0; port < n.targets.size(); ++port) {
     const auto& targets = n.targets[port];
     scratch.clear();
+    // A stream event (port -1) goes out on every port, in order with the data.
     for (auto& [p, packet] : outputs)
-      if (p == static_cast<int>(port)) scratch.push_back(std::move(packet));
+      if (p == static_cast<int>(port))
+        scratch.push_back(std::move(packet));
+      else if (p < 0)
+        scratch.push_back(packet);
     if (scratch.empty() || targets.empty()) continue;
     if (targets.size() == 1) {
       targets[0].inbox->push_many(targets[0].port, scratch, false);
@@ -268,6 +343,33 @@ void Runner::deliver(NodeRuntime& n, std::vector<std::pair<int, Packet>>& output
         targets[t].inbox->push(targets[t].port, t + 1 < targets.size() ? Packet(p) : std::move(p));
   }
   outputs.clear();
+}
+
+void Runner::acknowledge(const detail::StreamEvent& end) {
+  NodeRuntime& source = *nodes_[end.source];
+  {
+    std::lock_guard lock(streams_mu_);
+    auto [it, first] = terminals_left_.try_emplace(end.end.stream_id, source.terminals_reached);
+    if (--it->second > 0) return;
+    terminals_left_.erase(it);
+  }
+  std::lock_guard lock(source.done_mu);
+  source.done.push_back(end.end);
+  --source.streams_unacknowledged;
+  source.done_cv.notify_all();
+}
+
+Status Runner::call_stream_done(NodeRuntime& n, Node& instance, Context& ctx) {
+  std::vector<StreamEnd> done;
+  {
+    std::lock_guard lock(n.done_mu);
+    done.swap(n.done);
+  }
+  for (const StreamEnd& end : done) {
+    Status s = guarded_call("stream_done", [&] { return instance.stream_done(ctx, end); });
+    if (!s.ok()) return in_stage("stream_done", s);
+  }
+  return ok();
 }
 
 void Runner::finish_instance(NodeRuntime& n, std::size_t replica) {
@@ -301,23 +403,41 @@ void Runner::run_source(NodeRuntime& n, std::size_t replica) {
   std::vector<Packet> scratch;
   InstanceStats& stats = *n.stats[replica];
   int consecutive_errors = 0;
+  start_declared_streams(state);
+  deliver(n, state.outputs, scratch);
+  std::string end_reason = "stopped";
   while (!stop_.load(std::memory_order_relaxed)) {
+    Status done = call_stream_done(n, *instance, ctx);
+    if (!done.ok()) {
+      stats.add_errors(1);
+      state.outputs.clear();
+      if (n.spec->on_error == OnError::kFail) {
+        fail(n, nullptr, done);
+        break;
+      }
+    }
+    deliver(n, state.outputs, scratch);
     stats.started_at(now_ns());
     Status s = guarded_call("process", [&] { return instance->process(ctx); });
     stats.ended_at(now_ns());
     if (s.end_of_stream()) {
       deliver(n, state.outputs, scratch);
+      end_reason = "end";
       break;
     }
     if (!s.ok()) {
       stats.add_errors(1);
-      const PacketHeader* at =
-          state.outputs.empty() ? nullptr : &state.outputs.back().second.header();
-      state.outputs.clear();
+      const PacketHeader* at = nullptr;
+      for (auto it = state.outputs.rbegin(); it != state.outputs.rend() && !at; ++it)
+        if (it->first >= 0) at = &it->second.header();
+      const PacketHeader where = at ? *at : PacketHeader{};
+      // Stream events already made stay (a stream started or ended in the failed call).
+      std::erase_if(state.outputs, [](const auto& o) { return o.first >= 0; });
       if (n.spec->on_error == OnError::kFail) {
-        fail(n, at, s);
+        fail(n, at ? &where : nullptr, s);
         break;
       }
+      deliver(n, state.outputs, scratch);
       if (++consecutive_errors >= kMaxConsecutiveSourceErrors) {
         fail(n, at,
              Status(s.code(), fmt::format("failed {} times in a row, last: {}", consecutive_errors,
@@ -328,9 +448,26 @@ void Runner::run_source(NodeRuntime& n, std::size_t replica) {
     }
     consecutive_errors = 0;
     // No latency for sources: their process() mostly waits (pacing, a camera, the network).
-    if (!state.outputs.empty()) stats.add_processed(1);
+    if (std::any_of(state.outputs.begin(), state.outputs.end(),
+                    [](const auto& o) { return o.first >= 0; }))
+      stats.add_processed(1);
     deliver(n, state.outputs, scratch);
   }
+  // Every stream still open ends with the source; then it waits until every sink is done
+  // with them, so that stream_done reaches it for each before close.
+  end_open_streams(state, end_reason);
+  deliver(n, state.outputs, scratch);
+  while (!failed_.load()) {
+    Status done = call_stream_done(n, *instance, ctx);
+    if (!done.ok() && n.spec->on_error == OnError::kFail) {
+      fail(n, nullptr, done);
+      break;
+    }
+    std::unique_lock lock(n.done_mu);
+    if (n.streams_unacknowledged == 0 && n.done.empty()) break;
+    n.done_cv.wait_for(lock, kAcknowledgePoll, [&] { return !n.done.empty(); });
+  }
+  state.outputs.clear();  // stream_done sends nothing downstream once the streams ended
   finish_instance(n, replica);
 }
 
@@ -350,9 +487,16 @@ void Runner::run_node(NodeRuntime& n, std::size_t replica) {
     int64_t ticket = 0;
     const std::size_t count = n.inbox->pop(sets, n.batch, &ticket, n.max_delay_us);
     if (count == 0) break;
+    // A stream event comes last (Inbox::pop): the data before it first.
+    const detail::StreamEvent* event = event_in(sets[count - 1]);
+    Packet event_packet;
+    if (event)
+      for (Packet& p : sets[count - 1])
+        if (!p.empty()) event_packet = std::move(p);
+    const std::size_t data_sets = event ? count - 1 : count;
     // A batching node takes the sets in one call; any other node one call per set.
-    const std::size_t per_call = n.batching ? count : 1;
-    for (std::size_t first = 0; first < count; first += per_call) {
+    const std::size_t per_call = n.batching ? std::max<std::size_t>(data_sets, 1) : 1;
+    for (std::size_t first = 0; first < data_sets; first += per_call) {
       if (failed_.load(std::memory_order_relaxed)) {
         for (std::size_t i = first; i < first + per_call; ++i)
           for (auto& p : sets[i]) p = Packet();
@@ -381,14 +525,34 @@ void Runner::run_node(NodeRuntime& n, std::size_t replica) {
       for (auto& o : state.outputs) batch_outputs.push_back(std::move(o));
       state.outputs.clear();
     }
+    if (event && !failed_.load(std::memory_order_relaxed)) {
+      Status s = call_stream_hook(*instance, state, *event);
+      if (!s.ok()) {
+        stats.add_errors(1);
+        state.outputs.clear();
+        if (n.spec->on_error == OnError::kFail) {
+          PacketHeader at;
+          at.stream_id = event->end.stream_id;
+          at.seq = -1;
+          fail(n, &at, s);
+        }
+      }
+      for (auto& o : state.outputs) batch_outputs.push_back(std::move(o));
+      state.outputs.clear();
+      batch_outputs.emplace_back(-1, event_packet);  // the event itself, after what it sent
+    }
+    const bool acknowledge_end =
+        event && n.terminal && event->kind == detail::StreamEvent::Kind::kEnd;
     if (ordered) {
       std::unique_lock lock(n.order_mu);
       n.order_cv.wait(lock, [&] { return n.next_ticket == ticket; });
       deliver(n, batch_outputs, scratch);
+      if (acknowledge_end && !failed_.load()) acknowledge(*event);
       n.next_ticket += static_cast<int64_t>(count);
       n.order_cv.notify_all();
     } else {
       deliver(n, batch_outputs, scratch);
+      if (acknowledge_end && !failed_.load()) acknowledge(*event);
     }
   }
   finish_instance(n, replica);

@@ -23,12 +23,14 @@
 #include <atomic>
 #include <condition_variable>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include "pipeline.h"
+#include "stream_event.h"
 #include "run_report.h"
 
 namespace sluice::runtime {
@@ -69,6 +71,10 @@ class Runner {
   void deliver(NodeRuntime& n, std::vector<std::pair<int, Packet>>& outputs,
                std::vector<Packet>& scratch);
   void fail(const NodeRuntime& n, const PacketHeader* at, const Status& s);
+  // A terminal node is done with a stream: once every terminal it reaches is, its source
+  // hears of it (stream_done, on the source's thread: call_stream_done).
+  void acknowledge(const detail::StreamEvent& end);
+  Status call_stream_done(NodeRuntime& n, Node& instance, Context& ctx);
   NodeReport report_of(const NodeRuntime& n) const;
 
   const Pipeline& pipeline_;
@@ -77,6 +83,9 @@ class Runner {
   std::atomic<bool> failed_{false};
   std::atomic<bool> started_{false};
   std::atomic<int64_t> run_started_ns_{0};
+  std::map<uint32_t, int> terminals_of_source_;  // source node index -> terminals reached
+  std::mutex streams_mu_;
+  std::map<uint32_t, int> terminals_left_;  // stream id -> terminals not done with it yet
   mutable std::mutex error_mu_;
   Status first_error_;
 

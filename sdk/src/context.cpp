@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "context_state.h"
+#include "stream_event.h"
 #include "sluice/node.h"
 
 namespace sluice {
@@ -59,7 +60,7 @@ const PacketHeader& Context::header(std::size_t i) const {
 
 PacketHeader Context::source_header(uint32_t stream, int64_t seq, int64_t pts_us) const {
   PacketHeader h;
-  h.stream_id = s_.stream_base + stream;
+  h.stream_id = s_.run_stream_id(stream);
   h.seq = seq;
   h.pts_us = pts_us;
   h.created_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -68,7 +69,33 @@ PacketHeader Context::source_header(uint32_t stream, int64_t seq, int64_t pts_us
   return h;
 }
 
+void Context::end_stream(uint32_t stream, const std::string& reason) {
+  if (!s_.is_source) throw std::logic_error("end_stream is for sources; this node has inputs");
+  const uint32_t id = s_.run_stream_id(stream);
+  if (s_.ended_streams.count(id)) return;  // ended already: nothing more flows
+  if (!s_.open_streams.count(id))          // ended before its first packet: start it first
+    s_.outputs.emplace_back(-1, detail::make_stream_event(detail::StreamEvent::Kind::kStart,
+                                                          s_.node_index, id, stream));
+  s_.open_streams.erase(id);
+  s_.ended_streams.insert(id);
+  s_.outputs.emplace_back(-1, detail::make_stream_event(detail::StreamEvent::Kind::kEnd,
+                                                        s_.node_index, id, stream, reason));
+}
+
 void Context::emit(int port, Packet packet, bool new_payload) {
+  if (s_.is_source) {
+    // A source's stream starts with its first packet (the declared ones with the run).
+    const uint32_t id = packet.header().stream_id;
+    if (!s_.open_streams.count(id)) {
+      if (s_.ended_streams.count(id))
+        throw std::logic_error("sent a packet on stream " + std::to_string(id) +
+                               " after ending it (end_stream)");
+      s_.open_streams.insert(id);
+      s_.outputs.emplace_back(-1, detail::make_stream_event(detail::StreamEvent::Kind::kStart,
+                                                            s_.node_index, id,
+                                                            s_.local_stream_id(id)));
+    }
+  }
   if (new_payload && s_.library) {
     // The payload's destructor is code of the plugin that made it: bundle a reference to
     // that library with the payload so the library outlives every copy of the packet.
@@ -88,3 +115,22 @@ void Context::emit(int port, Packet packet, bool new_payload) {
 }
 
 }  // namespace sluice
+
+namespace sluice::detail {
+
+Packet make_stream_event(StreamEvent::Kind kind, uint32_t source, uint32_t stream_id,
+                         uint32_t local_stream, std::string reason) {
+  StreamEvent e;
+  e.kind = kind;
+  e.source = source;
+  e.end.stream_id = stream_id;
+  e.end.local_stream = local_stream;
+  e.end.reason = std::move(reason);
+  PacketHeader h;
+  h.stream_id = stream_id;
+  h.seq = -1;
+  return Packet(std::move(h), std::make_shared<const StreamEvent>(std::move(e)),
+                kStreamEventType);
+}
+
+}  // namespace sluice::detail

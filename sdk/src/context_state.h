@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,7 +26,24 @@ struct ContextState {
   std::size_t batch_size = 1;
   std::vector<std::pair<int, Packet>> outputs;  // (output port index, packet), sent after the call
   std::shared_ptr<const void> library;          // keeps the node's library loaded
-  uint32_t stream_base = 0;                     // first global stream id of a source
+  // Sources: the run's stream id of local stream i is stream_base + i for the streams
+  // declared by Node::streams() (i < static_streams), dynamic_base + (i - static_streams)
+  // for streams added later, so ids stay unique across sources and the declared ones keep
+  // the numbers a one-shot run has always given them.
+  uint32_t stream_base = 0;
+  uint32_t static_streams = 1;
+  uint32_t dynamic_base = 0;
+  bool is_source = false;
+  uint32_t node_index = 0;           // carried by a source's stream events
+  std::set<uint32_t> open_streams;   // sources: run's ids started and not yet ended
+  std::set<uint32_t> ended_streams;  // sources: run's ids ended (never reopened)
+  uint32_t run_stream_id(uint32_t local) const {
+    return local < static_streams ? stream_base + local : dynamic_base + (local - static_streams);
+  }
+  uint32_t local_stream_id(uint32_t id) const {
+    if (id >= stream_base && id < stream_base + static_streams) return id - stream_base;
+    return id - dynamic_base + static_streams;
+  }
   const std::atomic<bool>* stop = nullptr;
   std::string node_name;
   // The node's own counters (add_to_counter), read by the service plane while the run

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "keep_freed_memory.h"
+#include "runner_fixture.h"
 #include "test_support.h"
 
 namespace sluice::runtime {
@@ -18,60 +19,6 @@ namespace {
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-constexpr auto kTimeout = std::chrono::seconds(60);
-
-class RunnerTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    registry_ = new PluginRegistry();
-    const auto loaded =
-        registry_->load_dirs({PluginRegistry::default_plugin_dir(), test::test_plugin_dir("good")});
-    if (!loaded.ok()) suite_error_ = "loading the plugins failed: " + loaded.message();
-  }
-  void SetUp() override { ASSERT_EQ(suite_error_, "") << "the suite's set-up failed"; }
-  static void TearDownTestSuite() {
-    delete registry_;
-    registry_ = nullptr;
-  }
-
-  Pipeline build(const std::string& text) {
-    Diagnostics d;
-    auto spec = load_pipeline_text(text, "test.toml", dir_.path().string(), {}, d);
-    EXPECT_TRUE(spec.ok()) << (d.empty() ? "" : d[0].to_string());
-    auto p = validate(*spec, *registry_, d);
-    EXPECT_TRUE(p.ok()) << (d.empty() ? "" : d[0].to_string());
-    return std::move(*p);
-  }
-
-  // Runs with a time limit; `during` runs on another thread while the pipeline runs.
-  RunReport run(const std::string& text, std::function<void(Runner&)> during = nullptr) {
-    Pipeline p = build(text);
-    Runner runner(p);
-    auto result = std::async(std::launch::async, [&] { return runner.run(); });
-    if (during) during(runner);
-    if (result.wait_for(kTimeout) != std::future_status::ready) {
-      ADD_FAILURE() << "pipeline did not finish: probable deadlock";
-      std::abort();  // a hung run cannot be cleaned up
-    }
-    return result.get();
-  }
-
-  json counts(const std::string& name = "counts.json") {
-    return json::parse(test::read_file(dir_.file(name)));
-  }
-
-  static const NodeReport& node(const RunReport& r, const std::string& name) {
-    for (const auto& n : r.nodes)
-      if (n.name == name) return n;
-    throw std::runtime_error("no node " + name);
-  }
-
-  test::TempDir dir_;
-  static PluginRegistry* registry_;
-  static std::string suite_error_;
-};
-PluginRegistry* RunnerTest::registry_ = nullptr;
-std::string RunnerTest::suite_error_;
 
 TEST_F(RunnerTest, ChainRunsToEndOfStreamAndCountsEverything) {
   const RunReport r = run(R"([pipeline]

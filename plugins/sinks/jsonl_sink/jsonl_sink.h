@@ -22,9 +22,18 @@
 // ("rle":{"size":[height,width],"counts":[...]}: run lengths in column-major order,
 // starting with a run of pixels outside the class), which pycocotools and the COCO tools
 // decode; a probability mask's classes are its pixels below 0.5 (0) and at or above (1).
+//
+// With stream_records = true a stream's start and end get a line each, in order with its
+// frames, so that a reader knows when a stream is complete while the run goes on:
+//   {"stream":3,"event":"start"}
+//   {"stream":3,"event":"end","reason":"removed","lines":1520}
+// (reason: "end", "removed", "stopped" or "failed: why"; lines: frame lines written for
+// the stream).
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
+#include <map>
 #include <string>
 
 #include "sluice/sluice.h"
@@ -57,7 +66,12 @@ class JsonlSink final : public Node {
       .name = "mask_rle",
       .default_value = false,
       .description = "also write each mask class's pixels as COCO run-length encoding"};
-  SLUICE_CONTRACT(kInfo, kDetections, kClassifications, kMask, kPath, kAppend, kMaskRle);
+  static inline const Param<bool> kStreamRecords{
+      .name = "stream_records",
+      .default_value = false,
+      .description = "also write a line when a stream starts and when it ends"};
+  SLUICE_CONTRACT(kInfo, kDetections, kClassifications, kMask, kPath, kAppend, kMaskRle,
+                  kStreamRecords);
 
   JsonlSink() = default;
   JsonlSink(const JsonlSink&) = delete;
@@ -67,11 +81,17 @@ class JsonlSink final : public Node {
   Status open(const Params& params) override;
   Status process(Context& ctx) override;
   Status close(Context& ctx) override;
+  Status stream_started(Context& ctx, uint32_t stream_id) override;
+  Status stream_ended(Context& ctx, const StreamEnd& end) override;
 
  private:
+  Status write_line(const std::string& text);
+
   std::string path_;
   std::FILE* file_ = nullptr;
   bool mask_rle_ = false;
+  bool stream_records_ = false;
+  std::map<uint32_t, int64_t> lines_;  // frame lines written per open stream
 };
 
 }  // namespace sluice::sinks

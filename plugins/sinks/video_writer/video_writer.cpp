@@ -128,16 +128,29 @@ void VideoWriter::write(Output& out, const cv::Mat& image) {
   out.writer.write(resized);
 }
 
+Status VideoWriter::finish(Output& out) {
+  Status s;
+  // A stream that ended after one frame, with fps from pts: no second pts, so 25.
+  if (!out.writer.isOpened() && !out.pending.empty())
+    s = start(out, out.pending.size(), fps_ > 0 ? fps_ : 25.0);
+  // Releasing writes the container's index: without it an .mp4 does not play.
+  out.writer.release();
+  return s;
+}
+
+Status VideoWriter::stream_ended(Context&, const StreamEnd& end) {
+  auto it = outputs_.find(end.stream_id);
+  if (it == outputs_.end()) return ok();
+  Status s = finish(it->second);
+  outputs_.erase(it);
+  return s;
+}
+
 Status VideoWriter::close(Context&) {
   Status first_error;
   for (auto& [stream, out] : outputs_) {
-    // A stream that ended after one frame, with fps from pts: no second pts, so 25.
-    if (!out.writer.isOpened() && !out.pending.empty()) {
-      Status s = start(out, out.pending.size(), fps_ > 0 ? fps_ : 25.0);
-      if (!s.ok() && first_error.ok()) first_error = s;
-    }
-    // Releasing writes the container's index: without it an .mp4 does not play.
-    out.writer.release();
+    Status s = finish(out);
+    if (!s.ok() && first_error.ok()) first_error = s;
   }
   outputs_.clear();
   return first_error;

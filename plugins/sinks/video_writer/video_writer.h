@@ -15,9 +15,11 @@
 // (frames of several streams in one file would make no video anyone wants).
 // fps = 0: each stream's rate comes from the pts of its first two frames (the first frame
 // is held until the second arrives), or is 25 when those pts do not advance. Frames whose
-// size differs from the video's are resized to it. close() finishes every file, so after
-// the end of the sources, and after Ctrl-C (which drains what is in flight), the file holds
-// every frame received and plays.
+// size differs from the video's are resized to it. A stream's file is finished when that
+// stream ends (its container index written: it plays, and ffprobe reads it, while the run
+// goes on with the other streams); close() finishes any still open, so after the end of the
+// sources, and after Ctrl-C (which drains what is in flight), every file holds every frame
+// received and plays.
 #pragma once
 
 #include <cstdint>
@@ -73,6 +75,7 @@ class VideoWriter final : public Node {
   Status open(const Params& params) override;
   Status process(Context& ctx) override;
   Status close(Context& ctx) override;
+  Status stream_ended(Context& ctx, const StreamEnd& end) override;
 
  private:
   struct Output {
@@ -84,6 +87,7 @@ class VideoWriter final : public Node {
   };
   Status start(Output& out, cv::Size first_frame, double fps);
   void write(Output& out, const cv::Mat& image);
+  Status finish(Output& out);
 
   std::string path_;
   std::string codec_;

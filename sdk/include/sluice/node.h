@@ -53,6 +53,20 @@
 //   the inputs are declared matched = false). Read them with `ctx.get(kIn)`; their
 //   payload types have been checked against the ports already. A batching node
 //   (max_batch() > 1) gets several input sets per call.
+// - Streams: every packet belongs to a stream (PacketHeader::stream_id). A stream's start
+//   and end travel down the graph in order with its packets, through queues, replicas,
+//   batches, fan-out and joins: `stream_started` is called before the first packet of a
+//   stream reaches this node, `stream_ended` after its last one (each of its packets
+//   processed here, or dropped and counted on the way). Both are optional; a node with
+//   per-stream state (a file per stream, a tracker) finishes that stream's work in
+//   `stream_ended`, while the run goes on. Packets sent from these hooks go downstream
+//   ahead of the stream's end. With replicas, one replica's hook is called.
+// - Sources start a stream with its first packet (the `streams()` they declare start with
+//   the run) and end it with `ctx.end_stream`, or all together when `process` returns
+//   `end_of_stream()`. Once every sink is done with a stream the source emitted,
+//   `stream_done` is called on the source's thread, between `process` calls: the hook an
+//   at-least-once source acknowledges on. A source that ends waits for these before its
+//   `close`, unless the run has failed.
 // - `close(ctx)` once after the last `process` whenever `open` succeeded: at end of
 //   stream, after a stop, or after a failure elsewhere. Packets sent from close (a flushed
 //   batch) are delivered downstream unless the run has failed.
@@ -79,7 +93,45 @@ namespace sluice {
 // Bumped whenever a change to the SDK breaks binary compatibility with built plugins.
 // 2: the Context reaches the runtime's per-instance state through functions of sluice_sdk
 // only, so that the runtime may change that state without breaking built plugins.
-inline constexpr uint32_t kAbiVersion = 2;
+// 3: stream lifecycle hooks (stream_started, stream_ended, stream_done) and StreamControl.
+inline constexpr uint32_t kAbiVersion = 3;
+
+// A stream's end, as it reaches each node downstream and, once every sink is done with it,
+// the source that emitted it.
+struct StreamEnd {
+  uint32_t stream_id = 0;     // the run's id (PacketHeader::stream_id)
+  uint32_t local_stream = 0;  // the source's own id for it (Context::source_header)
+  // Why it ended: "end" (the source finished it), "removed" (through the control API),
+  // "stopped" (the run is stopping), or "failed: why" (lost for good).
+  std::string reason = "end";
+};
+
+// What a source that takes streams while it runs reports about each (GET .../streams).
+struct StreamStatus {
+  uint32_t local_stream = 0;
+  std::string uri;    // with any password hidden
+  std::string state;  // "starting", "up", "reconnecting", "ended", "failed"
+  int64_t frames = 0;
+  int64_t reconnects = 0;
+  std::string error;  // why it failed or last dropped; empty when none
+};
+
+// Sources that add and remove streams while the run goes on (uri_source) implement this
+// and return it from Node::stream_control(). Unlike every other node method, these are
+// called from the service's threads, concurrently with process(): the node synchronizes.
+class StreamControl {
+ public:
+  // Opens `uri` as a new stream and returns its local id once its first connection works;
+  // an error (the uri does not open, or is not allowed) leaves the node as it was.
+  virtual Result<uint32_t> add_stream(const std::string& uri) = 0;
+  // Ends stream `local_stream` (its end flows down with reason "removed"); not_found when
+  // there is no such stream running.
+  virtual Status remove_stream(uint32_t local_stream) = 0;
+  virtual std::vector<StreamStatus> stream_statuses() const = 0;
+
+ protected:
+  ~StreamControl() = default;
+};
 
 namespace detail {
 // What the runtime keeps for one node instance. Its layout is the runtime's own
@@ -142,6 +194,10 @@ class Context {
   bool stop_requested() const;
   const std::string& node_name() const;
 
+  // For sources: ends local stream `stream` now, after the packets sent before it; its end
+  // flows down the graph (see the node lifecycle above). Sending on it later is an error.
+  void end_stream(uint32_t stream, const std::string& reason = "end");
+
   // Adds to a counter of this node's own ("reconnects", "bad_frames"); the run's
   // statistics report it beside the runtime's counters.
   void add_to_counter(const std::string& name, int64_t delta = 1);
@@ -180,6 +236,26 @@ class Node {
   // when unknown (live, looping); the progress line's ETA comes from the latter.
   virtual int streams() const { return 1; }
   virtual int64_t expected_frames() const { return -1; }
+
+  // Stream lifecycle (see the top of this header). `stream_id` is the run's id.
+  virtual Status stream_started(Context& ctx, uint32_t stream_id) {
+    (void)ctx;
+    (void)stream_id;
+    return ok();
+  }
+  virtual Status stream_ended(Context& ctx, const StreamEnd& end) {
+    (void)ctx;
+    (void)end;
+    return ok();
+  }
+  // Sources: every sink is done with this stream they emitted.
+  virtual Status stream_done(Context& ctx, const StreamEnd& end) {
+    (void)ctx;
+    (void)end;
+    return ok();
+  }
+  // Sources that take streams while running; asked once after open.
+  virtual StreamControl* stream_control() { return nullptr; }
 };
 
 // What a plugin library exports: its ABI version and a factory per node type.

@@ -161,6 +161,46 @@ TEST_F(JsonlSinkTest, EachLineIsOnDiskAsSoonAsItIsProcessed) {
   }
 }
 
+TEST_F(JsonlSinkTest, StreamRecordsSayWhenAStreamStartsAndEndsInOrderWithItsLines) {
+  auto h = load("stream_records = true");
+  auto frame = sink_test::make_frame(cv::Mat(48, 64, CV_8UC3));
+  auto push = [&](uint32_t stream, int64_t seq) {
+    ASSERT_TRUE(h.push(sinks::JsonlSink::kDetections.name,
+                       sink_test::result_packet(Detections{}, frame, at(stream, seq, 0)))
+                    .ok());
+  };
+  ASSERT_TRUE(h.start_stream(0).ok());
+  ASSERT_TRUE(h.start_stream(1).ok());
+  push(0, 0);
+  push(1, 0);
+  push(0, 1);
+  ASSERT_TRUE(h.end_stream(0, "removed").ok());
+  // On disk now, while stream 1 goes on.
+  const auto lines = read_lines(path_);
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_EQ(json::parse(lines[0]), json::parse(R"({"stream":0,"event":"start"})"));
+  EXPECT_EQ(json::parse(lines[5]),
+            json::parse(R"({"stream":0,"event":"end","reason":"removed","lines":2})"));
+  push(1, 1);
+  ASSERT_TRUE(h.end_stream(1).ok());
+  ASSERT_TRUE(h.close().ok());
+  EXPECT_EQ(json::parse(read_lines(path_).back()),
+            json::parse(R"({"stream":1,"event":"end","reason":"end","lines":2})"));
+}
+
+TEST_F(JsonlSinkTest, WithoutStreamRecordsOnlyFramesAreWritten) {
+  auto h = load();
+  ASSERT_TRUE(h.start_stream(0).ok());
+  ASSERT_TRUE(h.push(sinks::JsonlSink::kDetections.name,
+                     sink_test::result_packet(Detections{},
+                                              sink_test::make_frame(cv::Mat(48, 64, CV_8UC3)),
+                                              at(0, 0, 0)))
+                  .ok());
+  ASSERT_TRUE(h.end_stream(0).ok());
+  ASSERT_TRUE(h.close().ok());
+  EXPECT_EQ(read_lines(path_).size(), 1u);
+}
+
 TEST_F(JsonlSinkTest, SubPacketsSayWhichPart) {
   auto h = load();
   PacketHeader part = at(1, 9);

@@ -96,6 +96,24 @@ TEST_F(VideoWriterTest, OneFilePerStreamWithStreamInThePath) {
   EXPECT_EQ(decoded_frames(dir_.file("cam3/out.mp4")), 6);
 }
 
+TEST_F(VideoWriterTest, AStreamsFileIsFinishedWhenItEndsWhileTheOthersGoOn) {
+  auto h = NodeHarness::load("video_writer", "path = \"" + dir_.file("cam{stream}.mp4") + "\"");
+  for (int i = 0; i < 4; ++i) {
+    push_frames(h, 1, 0);
+    push_frames(h, 1, 3);
+  }
+  EXPECT_EQ(decoded_frames(dir_.file("cam0.mp4")), -1) << "an .mp4 has no index before it ends";
+  ASSERT_TRUE(h.end_stream(0).ok());
+  // The node is still open and stream 3 still going: stream 0's file plays now.
+  EXPECT_EQ(decoded_frames(dir_.file("cam0.mp4")), 4);
+  EXPECT_EQ(decoded_frames(dir_.file("cam3.mp4")), -1);
+  push_frames(h, 2, 3);
+  ASSERT_TRUE(h.end_stream(3).ok());
+  EXPECT_EQ(decoded_frames(dir_.file("cam3.mp4")), 6);
+  ASSERT_TRUE(h.close().ok());
+  EXPECT_EQ(decoded_frames(dir_.file("cam0.mp4")), 4);
+}
+
 TEST_F(VideoWriterTest, ASecondStreamWithoutStreamInThePathIsAnError) {
   const std::string path = dir_.file("out.mp4");
   auto h = NodeHarness::load("video_writer", "path = \"" + path + "\"");

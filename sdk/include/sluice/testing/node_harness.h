@@ -58,8 +58,26 @@ class NodeHarness {
   int64_t unmatched() const;
 
   // Sources: calls process() until end of stream, an error, or `max_calls` calls.
-  // Returns ok at end of stream (or after max_calls), else the error.
+  // Returns ok at end of stream (or after max_calls), else the error. As in a run, the
+  // declared streams start before the first call and every open stream ends at the end.
   Status run_source(int64_t max_calls = 1'000'000);
+
+  // Stream lifecycle, as a run brings it to a node with inputs: a stream's start or end
+  // queued behind the packets pushed so far, on every connected input; the hook
+  // (stream_started, stream_ended) runs once those are processed. Returns its Status.
+  Status start_stream(uint32_t stream_id);
+  Status end_stream(uint32_t stream_id, const std::string& reason = "end");
+  // Sources: the stream starts and ends the node has emitted so far, in order, with
+  // `started` true for a start.
+  struct StreamEvent {
+    bool started = false;
+    StreamEnd stream;  // stream_id, local_stream; reason for an end
+  };
+  const std::vector<StreamEvent>& stream_events() const;
+  // Sources: says every sink is done with `end` (the node's stream_done).
+  Status stream_done(const StreamEnd& end);
+  // Sources that take streams while running; nullptr for others.
+  StreamControl* stream_control();
 
   // The oldest unread packet of an output; an empty Packet when there is none.
   Packet pull(const std::string& output);
