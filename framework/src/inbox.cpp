@@ -45,8 +45,13 @@ Inbox::Inbox(const std::vector<QueueSpec>& queues, const std::vector<int>& produ
   for (std::size_t i = 0; i < queues.size(); ++i) {
     const auto capacity = static_cast<std::size_t>(queues[i].capacity);
     // A few slots more than the capacity, for stream events (which grow the ring if need be).
-    ports_.push_back(Port{PacketRing(capacity + 4), capacity, 0, queues[i].overflow, producers[i],
-                          producers[i] > 0, {}});
+    ports_.push_back(Port{PacketRing(capacity + 4),
+                          capacity,
+                          0,
+                          queues[i].overflow,
+                          producers[i],
+                          producers[i] > 0,
+                          {}});
     if (producers[i] > 0) connected_.push_back(static_cast<int>(i));
   }
 }
@@ -124,8 +129,7 @@ void Inbox::push_many(int port, std::vector<Packet>& packets, bool copy) {
   std::unique_lock lock(mu_);
   for (Packet& p : packets) {
     // Wake the consumer before blocking, so it can make room.
-    if (ports_[port].data >= ports_[port].capacity && consumers_waiting_ > 0)
-      data_cv_.notify_one();
+    if (ports_[port].data >= ports_[port].capacity && consumers_waiting_ > 0) data_cv_.notify_one();
     push_locked(lock, port, copy ? Packet(p) : std::move(p));
   }
   if (consumers_waiting_ > 0) data_cv_.notify_all();

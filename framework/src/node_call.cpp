@@ -60,11 +60,12 @@ Status call_stream_hook(Node& node, detail::ContextState& state, const detail::S
   Context ctx(state);
   const bool start = event.kind == detail::StreamEvent::Kind::kStart;
   Status s = guarded_call(start ? "stream_started" : "stream_ended", [&] {
-    return start ? node.stream_started(ctx, event.end.stream_id) : node.stream_ended(ctx, event.end);
+    return start ? node.stream_started(ctx, event.end.stream_id)
+                 : node.stream_ended(ctx, event.end);
   });
   if (s.ok() || s.message().find(" threw") != std::string::npos) return s;
-  return Status(s.code(), fmt::format("{}: {}", start ? "stream_started" : "stream_ended",
-                                      s.message()));
+  return Status(s.code(),
+                fmt::format("{}: {}", start ? "stream_started" : "stream_ended", s.message()));
 }
 
 void start_declared_streams(detail::ContextState& state) {

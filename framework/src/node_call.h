@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "context_state.h"
-#include "stream_event.h"
 #include "sluice/node.h"
+#include "stream_event.h"
 
 namespace sluice::runtime {
 

@@ -141,7 +141,7 @@ Result<NodeHarness> NodeHarness::try_load(const std::string& type, const std::st
     // A source's stream ids as in a run where it is the only source.
     s->context.is_source = true;
     (void)guarded_call("streams()", [&] {
-      s->context.static_streams = static_cast<uint32_t>(std::max(1, node->streams()));
+      s->context.static_streams = static_cast<uint32_t>(std::max(0, node->streams()));
       return ok();
     });
     s->context.dynamic_base = s->context.static_streams;

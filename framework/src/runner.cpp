@@ -70,7 +70,7 @@ struct Runner::NodeRuntime {
   std::mutex done_mu;
   std::condition_variable done_cv;
   std::vector<StreamEnd> done;
-  int64_t streams_unacknowledged = 0;  // under done_mu
+  int64_t streams_unacknowledged = 0;          // under done_mu
   std::vector<NodePtr> instances;              // one per replica
   std::vector<detail::ContextState> contexts;  // one per replica
   std::unique_ptr<Inbox> inbox;                // null for sources
@@ -89,6 +89,7 @@ struct Runner::NodeRuntime {
   int64_t next_ticket = 0;
 
   std::vector<std::unique_ptr<InstanceStats>> stats;  // one per replica
+  StreamControl* stream_control = nullptr;            // sources that take streams
 };
 
 Runner::Runner(const Pipeline& pipeline) : pipeline_(pipeline) {
@@ -166,9 +167,10 @@ void Runner::fail(const NodeRuntime& n, const PacketHeader* at, const Status& s)
     std::lock_guard lock(error_mu_);
     if (first_error_.ok()) {
       // A stream's start or end has no frame (seq -1).
-      std::string where = !at            ? ""
-                          : at->seq < 0 ? fmt::format(" on stream {}", at->stream_id)
-                                        : fmt::format(" on stream {} frame {}", at->stream_id, at->seq);
+      std::string where = !at ? ""
+                          : at->seq < 0
+                              ? fmt::format(" on stream {}", at->stream_id)
+                              : fmt::format(" on stream {} frame {}", at->stream_id, at->seq);
       first_error_ = Status(s.code(), fmt::format("node '{}' ({}) failed{}: {}", n.spec->name,
                                                   n.spec->contract().type, where, s.message()));
     }
@@ -191,6 +193,7 @@ Status Runner::open_all() {
       }
       n->instances.push_back(std::move(*node));
       n->contexts[r] = make_context_state(pn.contract(), pn.type->library, &stop_, pn.name);
+      n->contexts[r].serving = serving_;
       Node* instance = n->instances.back().get();
       std::promise<Status> opened;
       std::future<Status> result = opened.get_future();
@@ -238,11 +241,19 @@ Status Runner::open_all() {
       }
       for (auto& ctx : n->contexts) {
         ctx.stream_base = stream_base;
-        ctx.static_streams = static_cast<uint32_t>(std::max(streams, 1));
+        ctx.static_streams = static_cast<uint32_t>(std::max(streams, 0));
         ctx.is_source = true;
         ctx.node_index = n->index;
       }
-      stream_base += static_cast<uint32_t>(std::max(streams, 1));
+      stream_base += static_cast<uint32_t>(std::max(streams, 0));
+      Status control = guarded_call("stream_control()", [&] {
+        n->stream_control = first->stream_control();
+        return ok();
+      });
+      if (!control.ok()) {
+        fail(*n, nullptr, control);
+        return first_error_;
+      }
     }
   }
   // Streams a source adds while running get ids of a range of its own, above the declared.
@@ -623,6 +634,26 @@ RunReport Runner::run() {
   report.interrupted = stop_.load() && !failed_.load();
   for (auto& n : nodes_) report.nodes.push_back(report_of(*n));
   return report;
+}
+
+StreamControl* Runner::stream_control(const std::string& node) const {
+  if (!started_.load()) return nullptr;
+  for (const auto& n : nodes_)
+    if (n->spec->name == node) return n->stream_control;
+  return nullptr;
+}
+
+uint32_t Runner::stream_id_of(const std::string& node, uint32_t local) const {
+  for (const auto& n : nodes_)
+    if (n->spec->name == node && !n->contexts.empty()) return n->contexts[0].run_stream_id(local);
+  return local;
+}
+
+uint32_t Runner::local_stream_of(const std::string& node, uint32_t stream_id) const {
+  for (const auto& n : nodes_)
+    if (n->spec->name == node && !n->contexts.empty())
+      return n->contexts[0].local_stream_id(stream_id);
+  return stream_id;
 }
 
 RunReport Runner::snapshot() const {

@@ -30,8 +30,8 @@
 #include <vector>
 
 #include "pipeline.h"
-#include "stream_event.h"
 #include "run_report.h"
+#include "stream_event.h"
 
 namespace sluice::runtime {
 
@@ -51,6 +51,15 @@ class Runner {
   // Asks malloc to keep freed memory for reuse first (keep_freed_memory.h).
   RunReport run();
   void request_stop() { stop_.store(true, std::memory_order_relaxed); }
+  // Before run(): the run serves the control API, so sources that take streams wait for
+  // new ones when theirs have ended (Context::serving).
+  void set_serving(bool serving) { serving_ = serving; }
+  // A source's control of its streams (Node::stream_control), or nullptr when the node
+  // is not such a source or the run has not opened yet; with the run's id of local
+  // stream `local` through stream_id_of.
+  StreamControl* stream_control(const std::string& node) const;
+  uint32_t stream_id_of(const std::string& node, uint32_t local) const;
+  uint32_t local_stream_of(const std::string& node, uint32_t stream_id) const;
   Progress progress() const;
   // The figures so far, read while the run goes on (from any thread): the same report as
   // run()'s, with run_s the time since the threads started. No nodes before they have all
@@ -80,6 +89,7 @@ class Runner {
   const Pipeline& pipeline_;
   std::vector<std::unique_ptr<NodeRuntime>> nodes_;
   std::atomic<bool> stop_{false};
+  bool serving_ = false;
   std::atomic<bool> failed_{false};
   std::atomic<bool> started_{false};
   std::atomic<int64_t> run_started_ns_{0};

@@ -4,8 +4,8 @@
 #include <stdexcept>
 
 #include "context_state.h"
-#include "stream_event.h"
 #include "sluice/node.h"
+#include "stream_event.h"
 
 namespace sluice {
 namespace {
@@ -39,6 +39,8 @@ Packet Context::take_input(const char* name, std::size_t i) {
 std::size_t Context::batch_size() const { return s_.batch_size; }
 
 bool Context::stop_requested() const { return s_.stop && s_.stop->load(std::memory_order_relaxed); }
+
+bool Context::serving() const { return s_.serving; }
 
 const std::string& Context::node_name() const { return s_.node_name; }
 
@@ -91,9 +93,9 @@ void Context::emit(int port, Packet packet, bool new_payload) {
         throw std::logic_error("sent a packet on stream " + std::to_string(id) +
                                " after ending it (end_stream)");
       s_.open_streams.insert(id);
-      s_.outputs.emplace_back(-1, detail::make_stream_event(detail::StreamEvent::Kind::kStart,
-                                                            s_.node_index, id,
-                                                            s_.local_stream_id(id)));
+      s_.outputs.emplace_back(
+          -1, detail::make_stream_event(detail::StreamEvent::Kind::kStart, s_.node_index, id,
+                                        s_.local_stream_id(id)));
     }
   }
   if (new_payload && s_.library) {
@@ -129,8 +131,7 @@ Packet make_stream_event(StreamEvent::Kind kind, uint32_t source, uint32_t strea
   PacketHeader h;
   h.stream_id = stream_id;
   h.seq = -1;
-  return Packet(std::move(h), std::make_shared<const StreamEvent>(std::move(e)),
-                kStreamEventType);
+  return Packet(std::move(h), std::make_shared<const StreamEvent>(std::move(e)), kStreamEventType);
 }
 
 }  // namespace sluice::detail

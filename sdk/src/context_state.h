@@ -45,6 +45,7 @@ struct ContextState {
     return id - dynamic_base + static_streams;
   }
   const std::atomic<bool>* stop = nullptr;
+  bool serving = false;  // the run serves the control API (Context::serving)
   std::string node_name;
   // The node's own counters (add_to_counter), read by the service plane while the run
   // goes on: behind a lock the node's thread alone takes to write.

@@ -19,7 +19,6 @@ namespace {
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-
 TEST_F(RunnerTest, ChainRunsToEndOfStreamAndCountsEverything) {
   const RunReport r = run(R"([pipeline]
 links = ["src -> a -> b -> c -> count"]

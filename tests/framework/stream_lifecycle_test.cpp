@@ -107,7 +107,8 @@ path = "c.log"
     }
   }
   const NodeReport& src = node(r, "src");
-  for (const char* c : {"done_0", "done_1", "done_2", "done_3"}) EXPECT_EQ(src.counters.at(c), 1) << c;
+  for (const char* c : {"done_0", "done_1", "done_2", "done_3"})
+    EXPECT_EQ(src.counters.at(c), 1) << c;
   EXPECT_EQ(src.counters.at("done_while_others_open"), 1);
   EXPECT_EQ(src.emitted, 123);  // stream events are not counted as packets
   EXPECT_EQ(node(r, "zip").errors, 0);

@@ -30,8 +30,10 @@ class StreamsSource final : public Node {
   static inline const Param<std::string> kRelease{
       .name = "release_file", .default_value = "", .description = "see the class comment"};
   static inline const Param<int> kDeclared{
-      .name = "declared", .default_value = 1,
-      .description = "streams() it declares; the others are added as it goes", .min = 1};
+      .name = "declared",
+      .default_value = 1,
+      .description = "streams() it declares; the others are added as it goes",
+      .min = 1};
   SLUICE_CONTRACT(kInfo, kOut, kLengths, kHold, kRelease, kDeclared);
 
   Status open(const Params& p) override {

@@ -189,11 +189,11 @@ Status JsonlSink::stream_ended(Context&, const StreamEnd& end) {
   const int64_t lines = it == lines_.end() ? 0 : it->second;
   if (it != lines_.end()) lines_.erase(it);
   if (!stream_records_) return ok();
-  return write_line(json{{"stream", end.stream_id},
-                         {"event", "end"},
-                         {"reason", end.reason},
-                         {"lines", lines}}
-                        .dump(-1, ' ', false, json::error_handler_t::replace));
+  return write_line(json{
+      {"stream", end.stream_id},
+      {"event", "end"},
+      {"reason", end.reason},
+      {"lines", lines}}.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
 Status JsonlSink::close(Context&) {

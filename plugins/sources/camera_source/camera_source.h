@@ -11,10 +11,9 @@
 #pragma once
 
 #include <cstdint>
-#include <opencv2/videoio.hpp>
-#include <string>
+#include <memory>
 
-#include "source_util.h"
+#include "camera_reader.h"
 
 namespace sluice::sources {
 
@@ -59,15 +58,9 @@ class CameraSource final : public Node {
   int64_t expected_frames() const override { return frames_ > 0 ? frames_ : -1; }
 
  private:
-  std::string path_;  // the device file
+  std::unique_ptr<CameraReader> reader_;
   int64_t frames_ = 0;
   int64_t seq_ = 0;
-  cv::VideoCapture cap_;
-  cv::Mat first_;  // read in open, to prove the camera delivers
-  LiveClock clock_;
 };
-
-// The device file a `device` param names: "2" -> "/dev/video2", a path unchanged.
-std::string camera_device_path(const std::string& device);
 
 }  // namespace sluice::sources

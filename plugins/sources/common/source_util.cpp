@@ -8,15 +8,24 @@
 #include <cstring>
 #include <thread>
 
+#include "frame_reader.h"
+
 namespace sluice::sources {
 
-bool sleep_until(const Context& ctx, Clock::time_point deadline) {
+bool sleep_until(const ReaderEnv& env, Clock::time_point deadline) {
   constexpr auto kStep = std::chrono::milliseconds(20);
   while (Clock::now() < deadline) {
-    if (ctx.stop_requested()) return false;
+    if (env.stopping()) return false;
     std::this_thread::sleep_until(std::min(deadline, Clock::now() + kStep));
   }
-  return !ctx.stop_requested();
+  return !env.stopping();
+}
+
+ReaderEnv env_of(Context& ctx) {
+  ReaderEnv env;
+  env.stopping = [&ctx] { return ctx.stop_requested(); };
+  env.count = [&ctx](const std::string& name, int64_t n) { ctx.add_to_counter(name, n); };
+  return env;
 }
 
 Status check_readable_file(const std::string& path) {

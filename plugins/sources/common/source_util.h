@@ -1,4 +1,4 @@
-// Helpers shared by the source plugins: waiting without missing a stop, explaining why a
+// Helpers shared by the source plugins and their readers: explaining why a
 // file cannot be read, timestamps for live sources, and URLs safe to print.
 #pragma once
 
@@ -12,10 +12,6 @@
 namespace sluice::sources {
 
 using Clock = std::chrono::steady_clock;
-
-// Sleeps until `deadline` in short steps, so that a stop request is seen within ~20 ms
-// (node.h: a source call that blocks polls stop_requested). False when the run is stopping.
-bool sleep_until(const Context& ctx, Clock::time_point deadline);
 
 // ok when `path` is a regular file this process may read; otherwise an error naming it
 // and saying why: "'x.mp4': no such file", "... is a folder, not a file", permissions.

@@ -17,10 +17,9 @@
 #pragma once
 
 #include <cstdint>
-#include <opencv2/videoio.hpp>
-#include <string>
+#include <memory>
 
-#include "source_util.h"
+#include "network_stream_reader.h"
 
 namespace sluice::sources {
 
@@ -93,32 +92,9 @@ class StreamSource final : public Node {
   int64_t expected_frames() const override { return frames_ > 0 ? frames_ : -1; }
 
  private:
-  // One attempt to open the stream; the error's message says why it failed.
-  Status connect();
-  Status reconnect(Context& ctx);
-  // A failed reconnect attempt (refused, or dropped before its first frame).
-  Status attempt_failed(Context& ctx, const std::string& why);
-  Status give_up(const std::string& why);
-
-  std::string url_;       // as given, for OpenCV
-  std::string url_text_;  // quoted, password hidden, for messages
-  bool gstreamer_ = false;
-  int open_timeout_ms_ = 10000, read_timeout_ms_ = 5000;
-  int backoff_initial_ms_ = 500, backoff_max_ms_ = 10000;
-  int max_reconnects_ = 10;
-  bool end_on_give_up_ = false;
+  std::unique_ptr<NetworkStreamReader> reader_;
   int64_t frames_ = 0;
-
-  cv::VideoCapture cap_;
-  bool connected_ = false;
-  bool framed_since_connect_ = false;  // a frame came on this connection
-  bool reconnecting_ = false;          // dropped; "reconnects" counts when frames resume
-  int failed_attempts_ = 0;            // in a row, since the last frame
-  int backoff_ms_ = 0;
-  Clock::time_point next_attempt_;
-  bool done_ = false;
   int64_t seq_ = 0;
-  LiveClock clock_;
 };
 
 }  // namespace sluice::sources

@@ -1,131 +1,21 @@
 #include "video_source.h"
 
-#include <algorithm>
-#include <cmath>
-
 namespace sluice::sources {
 
-namespace {
-// MPEG-TS reports its 90 kHz clock as the frame rate (and a frame count derived from
-// it): a rate above this is not a frame rate.
-constexpr double kMaxPlausibleFps = 1000;
-// realtime: when held up downstream (a blocking queue) for longer than this, carry on
-// from now instead of bursting to catch up; a camera would not have waited either.
-constexpr auto kMaxLag = std::chrono::milliseconds(200);
-}  // namespace
-
 Status VideoSource::open(const Params& p) {
-  path_ = p.get(kPath);
-  loop_ = p.get(kLoop);
-  realtime_ = p.get(kRealtime);
-  SLUICE_RETURN_IF_ERROR(check_readable_file(path_));
-  SLUICE_RETURN_IF_ERROR(open_capture());
-  const double fps = cap_.get(cv::CAP_PROP_FPS);
-  const double count = cap_.get(cv::CAP_PROP_FRAME_COUNT);
-  if (fps > 0 && fps <= kMaxPlausibleFps) {
-    frame_us_ = std::llround(1e6 / fps);
-    // OpenCV takes the count from the container, or estimates it from duration * fps
-    // (mkv, webm): end_pass allows for an estimate being one frame off.
-    if (count >= 1 && count < 1e9) declared_frames_ = std::llround(count);
-  }
-  // Read the first frame now: a file that opens but does not decode fails the run
-  // before anything flows, with the file named.
-  if (!read_frame(first_, first_pts_))
-    return invalid_argument(quoted(path_) +
-                            ": no frame decodes (a corrupt video, or not a video at all)");
-  file_first_raw_us_ = first_pts_;
-  return ok();
-}
-
-Status VideoSource::open_capture() {
-  bool opened = false;
-  try {
-    opened = cap_.open(path_, cv::CAP_FFMPEG) && cap_.isOpened();
-  } catch (const cv::Exception& e) {
-    return invalid_argument("cannot open " + quoted(path_) + " as a video: " + e.what());
-  }
-  if (!opened)
-    return invalid_argument("cannot open " + quoted(path_) +
-                            " as a video: not a video, or a format FFMPEG cannot read");
-  return ok();
-}
-
-bool VideoSource::read_frame(cv::Mat& image, int64_t& pts_us) {
-  if (!cap_.read(image) || image.empty()) return false;
-  int64_t pts = std::llround(cap_.get(cv::CAP_PROP_POS_MSEC) * 1000) + pts_offset_;
-  // A frame without a timestamp reads as 0 (Megamind.avi's last frame is one): it gets
-  // the slot after its predecessor, so pts always increases.
-  if (last_pts_ && pts <= *last_pts_) pts = *last_pts_ + std::max<int64_t>(frame_us_, 1);
-  last_pts_ = pts;
-  if (pass_frames_ == 0) pass_start_pts_ = pts;
-  ++pass_frames_;
-  failed_ = false;
-  pts_us = pts;
-  return true;
-}
-
-Status VideoSource::end_pass(Context& ctx) {
-  // OpenCV's read() says false both at the end of the file and when decoding gives up
-  // (it has already retried hundreds of packets by then). With a declared count the two
-  // differ: a pass that ends two or more frames short, in count and in time, is a
-  // truncated or corrupt file. One frame of slack, and the time check, keep a count
-  // estimated from the duration (mkv, variable frame rate) from raising false alarms.
-  const bool short_pass = declared_frames_ > 0 && pass_frames_ + 1 < declared_frames_ &&
-                          (frame_us_ == 0 || (*last_pts_ - pass_start_pts_) + frame_us_ * 3 / 2 <
-                                                 (declared_frames_ - 1) * frame_us_);
-  if (short_pass && !failed_) {
-    // Reported once; with on_error = "skip" the next call reads once more, in case the
-    // decoder can resume after the damage, and ends the pass if it cannot.
-    failed_ = true;
-    return internal_error(quoted(path_) + ": decoding stopped at frame " +
-                          std::to_string(pass_frames_) + " of " + std::to_string(declared_frames_) +
-                          ": the file is truncated or corrupt");
-  }
-  if (short_pass) ctx.add_to_counter("missing_frames", declared_frames_ - pass_frames_);
-  failed_ = false;
-  if (!loop_ || pass_frames_ == 0) {  // a pass without a frame would rewind forever
-    done_ = true;
-    return end_of_stream();
-  }
-  Status reopened = open_capture();
-  if (!reopened.ok()) {
-    done_ = true;
-    return reopened;
-  }
-  pts_offset_ = *last_pts_ + std::max<int64_t>(frame_us_, 1) - file_first_raw_us_;
-  pass_frames_ = 0;
+  SLUICE_ASSIGN_OR_RETURN(
+      reader_, VideoFileReader::open(
+                   {.path = p.get(kPath), .loop = p.get(kLoop), .realtime = p.get(kRealtime)}));
   return ok();
 }
 
 Status VideoSource::process(Context& ctx) {
-  if (done_) return end_of_stream();
   cv::Mat image;
   int64_t pts = 0;
-  if (!first_.empty()) {
-    image = std::move(first_);
-    first_ = cv::Mat();
-    pts = first_pts_;
-  } else if (!read_frame(image, pts)) {
-    SLUICE_RETURN_IF_ERROR(end_pass(ctx));
-    if (!read_frame(image, pts)) {
-      done_ = true;
-      return internal_error(quoted(path_) + ": no frame decodes after rewinding to the start");
-    }
-  }
-  if (realtime_ && !pace(ctx, pts)) return end_of_stream();
+  SLUICE_RETURN_IF_ERROR(reader_->next(env_of(ctx), image, pts));
+  if (image.empty()) return ctx.stop_requested() ? end_of_stream() : ok();
   ctx.send(kOut, Frame{std::move(image), PixelFormat::kBGR}, ctx.source_header(0, seq_++, pts));
   return ok();
-}
-
-bool VideoSource::pace(const Context& ctx, int64_t pts_us) {
-  const auto now = Clock::now();
-  const auto due = anchor_ ? *anchor_ + std::chrono::microseconds(pts_us - anchor_pts_) : now;
-  if (!anchor_ || now - due > kMaxLag) {
-    anchor_ = now;
-    anchor_pts_ = pts_us;
-    return true;
-  }
-  return sleep_until(ctx, due);
 }
 
 }  // namespace sluice::sources

@@ -11,11 +11,9 @@
 #pragma once
 
 #include <cstdint>
-#include <opencv2/videoio.hpp>
-#include <optional>
-#include <string>
+#include <memory>
 
-#include "source_util.h"
+#include "video_file_reader.h"
 
 namespace sluice::sources {
 
@@ -39,37 +37,11 @@ class VideoSource final : public Node {
 
   Status open(const Params& p) override;
   Status process(Context& ctx) override;
-  int64_t expected_frames() const override { return loop_ ? -1 : declared_frames_; }
+  int64_t expected_frames() const override { return reader_->expected_frames(); }
 
  private:
-  Status open_capture();
-  // Reads the next frame and its pts (microseconds, the decoder's made to increase).
-  bool read_frame(cv::Mat& image, int64_t& pts_us);
-  // After read() failed: an error when the pass stopped short of the declared frame
-  // count (the first time), else ends the stream or, with loop, rewinds; ok when rewound.
-  Status end_pass(Context& ctx);
-  // realtime: waits until frame `pts_us` is due; false when the run is stopping.
-  bool pace(const Context& ctx, int64_t pts_us);
-
-  std::string path_;
-  bool loop_ = false, realtime_ = false;
-  cv::VideoCapture cap_;
-  int64_t declared_frames_ = -1;  // frames the container declares, -1 when unknown
-  int64_t frame_us_ = 0;          // one frame interval at the declared rate, 0 if unknown
-
-  cv::Mat first_;  // the first frame, read in open to prove that the file decodes
-  int64_t first_pts_ = 0;
-  int64_t file_first_raw_us_ = 0;  // the decoder's pts of the file's first frame
-  int64_t seq_ = 0;                // next seq; continues across loops
-  int64_t pass_frames_ = 0;        // frames decoded in this pass over the file
-  int64_t pass_start_pts_ = 0;     // pts of this pass's first frame
-  std::optional<int64_t> last_pts_;
-  int64_t pts_offset_ = 0;  // added to the decoder's pts so that looping keeps pts increasing
-  bool failed_ = false;     // the last read failed short of the declared count (reported)
-  bool done_ = false;
-
-  std::optional<Clock::time_point> anchor_;  // realtime: when frame anchor_pts_ was due
-  int64_t anchor_pts_ = 0;
+  std::unique_ptr<VideoFileReader> reader_;
+  int64_t seq_ = 0;  // continues across loops
 };
 
 }  // namespace sluice::sources

@@ -110,7 +110,7 @@ struct StreamEnd {
 struct StreamStatus {
   uint32_t local_stream = 0;
   std::string uri;    // with any password hidden
-  std::string state;  // "starting", "up", "reconnecting", "ended", "failed"
+  std::string state;  // "up", "reconnecting", "ending" (being removed), "ended", "failed"
   int64_t frames = 0;
   int64_t reconnects = 0;
   std::string error;  // why it failed or last dropped; empty when none
@@ -192,6 +192,10 @@ class Context {
 
   // True once the run is stopping (signal or failure): sources should return.
   bool stop_requested() const;
+  // True when the run serves the control API (`sluice run --http`), through which streams
+  // can be added to a source that takes them: such a source waits for new streams once
+  // its own have ended, instead of ending the run.
+  bool serving() const;
   const std::string& node_name() const;
 
   // For sources: ends local stream `stream` now, after the packets sent before it; its end
@@ -232,8 +236,9 @@ class Node {
   virtual int64_t max_delay_us() const { return 0; }
 
   // Sources, asked once right after open: how many streams this source emits (ids
-  // 0..streams()-1 in source_header), and how many packets it will emit in all, or -1
-  // when unknown (live, looping); the progress line's ETA comes from the latter.
+  // 0..streams()-1 in source_header; 0 for one that only adds streams as it runs, with
+  // ids from streams() up), and how many packets it will emit in all, or -1 when unknown
+  // (live, looping); the progress line's ETA comes from the latter.
   virtual int streams() const { return 1; }
   virtual int64_t expected_frames() const { return -1; }
 

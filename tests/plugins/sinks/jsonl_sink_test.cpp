@@ -191,11 +191,11 @@ TEST_F(JsonlSinkTest, StreamRecordsSayWhenAStreamStartsAndEndsInOrderWithItsLine
 TEST_F(JsonlSinkTest, WithoutStreamRecordsOnlyFramesAreWritten) {
   auto h = load();
   ASSERT_TRUE(h.start_stream(0).ok());
-  ASSERT_TRUE(h.push(sinks::JsonlSink::kDetections.name,
-                     sink_test::result_packet(Detections{},
-                                              sink_test::make_frame(cv::Mat(48, 64, CV_8UC3)),
-                                              at(0, 0, 0)))
-                  .ok());
+  ASSERT_TRUE(
+      h.push(sinks::JsonlSink::kDetections.name,
+             sink_test::result_packet(Detections{}, sink_test::make_frame(cv::Mat(48, 64, CV_8UC3)),
+                                      at(0, 0, 0)))
+          .ok());
   ASSERT_TRUE(h.end_stream(0).ok());
   ASSERT_TRUE(h.close().ok());
   EXPECT_EQ(read_lines(path_).size(), 1u);
