@@ -41,6 +41,7 @@ test_packages=(
   python3-torchvision                          # tests: torchvision's ResNet-18 for the state_dict tests
   clang-format                                 # CI: scripts/check_format.sh
   prometheus                                   # tests: promtool checks /metrics, a real server scrapes it
+  chromium                                     # tests: the page at / in a real (headless) browser
 )
 packages=("${demo_packages[@]}")
 [ "$profile" = all ] && packages+=("${test_packages[@]}")

@@ -138,6 +138,14 @@ class Child {
     kill();
     return -1;
   }
+  // True once the child has exited (it is then reaped; wait() returns -1).
+  bool exited() {
+    if (pid_ <= 0) return true;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
+    pid_ = -1;
+    return true;
+  }
 
  private:
   pid_t pid_ = -1;

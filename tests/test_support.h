@@ -10,6 +10,7 @@
 #include <initializer_list>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 namespace sluice::test {
@@ -122,6 +123,16 @@ inline std::string missing_assets(std::initializer_list<std::string> paths) {
   if (missing.empty()) return "";
   return missing +
          " missing: run bash scripts/fetch_assets.sh and bash scripts/models/fetch_models.sh";
+}
+
+// A video of the first `frames` frames of assets/media/vtest.avi (re-encoded by ffmpeg,
+// MPEG-4 in AVI) at `path`: a short, whole file. Throws when ffmpeg fails.
+inline std::string video_clip(const std::string& path, int frames) {
+  const auto r = run_command("ffmpeg -nostdin -v error -y -i '" + std::string(SLUICE_SOURCE_DIR) +
+                             "/assets/media/vtest.avi' -frames:v " + std::to_string(frames) +
+                             " -c:v mpeg4 -q:v 5 '" + path + "' 2>&1");
+  if (r.exit_code != 0) throw std::runtime_error("ffmpeg failed: " + r.output);
+  return path;
 }
 
 }  // namespace sluice::test

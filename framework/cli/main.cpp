@@ -122,8 +122,10 @@ std::vector<rt::Override> overrides_of(const std::vector<std::string>& sets) {
 struct RunOptions {
   std::string stats_json;
   bool quiet = false;
-  std::string http;        // --http HOST:PORT ("" : the pipeline file's, or none)
-  std::string http_token;  // --http-token, else SLUICE_HTTP_TOKEN
+  std::string http;                         // --http HOST:PORT ("" : the pipeline file's, or none)
+  std::string http_token;                   // --http-token, else SLUICE_HTTP_TOKEN
+  double preview_fps = 5;                   // --preview-fps
+  std::vector<std::string> http_allow_uri;  // --http-allow-uri, repeated
 };
 
 int cmd_run(const std::string& file, const std::vector<std::string>& sets,
@@ -145,6 +147,9 @@ int cmd_run(const std::string& file, const std::vector<std::string>& sets,
       return kExitBadInput;
     }
     options->token = o.http_token;
+    options->preview_fps = o.preview_fps;
+    options->allowed_uri_prefixes = o.http_allow_uri;
+    runner.set_serving(true);
     if (options->token.empty())
       if (const char* env = std::getenv("SLUICE_HTTP_TOKEN")) options->token = env;
     http = std::make_unique<sluice::service::HttpService>(session->pipeline, runner);
@@ -388,6 +393,14 @@ int main(int argc, char** argv) {
                   "token every HTTP request must carry (Authorization: Bearer TOKEN); also "
                   "SLUICE_HTTP_TOKEN")
       ->type_name("TOKEN");
+  run->add_option("--preview-fps", run_options.preview_fps,
+                  "most pictures a second each /preview/NODE sends (default 5); the pipeline "
+                  "never waits for a viewer")
+      ->type_name("FPS");
+  run->add_option("--http-allow-uri", run_options.http_allow_uri,
+                  "only URIs starting with PREFIX may be added through POST "
+                  "/api/nodes/NODE/streams (repeatable; default: any)")
+      ->type_name("PREFIX");
   run->add_option("--plugin-path", plugin_dirs, "also load plugins from DIR (repeatable)")
       ->type_name("DIR");
 

@@ -7,9 +7,12 @@
 #include <nlohmann/json.hpp>
 
 #include "metrics_text.h"
+#include "preview.h"
 #include "process_figures.h"
 #include "run_report.h"
 #include "sluice/text.h"
+#include "stream_api.h"
+#include "web_page.h"
 
 namespace sluice::service {
 namespace {
@@ -21,16 +24,41 @@ void answer_error(httplib::Response& res, int status, const std::string& message
   res.set_content(json{{"error", printable(message)}}.dump() + "\n", "application/json");
 }
 
-json graph_json(const runtime::Pipeline& p) {
+void answer(httplib::Response& res, const ApiAnswer& a) {
+  res.status = a.status;
+  res.set_content(a.body.dump(2) + "\n", "application/json");
+}
+
+// Nodes worth a preview on the page: sources of frames, and sinks (what they draw or
+// write). Every node has /preview/NODE.
+bool shows_preview(const runtime::PipelineNode& n) {
+  if (n.is_source()) {
+    for (const auto& type : n.output_types)
+      if (type == PayloadName<Frame>::value) return true;
+    return false;
+  }
+  return n.contract().outputs.empty();
+}
+
+// At most this many MJPEG clients at once: each holds one of the server's threads.
+constexpr int kMaxPreviewClients = 4;
+// latest.jpg keeps a node's tap on this long after each request.
+constexpr auto kLatestLease = std::chrono::seconds(10);
+
+json graph_json(const runtime::Pipeline& p, const std::vector<NodeStream>& streams) {
   json nodes = json::array();
   for (const runtime::PipelineNode& n : p.nodes) {
     json params = json::object();
     for (const auto& [name, value] : n.params.values()) params[name] = to_toml_text(value);
-    nodes.push_back({{"name", n.name},
-                     {"plugin", n.contract().type},
-                     {"kind", to_string(n.contract().kind)},
-                     {"replicas", n.replicas},
-                     {"params", params}});
+    json node{{"name", n.name},
+              {"plugin", n.contract().type},
+              {"kind", to_string(n.contract().kind)},
+              {"replicas", n.replicas},
+              {"params", params},
+              {"preview", shows_preview(n)}};
+    for (const NodeStream& s : streams)
+      if (s.node == n.name) node["streams"].push_back(stream_json(s));
+    nodes.push_back(std::move(node));
   }
   json links = json::array();
   for (const runtime::Edge& e : p.edges)
@@ -73,7 +101,7 @@ Result<HttpOptions> parse_http_address(const std::string& text) {
   return o;
 }
 
-HttpService::HttpService(const runtime::Pipeline& pipeline, const runtime::Runner& runner)
+HttpService::HttpService(const runtime::Pipeline& pipeline, runtime::Runner& runner)
     : pipeline_(pipeline), runner_(runner), server_(std::make_unique<httplib::Server>()) {}
 
 HttpService::~HttpService() { stop(); }
@@ -85,6 +113,10 @@ Status HttpService::start(const HttpOptions& o) {
                             "(--http-token or SLUICE_HTTP_TOKEN), which every request must "
                             "then carry");
   token_ = o.token;
+  options_ = o;
+  if (!(o.preview_fps > 0 && o.preview_fps <= 60))
+    return invalid_argument("preview fps " + std::to_string(o.preview_fps) +
+                            " is out of range: give a rate above 0 and at most 60");
   // cpp-httplib's default options add SO_REUSEPORT, with which a second sluice would bind
   // the same port and share its requests: SO_REUSEADDR alone (restart while TIME_WAIT).
   server_->set_socket_options([](int sock) {
@@ -108,6 +140,7 @@ Status HttpService::start(const HttpOptions& o) {
 }
 
 void HttpService::stop() {
+  stopping_.store(true);  // ends the previews' loops, so that their threads are free
   if (thread_.joinable()) {
     server_->stop();
     thread_.join();
@@ -117,7 +150,7 @@ void HttpService::stop() {
 void HttpService::add_routes() {
   httplib::Server& s = *server_;
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (token_.empty() || req.path == "/healthz")
+    if (token_.empty() || req.path == "/healthz" || req.path == "/")
       return httplib::Server::HandlerResponse::Unhandled;
     if (req.get_header_value("Authorization") == "Bearer " + token_)
       return httplib::Server::HandlerResponse::Unhandled;
@@ -135,6 +168,11 @@ void HttpService::add_routes() {
       why = "the run failed: " + live.status.message();
     else if (live.nodes.empty())
       why = "the nodes are still opening";
+    else
+      for (const NodeStream& st : all_streams(pipeline_, runner_))
+        if (st.status.state == "failed" && why.empty())
+          why = "stream " + std::to_string(st.id) + " of node '" + st.node +
+                "' failed for good: " + st.status.error;
     if (why.empty()) {
       res.set_content("{\"status\": \"ready\"}\n", "application/json");
       return;
@@ -146,24 +184,147 @@ void HttpService::add_routes() {
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     const double uptime =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    res.set_content(prometheus_text(runner_.snapshot(), read_process_figures(), uptime),
+    res.set_content(prometheus_text(runner_.snapshot(), read_process_figures(), uptime,
+                                    all_streams(pipeline_, runner_)),
                     "text/plain; version=0.0.4; charset=utf-8");
   });
   s.Get("/api/pipeline", [this](const httplib::Request&, httplib::Response& res) {
-    json out = graph_json(pipeline_);
+    json out = graph_json(pipeline_, all_streams(pipeline_, runner_));
     out["stats"] = runtime::report_json(runner_.snapshot());
     res.set_content(out.dump(2) + "\n", "application/json");
   });
+  s.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "no-cache");
+    res.set_content(std::string(web_page()), "text/html; charset=utf-8");
+  });
+  add_stream_routes();
+  add_preview_routes();
+  // Known paths with another method: 405, saying which are allowed.
+  auto not_allowed = [](const char* allow) {
+    return [allow](const httplib::Request& req, httplib::Response& res) {
+      res.set_header("Allow", allow);
+      answer_error(res, 405,
+                   req.method + " is not allowed on " + req.path + " (allowed: " + allow + ")");
+    };
+  };
+  for (const char* path : {"/healthz", "/readyz", "/metrics", "/api/pipeline", "/",
+                           R"(/preview/([^/]+))", R"(/preview/([^/]+)/latest\.jpg)"}) {
+    s.Post(path, not_allowed("GET"));
+    s.Put(path, not_allowed("GET"));
+    s.Delete(path, not_allowed("GET"));
+  }
+  s.Put(R"(/api/nodes/([^/]+)/streams)", not_allowed("GET, POST"));
+  s.Delete(R"(/api/nodes/([^/]+)/streams)", not_allowed("GET, POST"));
+  s.Get(R"(/api/nodes/([^/]+)/streams/([^/]+))", not_allowed("DELETE"));
+  s.Post(R"(/api/nodes/([^/]+)/streams/([^/]+))", not_allowed("DELETE"));
+  s.Put(R"(/api/nodes/([^/]+)/streams/([^/]+))", not_allowed("DELETE"));
   // Anything else: a JSON 404 (or 405 for a known path with another method).
   s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;  // a handler's own JSON error
     if (res.status == 404)
       answer_error(res, 404,
                    "no endpoint " + req.method + " " + req.path +
-                       " (endpoints: /healthz, /readyz, /metrics, /api/pipeline)");
+                       " (endpoints: /, /healthz, /readyz, /metrics, /api/pipeline, "
+                       "/api/nodes/NODE/streams, /preview/NODE)");
     else if (res.status == 413)
       answer_error(res, 413, "the request body is over 1 MiB");
     else if (res.status >= 400 && res.body.empty())
       answer_error(res, res.status, "bad request");
+  });
+}
+
+void HttpService::add_stream_routes() {
+  httplib::Server& s = *server_;
+  s.Get(R"(/api/nodes/([^/]+)/streams)",
+        [this](const httplib::Request& req, httplib::Response& res) {
+          answer(res, list_streams(pipeline_, runner_, req.matches[1]));
+        });
+  s.Post(R"(/api/nodes/([^/]+)/streams)",
+         [this](const httplib::Request& req, httplib::Response& res) {
+           answer(res, add_stream(pipeline_, runner_, req.matches[1], req.body,
+                                  options_.allowed_uri_prefixes));
+         });
+  s.Delete(R"(/api/nodes/([^/]+)/streams/([^/]+))",
+           [this](const httplib::Request& req, httplib::Response& res) {
+             answer(res, remove_stream(pipeline_, runner_, req.matches[1], req.matches[2]));
+           });
+}
+
+bool HttpService::watch(const std::string& node, int delta) {
+  std::lock_guard lock(viewers_mu_);
+  int& viewers = viewers_[node];
+  if (delta > 0 && viewers >= kMaxPreviewClients) return false;
+  viewers += delta;
+  const bool leased = lease_.count(node) && std::chrono::steady_clock::now() < lease_[node];
+  const auto interval = static_cast<int64_t>(1e9 / options_.preview_fps);
+  runner_.set_preview_interval(node, viewers > 0 || leased ? interval : 0);
+  return true;
+}
+
+void HttpService::add_preview_routes() {
+  httplib::Server& s = *server_;
+  auto known = [this](const std::string& node) {
+    for (const auto& n : pipeline_.nodes)
+      if (n.name == node) return true;
+    return false;
+  };
+  s.Get(R"(/preview/([^/]+)/latest\.jpg)",
+        [this, known](const httplib::Request& req, httplib::Response& res) {
+          const std::string node = req.matches[1];
+          if (!known(node))
+            return answer_error(res, 404, "no node '" + node + "' in this pipeline");
+          {
+            std::lock_guard lock(viewers_mu_);
+            lease_[node] = std::chrono::steady_clock::now() + kLatestLease;
+          }
+          (void)watch(node, 0);
+          std::vector<Packet> packets;
+          uint64_t number = 0;
+          // The tap may have just been turned on: give the node a moment to offer a picture.
+          const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+          while (!runner_.latest_preview(node, 0, packets, number)) {
+            if (stopping_.load() || std::chrono::steady_clock::now() > give_up)
+              return answer_error(res, 404, "no picture from node '" + node + "' yet");
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          }
+          auto jpeg = preview_jpeg(packets);
+          if (!jpeg.ok())
+            return answer_error(res, 404, "node '" + node + "': " + jpeg.status().message());
+          res.set_header("Cache-Control", "no-cache");
+          res.set_content(std::string(jpeg->begin(), jpeg->end()), "image/jpeg");
+        });
+  s.Get(R"(/preview/([^/]+))", [this, known](const httplib::Request& req, httplib::Response& res) {
+    const std::string node = req.matches[1];
+    if (!known(node)) return answer_error(res, 404, "no node '" + node + "' in this pipeline");
+    if (!watch(node, +1))
+      return answer_error(res, 503,
+                          "node '" + node + "' has " + std::to_string(kMaxPreviewClients) +
+                              " preview clients already; try again later");
+    res.set_header("Cache-Control", "no-cache");
+    auto last = std::make_shared<uint64_t>(0);
+    res.set_chunked_content_provider(
+        "multipart/x-mixed-replace; boundary=sluiceframe",
+        [this, node, last](size_t, httplib::DataSink& sink) {
+          // One picture per call, when a newer one is there; a slow client only slows its
+          // own thread: the node keeps offering, and what is not sent is replaced.
+          std::vector<Packet> packets;
+          uint64_t number = 0;
+          const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+          while (!runner_.latest_preview(node, *last, packets, number)) {
+            if (stopping_.load() || !sink.is_writable()) return false;
+            if (std::chrono::steady_clock::now() > give_up) return true;  // called again
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          }
+          *last = number;
+          auto jpeg = preview_jpeg(packets);
+          if (!jpeg.ok()) return !stopping_.load();
+          const std::string head = "--sluiceframe\r\nContent-Type: image/jpeg\r\nContent-Length: " +
+                                   std::to_string(jpeg->size()) + "\r\n\r\n";
+          if (!sink.write(head.data(), head.size())) return false;
+          if (!sink.write(reinterpret_cast<const char*>(jpeg->data()), jpeg->size())) return false;
+          return sink.write("\r\n", 2) && !stopping_.load();
+        },
+        [this, node](bool) { (void)watch(node, -1); });
   });
 }
 

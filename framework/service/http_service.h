@@ -6,17 +6,27 @@
 //   GET /metrics       the live figures in Prometheus' text format (metrics_text.h)
 //   GET /api/pipeline  the graph (nodes, plugins, params, links) and the live figures,
 //                      as --stats-json writes them, as JSON
+//   GET|POST /api/nodes/NODE/streams, DELETE /api/nodes/NODE/streams/ID
+//                      the streams of a source that takes them (stream_api.h)
+//   GET /preview/NODE  the pictures at NODE with their results drawn, as MJPEG, at most
+//                      preview_fps; /preview/NODE/latest.jpg the latest one
+//   GET /              the page: graph, live figures, previews, streams (web_page.h)
 //
 // Errors are JSON {"error": "..."} with a 4xx status, and the run goes on. It binds to a
-// loopback address unless given a token; with a token every request but /healthz needs
-// `Authorization: Bearer TOKEN` (401 otherwise). No endpoint touches a file.
+// loopback address unless given a token; with a token every request but /healthz and the
+// page itself (which holds nothing; it reads the token from its URL's #token=...) needs
+// `Authorization: Bearer TOKEN` (401 otherwise). No endpoint touches a file, except the
+// URIs given to a source, which `allowed_uri_prefixes` can restrict.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "pipeline.h"
 #include "runner.h"
@@ -30,8 +40,10 @@ namespace sluice::service {
 
 struct HttpOptions {
   std::string host = "127.0.0.1";
-  int port = 0;       // 0: any free port (port() says which)
-  std::string token;  // required unless host is a loopback address
+  int port = 0;                                   // 0: any free port (port() says which)
+  std::string token;                              // required unless host is a loopback address
+  double preview_fps = 5;                         // most pictures a second a preview sends
+  std::vector<std::string> allowed_uri_prefixes;  // empty: any URI may be added
 };
 
 // "HOST:PORT" or "PORT" (loopback) as options; an error naming what is wrong.
@@ -40,7 +52,7 @@ bool is_loopback(const std::string& host);
 
 class HttpService {
  public:
-  HttpService(const runtime::Pipeline& pipeline, const runtime::Runner& runner);
+  HttpService(const runtime::Pipeline& pipeline, runtime::Runner& runner);
   ~HttpService();
   HttpService(const HttpService&) = delete;
   HttpService& operator=(const HttpService&) = delete;
@@ -53,9 +65,18 @@ class HttpService {
 
  private:
   void add_routes();
+  void add_stream_routes();
+  void add_preview_routes();
+  // Viewers of a node's preview: its tap is on while it has any (or a recent latest.jpg).
+  bool watch(const std::string& node, int delta);
 
   const runtime::Pipeline& pipeline_;
-  const runtime::Runner& runner_;
+  runtime::Runner& runner_;
+  HttpOptions options_;
+  std::atomic<bool> stopping_{false};
+  std::mutex viewers_mu_;
+  std::map<std::string, int> viewers_;                                  // MJPEG clients per node
+  std::map<std::string, std::chrono::steady_clock::time_point> lease_;  // latest.jpg
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   std::string token_;

@@ -33,7 +33,7 @@ void observe(prometheus::Histogram& h, const runtime::LatencyHistogram& from) {
 }  // namespace
 
 std::string prometheus_text(const runtime::RunReport& live, const ProcessFigures& process,
-                            double uptime_s) {
+                            double uptime_s, const std::vector<NodeStream>& streams) {
   prometheus::Registry registry;
   // One family each: its name and help, as Prometheus shows them.
   auto counter = [&](const char* name, const char* help) -> auto& {
@@ -87,6 +87,20 @@ std::string prometheus_text(const runtime::RunReport& live, const ProcessFigures
     }
     observe(process_seconds.Add(node, kSeconds), n.latency);
     if (n.end_to_end.count() > 0) observe(end_to_end.Add(node, kSeconds), n.end_to_end);
+  }
+
+  if (!streams.empty()) {
+    auto& frames = counter("sluice_stream_frames_total", "Frames read from a stream");
+    auto& reconnects =
+        counter("sluice_stream_reconnects_total", "Times a stream came back after dropping");
+    auto& up = gauge_family("sluice_stream_up",
+                            "1 while a stream delivers, 0 while it reconnects or has ended");
+    for (const NodeStream& st : streams) {
+      const Labels l{{"node", st.node}, {"stream", std::to_string(st.id)}, {"uri", st.status.uri}};
+      frames.Add(l).Increment(static_cast<double>(st.status.frames));
+      reconnects.Add(l).Increment(static_cast<double>(st.status.reconnects));
+      up.Add(l).Set(st.status.state == "up" ? 1 : 0);
+    }
   }
 
   auto gauge = [&](const char* name, const char* help, double value) {

@@ -90,6 +90,13 @@ struct Runner::NodeRuntime {
 
   std::vector<std::unique_ptr<InstanceStats>> stats;  // one per replica
   StreamControl* stream_control = nullptr;            // sources that take streams
+
+  // Live preview (Runner::set_preview_interval): off while the interval is 0.
+  std::atomic<int64_t> preview_interval_ns{0};
+  std::atomic<int64_t> preview_due_ns{0};
+  mutable std::mutex preview_mu;
+  std::vector<Packet> preview;  // the latest offered, under preview_mu
+  uint64_t preview_number = 0;
 };
 
 Runner::Runner(const Pipeline& pipeline) : pipeline_(pipeline) {
@@ -308,9 +315,50 @@ void Runner::close_unstarted() {
   threads_.clear();
 }
 
+void Runner::offer_preview(NodeRuntime& n, const std::vector<Packet>& packets) {
+  // One relaxed load per input set while nobody watches; with a viewer, a copy of the
+  // packets (shared payloads) a few times a second.
+  const int64_t interval = n.preview_interval_ns.load(std::memory_order_relaxed);
+  if (interval <= 0) return;
+  const int64_t now = now_ns();
+  if (now < n.preview_due_ns.load(std::memory_order_relaxed)) return;
+  n.preview_due_ns.store(now + interval, std::memory_order_relaxed);
+  std::lock_guard lock(n.preview_mu);
+  n.preview = packets;
+  ++n.preview_number;
+}
+
+bool Runner::set_preview_interval(const std::string& node, int64_t interval_ns) {
+  for (auto& n : nodes_)
+    if (n->spec->name == node) {
+      n->preview_interval_ns.store(std::max<int64_t>(interval_ns, 0));
+      return true;
+    }
+  return false;
+}
+
+bool Runner::latest_preview(const std::string& node, uint64_t after, std::vector<Packet>& packets,
+                            uint64_t& number) const {
+  for (const auto& n : nodes_) {
+    if (n->spec->name != node) continue;
+    std::lock_guard lock(n->preview_mu);
+    if (n->preview_number <= after || n->preview.empty()) return false;
+    packets = n->preview;
+    number = n->preview_number;
+    return true;
+  }
+  return false;
+}
+
 void Runner::deliver(NodeRuntime& n, std::vector<std::pair<int, Packet>>& outputs,
                      std::vector<Packet>& scratch) {
   if (outputs.empty()) return;
+  if (n.spec->is_source() && n.preview_interval_ns.load(std::memory_order_relaxed) > 0)
+    for (const auto& [p, packet] : outputs)
+      if (p >= 0) {
+        offer_preview(n, {packet});
+        break;
+      }
   int64_t data = 0;
   for (const auto& [p, packet] : outputs) data += p >= 0 ? 1 : 0;
   n.emitted.fetch_add(data, std::memory_order_relaxed);
@@ -514,6 +562,7 @@ void Runner::run_node(NodeRuntime& n, std::size_t replica) {
         continue;
       }
       Status s = load_input_sets(state, sets, first, per_call);
+      offer_preview(n, state.sets[0]);
       const PacketHeader header = ctx.header();
       const int64_t t0 = now_ns();
       stats.started_at(t0);

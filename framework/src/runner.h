@@ -58,6 +58,16 @@ class Runner {
   // is not such a source or the run has not opened yet; with the run's id of local
   // stream `local` through stream_id_of.
   StreamControl* stream_control(const std::string& node) const;
+
+  // Live preview (the service's /preview/NODE). While `interval_ns` > 0, node `node`
+  // offers the packets of an input set (a source: a packet it sends) at most once per
+  // interval; only the latest is kept, so the pipeline never waits for a viewer. 0: off.
+  // False when there is no such node.
+  bool set_preview_interval(const std::string& node, int64_t interval_ns);
+  // The latest packets `node` offered, when newer than number `after` (0 at first): true
+  // with `packets` and their `number` set, else false.
+  bool latest_preview(const std::string& node, uint64_t after, std::vector<Packet>& packets,
+                      uint64_t& number) const;
   uint32_t stream_id_of(const std::string& node, uint32_t local) const;
   uint32_t local_stream_of(const std::string& node, uint32_t stream_id) const;
   Progress progress() const;
@@ -77,6 +87,7 @@ class Runner {
   void run_source(NodeRuntime& n, std::size_t replica);
   void run_node(NodeRuntime& n, std::size_t replica);
   void finish_instance(NodeRuntime& n, std::size_t replica);
+  void offer_preview(NodeRuntime& n, const std::vector<Packet>& packets);
   void deliver(NodeRuntime& n, std::vector<std::pair<int, Packet>>& outputs,
                std::vector<Packet>& scratch);
   void fail(const NodeRuntime& n, const PacketHeader* at, const Status& s);

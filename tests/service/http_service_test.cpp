@@ -9,8 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "process_support.h"
-#include "test_support.h"
+#include "service_fixture.h"
 
 namespace sluice::test {
 namespace {
@@ -18,59 +17,6 @@ namespace {
 using nlohmann::json;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
-
-// A pipeline that runs until stopped, paced, so figures keep moving.
-constexpr const char* kLive = R"([pipeline]
-links = ["src -> pass -> sink"]
-[nodes.src]
-plugin = "synthetic_source"
-frames = 0
-fps = 200
-width = 32
-height = 32
-[nodes.pass]
-plugin = "passthrough"
-[nodes.sink]
-plugin = "null_sink"
-)";
-
-class HttpService : public ::testing::Test {
- protected:
-  // Starts `sluice run` on kLive serving http on a free port, and waits for it to listen.
-  void start(const std::vector<std::string>& extra = {}) {
-    port_ = free_port();
-    std::vector<std::string> argv{sluice_cli(), "run",
-                                  "-q",         dir_.write("live.toml", kLive),
-                                  "--http",     "127.0.0.1:" + std::to_string(port_)};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    run_ = std::make_unique<Child>(argv, dir_.file("sluice.log"));
-    ASSERT_TRUE(wait_listening(port_, 20s)) << read_file(dir_.file("sluice.log"));
-  }
-  httplib::Client client() const {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(10, 0);
-    return c;
-  }
-  // GET `path` until `ok` holds of the answer, 20 s at most.
-  httplib::Result get_until(const std::string& path,
-                            const std::function<bool(const httplib::Response&)>& ok) {
-    auto c = client();
-    for (int i = 0; i < 200; ++i) {
-      auto r = c.Get(path);
-      if (r && ok(*r)) return r;
-      std::this_thread::sleep_for(100ms);
-    }
-    return c.Get(path);
-  }
-  int stop() {
-    run_->signal(SIGINT);
-    return run_->wait(30s);
-  }
-
-  TempDir dir_;
-  int port_ = 0;
-  std::unique_ptr<Child> run_;
-};
 
 TEST_F(HttpService, HealthReadinessAndThePipelineAsJson) {
   start();
@@ -156,7 +102,7 @@ TEST_F(HttpService, MetricsPassPromtoolAndARealPrometheusScrapesThem) {
 }
 
 // Beyond loopback a token is required, and then every request but /healthz carries it.
-TEST_F(HttpService, ATokenGuardsEverythingButHealth) {
+TEST_F(HttpService, ATokenGuardsEverythingButHealthAndThePage) {
   const auto refused = run_sluice("run -q " + dir_.write("live.toml", kLive) +
                                   " --http 0.0.0.0:" + std::to_string(free_port()));
   EXPECT_EQ(refused.exit_code, 2);
@@ -176,6 +122,19 @@ TEST_F(HttpService, ATokenGuardsEverythingButHealth) {
   auto right = c.Get("/metrics", {{"Authorization", "Bearer s3cret"}});
   ASSERT_TRUE(right);
   EXPECT_EQ(right->status, 200);
+  // The page holds nothing secret (it reads the token from its #token=... address).
+  auto page = c.Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  for (const char* path :
+       {"/api/pipeline", "/api/nodes/src/streams", "/preview/src", "/preview/src/latest.jpg"}) {
+    auto guarded = c.Get(path);
+    ASSERT_TRUE(guarded) << path;
+    EXPECT_EQ(guarded->status, 401) << path;
+  }
+  auto post = c.Post("/api/nodes/src/streams", R"({"uri": "x"})", "application/json");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 401);
   EXPECT_EQ(stop(), 0) << read_file(dir_.file("sluice.log"));
 }
 

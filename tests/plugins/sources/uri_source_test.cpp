@@ -17,14 +17,8 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
-// A copy of the first `frames` frames of vtest.avi, re-encoded (a short, whole file).
 std::string short_clip(test::TempDir& dir, const std::string& name, int frames) {
-  const std::string out = dir.file(name);
-  const auto r = test::run_command("ffmpeg -nostdin -v error -y -i '" + test::media("vtest.avi") +
-                                   "' -frames:v " + std::to_string(frames) +
-                                   " -c:v mpeg4 -q:v 5 '" + out + "'");
-  if (r.exit_code != 0) throw std::runtime_error("ffmpeg failed: " + r.output);
-  return out;
+  return test::video_clip(dir.file(name), frames);
 }
 
 std::string uris_param(const std::vector<std::string>& uris) {
