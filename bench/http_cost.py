@@ -2,14 +2,16 @@
 """What serving a run over HTTP costs: the same pipeline with and without `--http`, side by
 side in one run, interleaved (plain, http, plain, http, ...).
 
-With `--http`, a scraper reads /metrics and /api/pipeline every second for the whole run
-(as Prometheus and a dashboard would). Rate = packets (or frames) / process wall time,
-timed here around each whole process. Prints every round, the medians and the ratio
-(target: http at most 2% slower).
+With `--http`, curl reads /metrics and /api/pipeline every second for the whole run (as
+Prometheus and a dashboard would; a C client, so the scraper itself costs little CPU), and
+one preview client (curl) watches /preview/NODE of the pipeline's sink as MJPEG throughout.
+Rate = packets (or frames) / process wall time, timed here around each whole process.
+Prints every round, the medians and the ratio (target: http at most 2% slower).
 
-  /usr/bin/python3 bench/http_cost.py [--rounds 3] [--packets 1000000] [--detect]
+  /usr/bin/python3 bench/http_cost.py [--rounds 5] [--packets 1000000] [--detect] [--no-preview]
 
-  --detect   also pipelines/detect.toml on vtest.avi (795 frames through CenterNet; slow)
+  --detect      also pipelines/detect.toml on vtest.avi (795 frames through CenterNet; slow)
+  --no-preview  without the preview client
 Exit status: 0 when every run succeeded (whether or not the target is met), 1 otherwise.
 """
 import argparse
@@ -21,7 +23,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SLUICE = os.environ.get("SLUICE", os.path.join(ROOT, "build/bin/sluice"))
@@ -46,51 +47,64 @@ def free_port():
 
 
 def scrape(port, stop, counts):
-    """Reads /metrics and /api/pipeline every second until `stop`."""
+    """curl reads /metrics and /api/pipeline every second until `stop`."""
     while not stop.wait(1.0):
         for path in ("/metrics", "/api/pipeline"):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
-                    r.read()
-                    counts[path] = counts.get(path, 0) + 1
-            except OSError:
-                pass  # not listening yet, or already gone
+            r = subprocess.run(["curl", "-sf", "-o", "/dev/null", "--max-time", "5",
+                                f"http://127.0.0.1:{port}{path}"])
+            if r.returncode == 0:
+                counts[path] = counts.get(path, 0) + 1
 
 
-def run(args, http):
+def watch(port, node, stop, counts):
+    """One MJPEG client (curl) on /preview/NODE while the run goes on; counts the bytes."""
+    while not stop.is_set():
+        r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{size_download}",
+                            "--max-time", "600", f"http://127.0.0.1:{port}/preview/{node}"],
+                           capture_output=True, text=True)
+        counts["preview_bytes"] = counts.get("preview_bytes", 0) + int(r.stdout or 0)
+        stop.wait(0.2)  # not listening yet, or the run ended
+
+
+def run(args, http, preview):
     command = [SLUICE, "run", "-q"] + args
     port = free_port()
     if http:
         command += ["--http", f"127.0.0.1:{port}"]
     stop, counts = threading.Event(), {}
-    scraper = threading.Thread(target=scrape, args=(port, stop, counts)) if http else None
+    helpers = []
+    if http:
+        helpers.append(threading.Thread(target=scrape, args=(port, stop, counts)))
+        if preview:
+            helpers.append(threading.Thread(target=watch, args=(port, preview, stop, counts)))
     t0 = time.monotonic()
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    if scraper:
-        scraper.start()
+    for h in helpers:
+        h.start()
     _, err = child.communicate()
     wall = time.monotonic() - t0
     stop.set()
-    if scraper:
-        scraper.join()
+    for h in helpers:
+        h.join()
     if child.returncode != 0:
         print(f"run failed ({child.returncode}): {' '.join(command)}\n{err.decode()}", file=sys.stderr)
         return None, counts
     return wall, counts
 
 
-def compare(name, args, units, rounds):
+def compare(name, args, units, rounds, preview):
     plain, served, scrapes = [], [], 0
     for r in range(rounds):
-        a, _ = run(args, False)
-        b, counts = run(args, True)
+        a, _ = run(args, False, None)
+        b, counts = run(args, True, preview)
         if a is None or b is None:
             return False
         plain.append(units / a)
         served.append(units / b)
         scrapes += counts.get("/metrics", 0)
         print(f"  {name} round {r + 1}: plain {units / a:,.1f}/s, --http {units / b:,.1f}/s "
-              f"({counts.get('/metrics', 0)} scrapes)")
+              f"({counts.get('/metrics', 0)} scrapes, "
+              f"{counts.get('preview_bytes', 0) / 1e3:,.0f} kB of preview)")
     mp, ms = statistics.median(plain), statistics.median(served)
     print(f"{name}: median plain {mp:,.1f}/s (min {min(plain):,.1f}, max {max(plain):,.1f}), "
           f"--http {ms:,.1f}/s (min {min(served):,.1f}, max {max(served):,.1f}); "
@@ -101,9 +115,10 @@ def compare(name, args, units, rounds):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--packets", type=int, default=1_000_000)
     parser.add_argument("--detect", action="store_true")
+    parser.add_argument("--no-preview", action="store_true")
     a = parser.parse_args()
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
@@ -111,11 +126,12 @@ def main():
         passes = "\n".join(f'[nodes.p{i}]\nplugin = "passthrough"' for i in range(1, 8))
         with open(chain, "w") as f:
             f.write(CHAIN.format(n=a.packets, passes=passes))
-        ok &= compare("passthrough chain, 1x1 frames", [chain], a.packets, a.rounds)
+        ok &= compare("passthrough chain, 1x1 frames", [chain], a.packets, a.rounds,
+                      None if a.no_preview else "sink")
         if a.detect:
             os.environ["SLUICE_OUT"] = tmp
             ok &= compare("detect.toml on vtest.avi", [os.path.join(ROOT, "pipelines/detect.toml")],
-                          795, a.rounds)
+                          795, a.rounds, None if a.no_preview else "out")
     return 0 if ok else 1
 
 

@@ -73,6 +73,41 @@ TEST(NodeHarness, PushBatchFeedsABatchingNodeUpToItsMaxBatch) {
   for (int64_t seq = 0; seq < 7; ++seq) EXPECT_EQ(h.pull("out").header().seq, seq);
 }
 
+TEST(NodeHarness, ASourcesStreamsStartAndEndAsInARunAndItHearsWhenTheyAreDone) {
+  // Stream 0 is declared (it starts with the run); stream 1 starts with its first packet.
+  auto h = NodeHarness::load("streams_source", "lengths = [2, 1]\ndeclared = 1",
+                             {test::test_plugin_dir()});
+  ASSERT_TRUE(h.run_source().ok());
+  const auto& e = h.stream_events();
+  ASSERT_EQ(e.size(), 4u);
+  EXPECT_TRUE(e[0].started);
+  EXPECT_EQ(e[0].stream.stream_id, 0u);
+  EXPECT_TRUE(e[1].started);
+  EXPECT_EQ(e[1].stream.stream_id, 1u);
+  EXPECT_FALSE(e[2].started);  // stream 1 ended after its one frame
+  EXPECT_EQ(e[2].stream.stream_id, 1u);
+  EXPECT_EQ(e[2].stream.local_stream, 1u);
+  EXPECT_EQ(e[2].stream.reason, "end");
+  EXPECT_FALSE(e[3].started);
+  EXPECT_EQ(e[3].stream.stream_id, 0u);
+  EXPECT_EQ(h.pending("out"), 3u);  // the events are not packets
+  ASSERT_TRUE(h.stream_done(e[2].stream).ok());
+  EXPECT_EQ(h.counters().at("done_1"), 1);
+}
+
+TEST(NodeHarness, AStreamsEndReachesTheNodeAfterItsPackets) {
+  test::TempDir dir;
+  auto h = NodeHarness::load("stream_log", "path = \"" + dir.file("log") + "\"",
+                             {test::test_plugin_dir()});
+  ASSERT_TRUE(h.start_stream(4).ok());
+  PacketHeader header;
+  header.stream_id = 4;
+  ASSERT_TRUE(h.push("in", Packet::make(header, Frame{})).ok());
+  ASSERT_TRUE(h.end_stream(4, "removed").ok());
+  ASSERT_TRUE(h.close().ok());
+  EXPECT_EQ(test::read_file(dir.file("log")), "start 4\nframe 4 0\nend 4 removed\n");
+}
+
 TEST(NodeHarness, ReportsWhatTheNodeThrows) {
   auto h = NodeHarness::load("fail", "at_frames = [2]\nhow = \"throw\"");
   EXPECT_TRUE(h.push("in", Packet::make(at(0, 1), Frame{})).ok());
