@@ -40,11 +40,22 @@ bool codec_works(int fourcc, const std::string& ext) {
   return works;
 }
 
-// The rate between two pts, or 25 when they do not advance (sources without timing).
-double fps_between(int64_t first_us, int64_t second_us) {
-  const int64_t step = second_us - first_us;
+// Frames held to learn a stream's rate from its pts (fps = 0).
+constexpr std::size_t kRateFrames = 8;
+
+// The rate of frames at `pts` (microseconds): from the median step between them, so that a
+// burst (a live stream's first frames arriving at once) or a gap does not set it; 25 when
+// they do not advance (sources without timing). Above 60 a whole number, else to 1/100:
+// the MPEG-4 encoder refuses a time base finer than 1/65535.
+double rate_of(std::vector<int64_t> pts) {
+  std::vector<int64_t> steps;
+  for (std::size_t i = 1; i < pts.size(); ++i) steps.push_back(pts[i] - pts[i - 1]);
+  if (steps.empty()) return 25.0;
+  std::nth_element(steps.begin(), steps.begin() + steps.size() / 2, steps.end());
+  const int64_t step = steps[steps.size() / 2];
   if (step <= 0) return 25.0;
-  return std::clamp(std::round(1e9 / static_cast<double>(step)) / 1000.0, 0.1, 1000.0);
+  const double fps = std::clamp(1e6 / static_cast<double>(step), 0.1, 1000.0);
+  return fps > 60 ? std::round(fps) : std::round(fps * 100) / 100;
 }
 
 }  // namespace
@@ -90,13 +101,13 @@ Status VideoWriter::process(Context& ctx) {
   if (!out.writer.isOpened()) {
     if (fps_ > 0) {
       SLUICE_RETURN_IF_ERROR(start(out, image.size(), fps_));
-    } else if (out.pending.empty()) {
-      out.pending = std::move(image);
-      out.pending_pts = h.pts_us;
+    } else if (out.pending.size() + 1 < kRateFrames) {
+      out.pending.push_back(std::move(image));
+      out.pending_pts.push_back(h.pts_us);
       return ok();
     } else {
-      SLUICE_RETURN_IF_ERROR(
-          start(out, out.pending.size(), fps_between(out.pending_pts, h.pts_us)));
+      out.pending_pts.push_back(h.pts_us);
+      SLUICE_RETURN_IF_ERROR(start(out, out.pending[0].size(), rate_of(out.pending_pts)));
     }
   }
   write(out, image);
@@ -110,10 +121,9 @@ Status VideoWriter::start(Output& out, cv::Size first_frame, double fps) {
     return internal_error("cannot open '" + out.path + "' for writing (codec '" + codec_ + "', " +
                           std::to_string(out.size.width) + "x" + std::to_string(out.size.height) +
                           ", " + fps_text(fps) + " fps)");
-  if (!out.pending.empty()) {
-    write(out, out.pending);
-    out.pending.release();
-  }
+  for (const cv::Mat& held : out.pending) write(out, held);
+  out.pending.clear();
+  out.pending_pts.clear();
   return ok();
 }
 
@@ -130,9 +140,10 @@ void VideoWriter::write(Output& out, const cv::Mat& image) {
 
 Status VideoWriter::finish(Output& out) {
   Status s;
-  // A stream that ended after one frame, with fps from pts: no second pts, so 25.
+  // A stream that ended before the rate was known: the rate of what arrived (25 for one
+  // frame).
   if (!out.writer.isOpened() && !out.pending.empty())
-    s = start(out, out.pending.size(), fps_ > 0 ? fps_ : 25.0);
+    s = start(out, out.pending[0].size(), fps_ > 0 ? fps_ : rate_of(out.pending_pts));
   // Releasing writes the container's index: without it an .mp4 does not play.
   out.writer.release();
   return s;

@@ -13,8 +13,11 @@
 // Several streams: with "{stream}" in `path` each stream gets its own file; without it the
 // node writes the first stream it sees and fails, naming itself, when another arrives
 // (frames of several streams in one file would make no video anyone wants).
-// fps = 0: each stream's rate comes from the pts of its first two frames (the first frame
-// is held until the second arrives), or is 25 when those pts do not advance. Frames whose
+// fps = 0: each stream's rate comes from the pts of its first frames: the median step
+// between its first 8 (held until they have arrived; fewer when the stream ends first), so
+// that a live stream's burst on connecting does not set the rate; 25 when the pts do not
+// advance. Rates above 60 are rounded to whole frames a second, others to 1/100 (the MPEG-4
+// encoder refuses finer time bases). Frames whose
 // size differs from the video's are resized to it. A stream's file is finished when that
 // stream ends (its container index written: it plays, and ffprobe reads it, while the run
 // goes on with the other streams); close() finishes any still open, so after the end of the
@@ -56,7 +59,7 @@ class VideoWriter final : public Node {
       .name = "fps",
       .default_value = 0.0,
       .description =
-          "frame rate of the file; 0: from the pts of each stream's first two frames "
+          "frame rate of the file; 0: from the pts of each stream's first frames "
           "(25 when they do not advance)",
       .min = 0.0,
       .max = 1000.0};
@@ -82,8 +85,9 @@ class VideoWriter final : public Node {
     std::string path;
     cv::VideoWriter writer;
     cv::Size size;
-    cv::Mat pending;  // fps from pts: the first frame, until the second gives the rate
-    int64_t pending_pts = 0;
+    // fps from pts: the first frames, held until they give the rate (rate_frames_of)
+    std::vector<cv::Mat> pending;
+    std::vector<int64_t> pending_pts;
   };
   Status start(Output& out, cv::Size first_frame, double fps);
   void write(Output& out, const cv::Mat& image);

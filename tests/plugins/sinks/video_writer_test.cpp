@@ -142,6 +142,33 @@ TEST_F(VideoWriterTest, AStreamOfOneFrameAndARunWithoutFrames) {
   EXPECT_FALSE(std::filesystem::exists(none));
 }
 
+TEST_F(VideoWriterTest, ALiveStreamsBurstOnConnectingDoesNotSetTheRate) {
+  // A network stream timed by arrival: its first two frames came 6.3 ms apart (158.6 fps,
+  // a time base the MPEG-4 encoder refuses: the run failed), then one every 100 ms.
+  const std::string path = dir_.file("live.mp4");
+  auto h = NodeHarness::load("video_writer", "path = \"" + path + "\"");
+  auto frame = sink_test::make_frame(cv::Mat(48, 64, CV_8UC3, cv::Scalar::all(90)));
+  const std::vector<int64_t> pts{0, 6304, 106304, 206304, 306304, 406304, 506304, 606304, 706304};
+  for (std::size_t i = 0; i < pts.size(); ++i)
+    ASSERT_TRUE(h.push(sinks::kDetections.name,
+                       sink_test::result_packet(Detections{}, frame,
+                                                at(0, static_cast<int64_t>(i), pts[i])))
+                    .ok())
+        << "frame " << i;
+  ASSERT_TRUE(h.close().ok());
+  EXPECT_EQ(probe(path, "r_frame_rate"), "10/1");
+  EXPECT_EQ(decoded_frames(path), 9);
+}
+
+TEST_F(VideoWriterTest, RatesTheEncoderCannotTakeExactlyAreRounded) {
+  const std::string path = dir_.file("fast.mp4");
+  auto h = NodeHarness::load("video_writer", "path = \"" + path + "\"");
+  push_frames(h, 10, 0, 6304);  // 158.629 fps
+  ASSERT_TRUE(h.close().ok());
+  EXPECT_EQ(probe(path, "r_frame_rate"), "159/1");
+  EXPECT_EQ(decoded_frames(path), 10);
+}
+
 TEST_F(VideoWriterTest, PtsThatDoNotAdvanceMean25Fps) {
   const std::string path = dir_.file("out.mp4");
   auto h = NodeHarness::load("video_writer", "path = \"" + path + "\"");
