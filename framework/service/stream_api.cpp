@@ -1,11 +1,26 @@
 #include "stream_api.h"
 
+#include <filesystem>
+
 #include "sluice/text.h"
 
 namespace sluice::service {
 namespace {
 
+namespace fs = std::filesystem;
 using nlohmann::json;
+
+// A file path as the allowed prefixes are checked against it: absolute, with "..", "."
+// and symbolic links resolved, so that "/data/../etc/passwd" is not under "/data/".
+// URLs (scheme://...) stay as they are.
+std::string checked_form(const std::string& uri) {
+  if (uri.find("://") != std::string::npos) return uri;
+  std::error_code ec;
+  const fs::path absolute = fs::absolute(uri, ec);
+  if (ec) return uri;
+  const fs::path resolved = fs::weakly_canonical(absolute, ec);
+  return (ec ? absolute.lexically_normal() : resolved).string();
+}
 
 ApiAnswer error(int status, const std::string& message) {
   return {status, json{{"error", printable(message)}}};
@@ -76,13 +91,15 @@ ApiAnswer add_stream(const runtime::Pipeline& pipeline, const runtime::Runner& r
     return error(400, "the body is not JSON: send {\"uri\": \"rtsp://...\"}");
   if (!request.is_object() || !request.contains("uri") || !request["uri"].is_string())
     return error(400, "the body needs \"uri\", a string: {\"uri\": \"rtsp://...\"}");
-  const std::string uri = request["uri"].get<std::string>();
+  std::string uri = request["uri"].get<std::string>();
   if (!allowed_prefixes.empty()) {
+    const std::string checked = checked_form(uri);
     bool allowed = false;
-    for (const auto& prefix : allowed_prefixes) allowed |= uri.rfind(prefix, 0) == 0;
+    for (const auto& prefix : allowed_prefixes) allowed |= checked.rfind(prefix, 0) == 0;
     if (!allowed)
       return error(403, "uri '" + uri + "' is not allowed here: it must start with one of the " +
                             "prefixes given to --http-allow-uri");
+    uri = checked;  // the file checked is the file opened
   }
   Result<uint32_t> local = control->add_stream(uri);
   if (!local.ok())

@@ -147,6 +147,10 @@ TEST_F(StreamApi, BadRequestsGetA4xxNamingWhatWasWrongAndTheRunGoesOn) {
            "': no such file"},
       {"/api/nodes/cams/streams", json{{"uri", "/etc/passwd"}}.dump(), 403,
        "uri '/etc/passwd' is not allowed here"},
+      {"/api/nodes/cams/streams", json{{"uri", dir_.file("../../etc/passwd")}}.dump(), 403,
+       "is not allowed here"},
+      {"/api/nodes/cams/streams", json{{"uri", "rtsp://elsewhere/x"}}.dump(), 403,
+       "is not allowed here"},
       {"/api/nodes/cams/streams", std::string(2 << 20, 'x'), 413, "over 1 MiB"},
   };
   for (const Case& c : cases) {
