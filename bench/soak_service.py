@@ -4,7 +4,8 @@ files, two network streams from ffmpeg servers on 127.0.0.1 that are killed and 
 every 60 s), a stream added and another removed through the HTTP API every 30 s, a video
 per stream and a count of every frame, for 10 minutes.
 
-Samples resident memory, threads and open descriptors from /metrics every 30 s (15 s after
+Samples resident memory, heap in use (malloc's), threads and open descriptors from /metrics
+every 30 s (15 s after
 each add/remove, so that no stream is half-added), and reports their spread after the
 warm-up (max - median; target: flat, under 10 MB, 0 threads, 0 descriptors). Checks that
 every removed stream's video is whole (ffprobe decodes every frame the API said it read),
@@ -155,8 +156,10 @@ print = false
                 if status == 200:
                     samples.append((now - t0, metric(text, "sluice_process_resident_memory_bytes"),
                                     metric(text, "sluice_process_threads"),
-                                    metric(text, "sluice_process_open_fds")))
+                                    metric(text, "sluice_process_open_fds"),
+                                    metric(text, "sluice_process_heap_in_use_bytes")))
                     print(f"  t={now - t0:5.0f} s  rss {samples[-1][1] / 1e6:7.1f} MB  "
+                          f"heap in use {samples[-1][4] / 1e6:7.1f} MB  "
                           f"threads {samples[-1][2]:.0f}  fds {samples[-1][3]:.0f}  "
                           f"streams added {len(added) + len(removed)}, removed {len(removed)}")
                 next_sample += 30
@@ -174,6 +177,7 @@ print = false
         warm = [s for s in samples if s[0] >= a.warmup_minutes * 60]
         if len(warm) >= 2:
             for name, i, unit, scale, target in (("resident memory", 1, "MB", 1e6, 10),
+                                                 ("heap in use", 4, "MB", 1e6, 10),
                                                  ("threads", 2, "", 1, 0),
                                                  ("open descriptors", 3, "", 1, 0)):
                 values = [s[i] / scale for s in warm]

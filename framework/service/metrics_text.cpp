@@ -112,6 +112,10 @@ std::string prometheus_text(const runtime::RunReport& live, const ProcessFigures
         static_cast<double>(process.threads));
   gauge("sluice_process_open_fds", "Open file descriptors of the sluice process",
         static_cast<double>(process.open_fds));
+  gauge("sluice_process_heap_in_use_bytes", "Memory allocated through malloc and not yet freed",
+        static_cast<double>(process.heap_in_use_bytes));
+  gauge("sluice_process_heap_free_bytes", "Memory freed and kept by malloc for reuse",
+        static_cast<double>(process.heap_free_bytes));
   gauge("sluice_process_uptime_seconds", "Time since the service started", uptime_s);
   gauge("sluice_run_seconds", "Time since the pipeline's threads started", live.run_s);
   gauge("sluice_run_failed", "1 once the run has failed", live.status.ok() ? 0 : 1);

@@ -28,4 +28,8 @@ void keep_freed_memory() {
 
 bool keeping_freed_memory() { return applied.load(); }
 
+void release_freed_memory() {
+  if (applied.load()) malloc_trim(0);
+}
+
 }  // namespace sluice::runtime

@@ -35,6 +35,8 @@ constexpr int kMaxConsecutiveSourceErrors = 1000;
 constexpr std::size_t kMaxBatch = 16;
 // Stream ids one source may add while it runs (a stream a minute for 30 years).
 constexpr uint32_t kDynamicStreamsPerSource = 1u << 24;
+// Freed memory is given back when a stream has ended everywhere, at most this often.
+constexpr std::chrono::nanoseconds kTrimInterval = std::chrono::seconds(10);
 // How long a source that has ended waits between checks for a failed run.
 constexpr auto kAcknowledgePoll = std::chrono::milliseconds(50);
 
@@ -427,6 +429,14 @@ Status Runner::call_stream_done(NodeRuntime& n, Node& instance, Context& ctx) {
   for (const StreamEnd& end : done) {
     Status s = guarded_call("stream_done", [&] { return instance.stream_done(ctx, end); });
     if (!s.ok()) return in_stage("stream_done", s);
+  }
+  // A stream has ended everywhere: what its buffers took, malloc may give back.
+  if (!done.empty()) {
+    const int64_t now = now_ns();
+    if (now - last_trim_ns_.load() >= kTrimInterval.count()) {
+      last_trim_ns_.store(now);
+      release_freed_memory();
+    }
   }
   return ok();
 }

@@ -104,6 +104,7 @@ class Runner {
   std::atomic<bool> failed_{false};
   std::atomic<bool> started_{false};
   std::atomic<int64_t> run_started_ns_{0};
+  std::atomic<int64_t> last_trim_ns_{0};         // when freed memory was last given back
   std::map<uint32_t, int> terminals_of_source_;  // source node index -> terminals reached
   std::mutex streams_mu_;
   std::map<uint32_t, int> terminals_left_;  // stream id -> terminals not done with it yet

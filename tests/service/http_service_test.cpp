@@ -68,6 +68,7 @@ TEST_F(HttpService, MetricsPassPromtoolAndARealPrometheusScrapesThem) {
        {"sluice_node_processed_total", "sluice_node_dropped_total", "sluice_node_queue_depth",
         "sluice_node_process_seconds_bucket", "sluice_node_end_to_end_seconds_count",
         "sluice_process_resident_memory_bytes", "sluice_process_threads", "sluice_process_open_fds",
+        "sluice_process_heap_in_use_bytes", "sluice_process_heap_free_bytes",
         "sluice_process_uptime_seconds"})
     EXPECT_THAT(metrics->body, HasSubstr(family));
   const std::string text = dir_.write("metrics.txt", metrics->body);
