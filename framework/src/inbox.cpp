@@ -48,6 +48,7 @@ Inbox::Inbox(const std::vector<QueueSpec>& queues, const std::vector<int>& produ
     ports_.push_back(Port{PacketRing(capacity + 4),
                           capacity,
                           0,
+                          0,
                           queues[i].overflow,
                           producers[i],
                           producers[i] > 0,
@@ -66,9 +67,14 @@ void Inbox::connect_port(int port) {
   std::sort(connected_.begin(), connected_.end());
 }
 
+bool Inbox::event_at(Port& p, std::size_t i) { return p.events > 0 && is_event(p.ring.at(i)); }
+
 Packet Inbox::erase_data(Port& p, std::size_t i) {
   Packet out = i == 0 ? p.ring.pop_front() : p.ring.erase(i);
-  if (!is_event(out)) --p.data;
+  if (p.events > 0 && is_event(out))
+    --p.events;
+  else
+    --p.data;
   return out;
 }
 
@@ -79,6 +85,7 @@ void Inbox::push_event_locked(int port, Packet&& packet) {
   Port& p = ports_[port];
   if (p.ring.full()) p.ring.grow();
   p.ring.push_back(std::move(packet));
+  ++p.events;
   push_count_atomic_.store(++push_count_, std::memory_order_release);
 }
 
@@ -96,7 +103,7 @@ bool Inbox::push_locked(std::unique_lock<std::mutex>& lock, int port, Packet&& p
         return false;
       case Overflow::kDropOldest: {
         std::size_t oldest = 0;
-        while (is_event(p.ring.at(oldest))) ++oldest;
+        while (event_at(p, oldest)) ++oldest;
         (void)erase_data(p, oldest);
         ++p.counters.dropped;
         break;
@@ -163,10 +170,11 @@ bool Inbox::port_ended_stream(int port, uint32_t stream) const {
 bool Inbox::take_head_events(std::vector<Packet>& set) {
   for (int port : connected_) {
     Port& p = ports_[port];
-    while (!p.ring.empty()) {
+    while (p.events > 0 && !p.ring.empty()) {
       const detail::StreamEvent* e = detail::stream_event_of(p.ring.at(0));
       if (!e) break;
       Packet event = p.ring.pop_front();
+      --p.events;
       const uint32_t stream = e->end.stream_id;
       auto [it, first] = arrivals_.try_emplace(stream);
       if (first) {
@@ -186,6 +194,7 @@ bool Inbox::take_head_events(std::vector<Packet>& set) {
       if (complete) {
         for (auto& slot : set) slot = Packet();
         set[connected_[0]] = std::move(event);
+        matched_event_ = true;
         return true;
       }
     }
@@ -197,6 +206,7 @@ bool Inbox::take_head_events(std::vector<Packet>& set) {
 // across ports, dropping packets that can never match.
 bool Inbox::try_match(std::vector<Packet>& set) {
   set.resize(ports_.size());
+  matched_event_ = false;
   while (true) {
     if (take_head_events(set)) return true;
     bool events_exposed = false;  // a drop below left an event at a port's head
@@ -223,7 +233,7 @@ bool Inbox::try_match(std::vector<Packet>& set) {
       progress = false;
       for (int head_port : connected_) {
         Port& hp = ports_[head_port];
-        if (hp.ring.empty() || is_event(hp.ring.at(0))) continue;
+        if (hp.ring.empty() || event_at(hp, 0)) continue;
         const PacketHeader& h = hp.ring.at(0).header();
         bool complete = true;
         bool head_dead = false;
@@ -234,7 +244,7 @@ bool Inbox::try_match(std::vector<Packet>& set) {
           const detail::StreamEvent* e = nullptr;
           for (; k < op.ring.size(); ++k) {
             if (op.ring.at(k).header().stream_id != h.stream_id) continue;
-            e = detail::stream_event_of(op.ring.at(k));
+            e = op.events > 0 ? detail::stream_event_of(op.ring.at(k)) : nullptr;
             if (!e || e->kind == detail::StreamEvent::Kind::kEnd) break;  // a start: look on
           }
           if (k < op.ring.size() && e) {
@@ -257,7 +267,7 @@ bool Inbox::try_match(std::vector<Packet>& set) {
             ++op.counters.unmatched;
             progress = true;
             complete = false;
-            if (k == 0 && !op.ring.empty() && is_event(op.ring.at(0))) events_exposed = true;
+            if (k == 0 && !op.ring.empty() && event_at(op, 0)) events_exposed = true;
           } else {
             found[other] = k;
           }
@@ -266,7 +276,7 @@ bool Inbox::try_match(std::vector<Packet>& set) {
           (void)pop_data(hp);
           ++hp.counters.unmatched;
           progress = true;
-          if (!hp.ring.empty() && is_event(hp.ring.at(0))) events_exposed = true;
+          if (!hp.ring.empty() && event_at(hp, 0)) events_exposed = true;
           continue;
         }
         if (!complete) continue;
@@ -289,7 +299,7 @@ std::size_t Inbox::pop(std::vector<std::vector<Packet>>& sets, std::size_t max_s
   int yields = 0;
   // A stream event ends the sets popped at once: it is handled after the data before it,
   // and a batch never waits for more once a stream has ended.
-  auto last_is_event = [&] { return n > 0 && is_event(sets[n - 1][connected_[0]]); };
+  auto last_is_event = [&] { return n > 0 && matched_event_; };
   while (true) {
     while (n < max_sets && !last_is_event() && try_match(sets[n])) ++n;
     if (n > 0 || all_ended()) break;
@@ -329,7 +339,7 @@ std::size_t Inbox::try_pop(std::vector<std::vector<Packet>>& sets, std::size_t m
   if (connected_.empty()) return 0;
   if (sets.size() < max_sets) sets.resize(max_sets);
   std::size_t n = 0;
-  auto last_is_event = [&] { return n > 0 && is_event(sets[n - 1][connected_[0]]); };
+  auto last_is_event = [&] { return n > 0 && matched_event_; };
   while (n < max_sets && !last_is_event() && try_match(sets[n])) ++n;
   if (n == 0 && all_ended()) drop_unmatchable();
   if (n > 0) pop_count_atomic_.store(++pop_count_, std::memory_order_release);
@@ -345,6 +355,7 @@ void Inbox::drop_unmatchable() {
     p.counters.unmatched += static_cast<int64_t>(p.data);
     while (!p.ring.empty()) p.ring.pop_front();
     p.data = 0;
+    p.events = 0;
   }
   arrivals_.clear();
 }

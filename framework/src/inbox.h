@@ -109,8 +109,9 @@ class Inbox {
  private:
   struct Port {
     PacketRing ring;
-    std::size_t capacity;  // data packets; stream events come on top
-    std::size_t data = 0;  // data packets queued
+    std::size_t capacity;    // data packets; stream events come on top
+    std::size_t data = 0;    // data packets queued
+    std::size_t events = 0;  // stream events queued: while 0, no packet needs a look
     Overflow overflow;
     int producers_left;
     bool connected;
@@ -130,6 +131,8 @@ class Inbox {
   // start or end, which is then `set`.
   bool take_head_events(std::vector<Packet>& set);
   Packet pop_data(Port& p);
+  // Whether the i-th queued packet of `p` is a stream event (cheap while it holds none).
+  static bool event_at(Port& p, std::size_t i);
   void drop_unmatchable();
   Packet erase_data(Port& p, std::size_t i);
   static void yield_while_unchanged(std::unique_lock<std::mutex>& lock, uint64_t counter,
@@ -145,6 +148,7 @@ class Inbox {
   std::vector<int> connected_;  // indices of connected ports
   std::vector<std::vector<int>> ends_expected_;
   std::map<uint32_t, StreamArrivals> arrivals_;  // streams started here and not yet ended
+  bool matched_event_ = false;                   // the last set try_match found is a stream event
   bool matched_ = true;
   std::size_t next_port_ = 0;  // unmatched: where the turn starts
   int64_t next_ticket_ = 0;

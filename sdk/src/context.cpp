@@ -80,14 +80,16 @@ void Context::end_stream(uint32_t stream, const std::string& reason) {
                                                           s_.node_index, id, stream));
   s_.open_streams.erase(id);
   s_.ended_streams.insert(id);
+  if (s_.last_open_stream == id) s_.last_open_stream = -1;
   s_.outputs.emplace_back(-1, detail::make_stream_event(detail::StreamEvent::Kind::kEnd,
                                                         s_.node_index, id, stream, reason));
 }
 
 void Context::emit(int port, Packet packet, bool new_payload) {
-  if (s_.is_source) {
+  if (s_.is_source && packet.header().stream_id != s_.last_open_stream) {
     // A source's stream starts with its first packet (the declared ones with the run).
     const uint32_t id = packet.header().stream_id;
+    s_.last_open_stream = id;
     if (!s_.open_streams.count(id)) {
       if (s_.ended_streams.count(id))
         throw std::logic_error("sent a packet on stream " + std::to_string(id) +

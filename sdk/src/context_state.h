@@ -37,6 +37,7 @@ struct ContextState {
   uint32_t node_index = 0;           // carried by a source's stream events
   std::set<uint32_t> open_streams;   // sources: run's ids started and not yet ended
   std::set<uint32_t> ended_streams;  // sources: run's ids ended (never reopened)
+  int64_t last_open_stream = -1;     // sources: the stream of the last packet, known open
   uint32_t run_stream_id(uint32_t local) const {
     return local < static_streams ? stream_base + local : dynamic_base + (local - static_streams);
   }
