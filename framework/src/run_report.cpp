@@ -103,7 +103,8 @@ nlohmann::json report_json(const RunReport& r) {
                                 {"overflow", to_string(q.overflow)},
                                 {"high_water", q.high_water},
                                 {"dropped", q.dropped},
-                                {"unmatched", q.unmatched}});
+                                {"unmatched", q.unmatched},
+                                {"depth", q.depth}});
     j["nodes"].push_back(std::move(node));
   }
   return j;

@@ -38,6 +38,8 @@ TEST_F(HttpService, HealthReadinessAndThePipelineAsJson) {
   EXPECT_EQ(j["nodes"][0]["params"]["fps"], "200.0");
   EXPECT_EQ(j["links"].size(), 2u);
   EXPECT_GT(j["stats"]["nodes"][2]["processed"].get<int>(), 0) << api->body;
+  // Live queue depth, which the page shows beside the capacity.
+  EXPECT_TRUE(j["stats"]["nodes"][1]["queues"][0].contains("depth")) << api->body;
 
   auto missing = client().Get("/nope");
   ASSERT_TRUE(missing);
