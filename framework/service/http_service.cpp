@@ -261,6 +261,18 @@ bool HttpService::watch(const std::string& node, int delta) {
   return true;
 }
 
+bool HttpService::wait_for_preview(const std::string& node, uint64_t after,
+                                   const std::function<bool()>& keep_waiting,
+                                   std::vector<Packet>& packets, uint64_t& number) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (!runner_.latest_preview(node, after, packets, number)) {
+    if (stopping_.load() || !keep_waiting() || std::chrono::steady_clock::now() > give_up)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
 void HttpService::add_preview_routes() {
   httplib::Server& s = *server_;
   auto known = [this](const std::string& node) {
@@ -281,12 +293,9 @@ void HttpService::add_preview_routes() {
           std::vector<Packet> packets;
           uint64_t number = 0;
           // The tap may have just been turned on: give the node a moment to offer a picture.
-          const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-          while (!runner_.latest_preview(node, 0, packets, number)) {
-            if (stopping_.load() || std::chrono::steady_clock::now() > give_up)
-              return answer_error(res, 404, "no picture from node '" + node + "' yet");
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-          }
+          if (!wait_for_preview(
+                  node, 0, [] { return true; }, packets, number))
+            return answer_error(res, 404, "no picture from node '" + node + "' yet");
           auto jpeg = preview_jpeg(packets);
           if (!jpeg.ok())
             return answer_error(res, 404, "node '" + node + "': " + jpeg.status().message());
@@ -309,12 +318,9 @@ void HttpService::add_preview_routes() {
           // own thread: the node keeps offering, and what is not sent is replaced.
           std::vector<Packet> packets;
           uint64_t number = 0;
-          const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-          while (!runner_.latest_preview(node, *last, packets, number)) {
-            if (stopping_.load() || !sink.is_writable()) return false;
-            if (std::chrono::steady_clock::now() > give_up) return true;  // called again
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-          }
+          if (!wait_for_preview(
+                  node, *last, [&] { return sink.is_writable(); }, packets, number))
+            return !stopping_.load() && sink.is_writable();  // none yet: called again
           *last = number;
           auto jpeg = preview_jpeg(packets);
           if (!jpeg.ok()) return !stopping_.load();

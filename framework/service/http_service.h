@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -69,6 +70,11 @@ class HttpService {
   void add_preview_routes();
   // Viewers of a node's preview: its tap is on while it has any (or a recent latest.jpg).
   bool watch(const std::string& node, int delta);
+  // Waits up to a second for a picture of `node` newer than number `after`; false when
+  // none came, the service is stopping, or `keep_waiting` says to give up.
+  bool wait_for_preview(const std::string& node, uint64_t after,
+                        const std::function<bool()>& keep_waiting, std::vector<Packet>& packets,
+                        uint64_t& number);
 
   const runtime::Pipeline& pipeline_;
   runtime::Runner& runner_;

@@ -70,11 +70,9 @@ void Inbox::connect_port(int port) {
 bool Inbox::event_at(Port& p, std::size_t i) { return p.events > 0 && is_event(p.ring.at(i)); }
 
 Packet Inbox::erase_data(Port& p, std::size_t i) {
+  // Only data comes out here: events leave through take_head_events (or drop_unmatchable).
   Packet out = i == 0 ? p.ring.pop_front() : p.ring.erase(i);
-  if (p.events > 0 && is_event(out))
-    --p.events;
-  else
-    --p.data;
+  --p.data;
   return out;
 }
 

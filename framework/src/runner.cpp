@@ -106,6 +106,7 @@ Runner::Runner(const Pipeline& pipeline) : pipeline_(pipeline) {
   // comes into a port once per link that carries that source's streams.
   const std::size_t count = pipeline.nodes.size();
   std::vector<std::vector<bool>> fed_by(count, std::vector<bool>(count, false));
+  std::vector<int> terminals_of_source(count, 0);  // terminal nodes each source reaches
   for (std::size_t i = 0; i < count; ++i) {
     if (pipeline.nodes[i].is_source()) fed_by[i][i] = true;
     for (const Edge& e : pipeline.edges)
@@ -123,7 +124,7 @@ Runner::Runner(const Pipeline& pipeline) : pipeline_(pipeline) {
                                [&](const Edge& e) { return e.from_node == static_cast<int>(i); });
     if (n->terminal && !pn.is_source())
       for (std::size_t s = 0; s < count; ++s)
-        if (fed_by[i][s]) ++terminals_of_source_[s];
+        if (fed_by[i][s]) ++terminals_of_source[s];
     if (!pn.is_source()) {
       std::vector<int> producers(pn.contract().inputs.size(), 0);
       std::vector<std::vector<int>> ends(count, std::vector<int>(producers.size(), 0));
@@ -144,7 +145,7 @@ Runner::Runner(const Pipeline& pipeline) : pipeline_(pipeline) {
   for (const Edge& e : pipeline.edges)
     nodes_[e.from_node]->targets[e.from_port].push_back(
         {nodes_[e.to_node]->inbox.get(), e.to_port});
-  for (auto& n : nodes_) n->terminals_reached = terminals_of_source_[n->index];
+  for (auto& n : nodes_) n->terminals_reached = terminals_of_source[n->index];
 }
 
 Runner::~Runner() {
@@ -330,26 +331,27 @@ void Runner::offer_preview(NodeRuntime& n, const std::vector<Packet>& packets) {
   ++n.preview_number;
 }
 
+Runner::NodeRuntime* Runner::find(const std::string& node) const {
+  for (const auto& n : nodes_)
+    if (n->spec->name == node) return n.get();
+  return nullptr;
+}
+
 bool Runner::set_preview_interval(const std::string& node, int64_t interval_ns) {
-  for (auto& n : nodes_)
-    if (n->spec->name == node) {
-      n->preview_interval_ns.store(std::max<int64_t>(interval_ns, 0));
-      return true;
-    }
-  return false;
+  NodeRuntime* n = find(node);
+  if (n) n->preview_interval_ns.store(std::max<int64_t>(interval_ns, 0));
+  return n != nullptr;
 }
 
 bool Runner::latest_preview(const std::string& node, uint64_t after, std::vector<Packet>& packets,
                             uint64_t& number) const {
-  for (const auto& n : nodes_) {
-    if (n->spec->name != node) continue;
-    std::lock_guard lock(n->preview_mu);
-    if (n->preview_number <= after || n->preview.empty()) return false;
-    packets = n->preview;
-    number = n->preview_number;
-    return true;
-  }
-  return false;
+  const NodeRuntime* n = find(node);
+  if (!n) return false;
+  std::lock_guard lock(n->preview_mu);
+  if (n->preview_number <= after || n->preview.empty()) return false;
+  packets = n->preview;
+  number = n->preview_number;
+  return true;
 }
 
 void Runner::deliver(NodeRuntime& n, std::vector<std::pair<int, Packet>>& outputs,
@@ -361,26 +363,27 @@ void Runner::deliver(NodeRuntime& n, std::vector<std::pair<int, Packet>>& output
         offer_preview(n, {packet});
         break;
       }
+  const bool failed = failed_.load(std::memory_order_relaxed);
   int64_t data = 0;
-  for (const auto& [p, packet] : outputs) data += p >= 0 ? 1 : 0;
+  for (const auto& [p, packet] : outputs) {
+    if (p >= 0) {
+      ++data;
+      continue;
+    }
+    // A source's stream end is counted before it goes out, so that its acknowledgement
+    // finds it counted; with nothing downstream it is done as it ends.
+    const detail::StreamEvent* e = detail::stream_event_of(packet);
+    if (failed || !n.spec->is_source() || e->kind != detail::StreamEvent::Kind::kEnd) continue;
+    std::lock_guard lock(n.done_mu);
+    if (n.terminals_reached == 0)
+      n.done.push_back(e->end);
+    else
+      ++n.streams_unacknowledged;
+  }
   n.emitted.fetch_add(data, std::memory_order_relaxed);
-  if (failed_.load(std::memory_order_relaxed)) {
+  if (failed) {
     outputs.clear();
     return;
-  }
-  if (n.spec->is_source()) {
-    // Counted before the end goes out, so that its acknowledgement finds it counted.
-    for (const auto& [p, packet] : outputs) {
-      const detail::StreamEvent* e = p < 0 ? detail::stream_event_of(packet) : nullptr;
-      if (!e || e->kind != detail::StreamEvent::Kind::kEnd) continue;
-      if (n.terminals_reached == 0) {
-        std::lock_guard lock(n.done_mu);  // nothing downstream: done as it ends
-        n.done.push_back(e->end);
-        continue;
-      }
-      std::lock_guard lock(n.done_mu);
-      ++n.streams_unacknowledged;
-    }
   }
   for (std::size_t port = 0; port < n.targets.size(); ++port) {
     const auto& targets = n.targets[port];
@@ -508,7 +511,7 @@ void Runner::run_source(NodeRuntime& n, std::size_t replica) {
       }
       deliver(n, state.outputs, scratch);
       if (++consecutive_errors >= kMaxConsecutiveSourceErrors) {
-        fail(n, at,
+        fail(n, at ? &where : nullptr,
              Status(s.code(), fmt::format("failed {} times in a row, last: {}", consecutive_errors,
                                           s.message())));
         break;
@@ -611,18 +614,20 @@ void Runner::run_node(NodeRuntime& n, std::size_t replica) {
       state.outputs.clear();
       batch_outputs.emplace_back(-1, event_packet);  // the event itself, after what it sent
     }
-    const bool acknowledge_end =
-        event && n.terminal && event->kind == detail::StreamEvent::Kind::kEnd;
+    // A terminal node is done with a stream once its end is delivered (in ticket order).
+    auto deliver_all = [&] {
+      deliver(n, batch_outputs, scratch);
+      if (event && n.terminal && event->kind == detail::StreamEvent::Kind::kEnd && !failed_.load())
+        acknowledge(*event);
+    };
     if (ordered) {
       std::unique_lock lock(n.order_mu);
       n.order_cv.wait(lock, [&] { return n.next_ticket == ticket; });
-      deliver(n, batch_outputs, scratch);
-      if (acknowledge_end && !failed_.load()) acknowledge(*event);
+      deliver_all();
       n.next_ticket += static_cast<int64_t>(count);
       n.order_cv.notify_all();
     } else {
-      deliver(n, batch_outputs, scratch);
-      if (acknowledge_end && !failed_.load()) acknowledge(*event);
+      deliver_all();
     }
   }
   finish_instance(n, replica);
@@ -696,23 +701,19 @@ RunReport Runner::run() {
 }
 
 StreamControl* Runner::stream_control(const std::string& node) const {
-  if (!started_.load()) return nullptr;
-  for (const auto& n : nodes_)
-    if (n->spec->name == node) return n->stream_control;
-  return nullptr;
+  const NodeRuntime* n = started_.load() ? find(node) : nullptr;
+  return n ? n->stream_control : nullptr;
 }
 
+// The contexts are made by open_all(), before started_ is set: read them only once it is.
 uint32_t Runner::stream_id_of(const std::string& node, uint32_t local) const {
-  for (const auto& n : nodes_)
-    if (n->spec->name == node && !n->contexts.empty()) return n->contexts[0].run_stream_id(local);
-  return local;
+  const NodeRuntime* n = started_.load() ? find(node) : nullptr;
+  return n ? n->contexts[0].run_stream_id(local) : local;
 }
 
 uint32_t Runner::local_stream_of(const std::string& node, uint32_t stream_id) const {
-  for (const auto& n : nodes_)
-    if (n->spec->name == node && !n->contexts.empty())
-      return n->contexts[0].local_stream_id(stream_id);
-  return stream_id;
+  const NodeRuntime* n = started_.load() ? find(node) : nullptr;
+  return n ? n->contexts[0].local_stream_id(stream_id) : stream_id;
 }
 
 RunReport Runner::snapshot() const {

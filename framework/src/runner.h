@@ -87,6 +87,7 @@ class Runner {
   void run_source(NodeRuntime& n, std::size_t replica);
   void run_node(NodeRuntime& n, std::size_t replica);
   void finish_instance(NodeRuntime& n, std::size_t replica);
+  NodeRuntime* find(const std::string& node) const;  // by name; nullptr when none
   void offer_preview(NodeRuntime& n, const std::vector<Packet>& packets);
   void deliver(NodeRuntime& n, std::vector<std::pair<int, Packet>>& outputs,
                std::vector<Packet>& scratch);
@@ -104,8 +105,7 @@ class Runner {
   std::atomic<bool> failed_{false};
   std::atomic<bool> started_{false};
   std::atomic<int64_t> run_started_ns_{0};
-  std::atomic<int64_t> last_trim_ns_{0};         // when freed memory was last given back
-  std::map<uint32_t, int> terminals_of_source_;  // source node index -> terminals reached
+  std::atomic<int64_t> last_trim_ns_{0};  // when freed memory was last given back
   std::mutex streams_mu_;
   std::map<uint32_t, int> terminals_left_;  // stream id -> terminals not done with it yet
   mutable std::mutex error_mu_;

@@ -153,7 +153,13 @@ Status UriSource::process(Context& ctx) {
     std::string reason;
     bool failed;
   };
-  std::vector<std::pair<uint32_t, std::pair<cv::Mat, int64_t>>> frames;
+  struct Ready {
+    uint32_t local;
+    int64_t seq;
+    cv::Mat image;
+    int64_t pts_us;
+  };
+  std::vector<Ready> frames;
   std::vector<Ended> ended;
   std::vector<std::thread> finished_threads;
   std::map<std::string, int64_t> counts;
@@ -175,7 +181,8 @@ Status UriSource::process(Context& ctx) {
       for (auto& [name, n] : s.counts) counts[name] += n;
       s.counts.clear();
       if (!s.frames.empty()) {
-        frames.emplace_back(local, std::move(s.frames.front()));
+        auto& [image, pts] = s.frames.front();
+        frames.push_back({local, s.seq++, std::move(image), pts});
         s.frames.pop_front();
         continue;
       }
@@ -192,19 +199,9 @@ Status UriSource::process(Context& ctx) {
   space_cv_.notify_all();
   for (auto& t : finished_threads) t.join();
   for (const auto& [name, n] : counts) ctx.add_to_counter(name, n);
-  for (auto& [local, frame] : frames) {
-    Stream* s = nullptr;
-    int64_t seq = 0;
-    {
-      std::lock_guard lock(mu_);
-      auto it = streams_.find(local);
-      s = it == streams_.end() ? nullptr : it->second.get();
-      if (s) seq = s->seq++;
-    }
-    if (!s) continue;  // cannot happen: a stream with frames left is not erased
-    ctx.send(kOut, Frame{std::move(frame.first), PixelFormat::kBGR},
-             ctx.source_header(local, seq, frame.second));
-  }
+  for (Ready& f : frames)
+    ctx.send(kOut, Frame{std::move(f.image), PixelFormat::kBGR},
+             ctx.source_header(f.local, f.seq, f.pts_us));
   for (const Ended& e : ended) {
     ctx.end_stream(e.local, e.reason);
     if (e.failed && fail_on_failure_)
