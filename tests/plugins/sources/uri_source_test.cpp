@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <thread>
 
 #include "sluice/testing/node_harness.h"
 #include "source_test_support.h"
@@ -92,16 +93,19 @@ TEST(UriSource, ALostNetworkStreamEndsAloneWhileAFileGoesOn) {
   test::TempDir dir;
   const std::string file = short_clip(dir, "file.avi", 40);
   const int port = test::free_port();
-  // The server sends 10 frames and exits; nobody comes back on that port.
+  // The server sends 10 frames as fast as it can and exits; nobody comes back on that port.
+  // A live stream drops its oldest frame when its buffer is full, so the buffer holds the
+  // whole burst: on a loaded machine the harness may not take a frame before the next comes.
   auto server = test::ffmpeg_server("tcp://127.0.0.1:" + std::to_string(port) + "?listen=1", 10,
                                     dir.file("ffmpeg.log"));
   ASSERT_TRUE(test::wait_listening(port, 10s)) << test::read_file(dir.file("ffmpeg.log"));
   const std::string params = uris_param({"tcp://127.0.0.1:" + std::to_string(port), file}) +
                              "read_timeout_ms = 1000\nreconnect_initial_ms = 50\n"
-                             "reconnect_max_ms = 100\nmax_reconnects = 2\n";
+                             "reconnect_max_ms = 100\nmax_reconnects = 2\nbuffer = 16\n";
   auto h = NodeHarness::load("uri_source", params);
   ASSERT_TRUE(h.run_source().ok());
   const auto frames = drain(h);
+  EXPECT_FALSE(h.counters().contains("dropped_frames"));
   EXPECT_EQ(frames.at(0), iota(10));
   EXPECT_EQ(frames.at(1), iota(40));
   std::map<uint32_t, std::string> reasons;
@@ -115,6 +119,29 @@ TEST(UriSource, ALostNetworkStreamEndsAloneWhileAFileGoesOn) {
   EXPECT_EQ(statuses[0].state, "failed");
   EXPECT_EQ(statuses[0].frames, 10);
   EXPECT_EQ(statuses[1].state, "ended");
+  ASSERT_TRUE(h.close().ok());
+}
+
+TEST(UriSource, ALiveStreamThatOutrunsThePipelineDropsItsOldestFramesAndCountsThem) {
+  test::TempDir dir;
+  const int port = test::free_port();
+  auto server = test::ffmpeg_server("tcp://127.0.0.1:" + std::to_string(port) + "?listen=1", 10,
+                                    dir.file("ffmpeg.log"));
+  ASSERT_TRUE(test::wait_listening(port, 10s)) << test::read_file(dir.file("ffmpeg.log"));
+  auto h = NodeHarness::load("uri_source", uris_param({"tcp://127.0.0.1:" + std::to_string(port)}) +
+                                               "read_timeout_ms = 1000\nmax_reconnects = 0\n"
+                                               "buffer = 3\n");
+  // Nobody takes a frame until the reader has read all 10 (and the stream is lost).
+  const auto t0 = std::chrono::steady_clock::now();
+  while (h.stream_control()->stream_statuses().at(0).state != "failed" &&
+         std::chrono::steady_clock::now() - t0 < 30s)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(h.stream_control()->stream_statuses().at(0).frames, 10);
+  ASSERT_TRUE(h.run_source().ok());
+  const auto frames = drain(h);
+  // The 3 newest stay, numbered in the order they go out; the 7 before them are counted.
+  EXPECT_EQ(frames.at(0), iota(3));
+  EXPECT_EQ(h.counters().at("dropped_frames"), 7);
   ASSERT_TRUE(h.close().ok());
 }
 
