@@ -86,6 +86,7 @@ struct Detection {
   std::string label;
   std::vector<cv::Point2f> landmarks;   // in source-frame pixels
   int64_t track_id = -1;                // -1: not tracked
+  cv::Point2f velocity;                 // of the box centre, source pixels per frame (tracker)
   std::vector<Classification> classes;  // from a second stage on this detection's crop
 };
 struct Detections {
@@ -104,6 +105,42 @@ struct SegmentationMask {
   std::vector<std::string> labels;
 };
 
+// Something that happened on a frame to a tracked object: it crossed a line, entered or
+// left a zone.
+struct Event {
+  std::string kind;       // "line_crossing", "zone_enter" or "zone_exit"
+  std::string region;     // the line or zone, by name
+  std::string direction;  // line crossings: "in" or "out" (see line_crossing); else ""
+  int64_t track_id = -1;
+  int class_id = -1;
+  std::string label;
+  cv::Point2f point;   // the object's reference point, in source-frame pixels
+  double dwell_s = 0;  // zone_exit: how long the object was inside (from pts)
+};
+
+// A live count of a region: `what` ("in", "out", "inside", "entered") for objects of
+// `label` ("" for every class).
+struct RegionCount {
+  std::string what;
+  std::string label;
+  int64_t value = 0;
+};
+
+// A line (2 points) or zone (3 or more, closed) in source-frame pixels, with its counts
+// so far in this stream: what an annotating sink draws.
+struct Region {
+  std::string name;
+  std::vector<cv::Point2f> points;
+  bool closed = false;
+  std::vector<RegionCount> counts;
+};
+
+// The analytics of one frame: the events on it, and the regions with their counts.
+struct Events {
+  std::vector<Event> items;
+  std::vector<Region> regions;
+};
+
 }  // namespace sluice
 
 SLUICE_PAYLOAD_TYPE(sluice::Any, "Any");
@@ -112,3 +149,4 @@ SLUICE_PAYLOAD_TYPE(sluice::Tensor, "Tensor");
 SLUICE_PAYLOAD_TYPE(sluice::Detections, "Detections");
 SLUICE_PAYLOAD_TYPE(sluice::Classifications, "Classifications");
 SLUICE_PAYLOAD_TYPE(sluice::SegmentationMask, "SegmentationMask");
+SLUICE_PAYLOAD_TYPE(sluice::Events, "Events");
