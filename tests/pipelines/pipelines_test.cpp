@@ -173,6 +173,47 @@ TEST_F(Pipelines, DetectMatchesPythonAndWritesAValidVideo) {
   EXPECT_EQ(frames.output, "8\n");
 }
 
+// pipelines/track.toml over the whole of vtest.avi counts the people crossing its line as
+// they were counted by hand, frame by frame (tests/pipelines/vtest_line_count.md: 10
+// crossings, 6 "in" right to left, 4 "out"). The check is each count within 1;
+// each hand-counted crossing is also looked for among the pipeline's events, same
+// direction within 5 frames, and at most one may be missing.
+TEST_F(Pipelines, TrackCountsThePeopleCrossingTheDoorAsCountedByHand) {
+  const auto lines = run_pipeline("track", kRoot + "/assets/media/vtest.avi");
+  ASSERT_EQ(lines.size(), 795u);
+  const std::vector<std::pair<int64_t, std::string>> by_hand{
+      {192, "in"}, {216, "in"},  {270, "in"},  {286, "out"}, {548, "in"},
+      {616, "in"}, {634, "out"}, {648, "out"}, {720, "in"},  {741, "out"}};
+  std::vector<std::pair<int64_t, std::string>> events;
+  json counts;
+  std::set<int64_t> ids;
+  for (const json& line : lines) {
+    for (const json& e : line["events"]) events.push_back({line["seq"], e["direction"]});
+    if (line.contains("counts")) counts = line["counts"]["door"];
+    for (const json& d : line["detections"]) ids.insert(d.value("track_id", int64_t{-1}));
+  }
+  ASSERT_TRUE(counts.is_object()) << "no crossing at all";
+  EXPECT_NEAR(counts.value("in:person", 0), 6, 1);
+  EXPECT_NEAR(counts.value("out:person", 0), 4, 1);
+  int found = 0;
+  for (const auto& [frame, direction] : by_hand) {
+    bool seen = false;
+    for (const auto& [seq, d] : events) seen |= d == direction && std::abs(seq - frame) <= 5;
+    found += seen;
+    EXPECT_TRUE(seen || found >= 9) << "the crossing at frame " << frame << " (" << direction
+                                    << ") is not among the pipeline's";
+  }
+  EXPECT_GE(found, 9);
+  EXPECT_LE(events.size(), by_hand.size() + 1) << "crossings nobody made";
+  // Every detection out of the tracker has an id, and the video has every frame.
+  EXPECT_FALSE(ids.contains(-1));
+  const auto frames = run_command(
+      "ffprobe -v error -count_frames -select_streams v:0 -show_entries "
+      "stream=nb_read_frames -of csv=p=0 " +
+      dir_.file("track.mp4"));
+  EXPECT_EQ(frames.output, "795\n");
+}
+
 // The person mask pixel by pixel: a shifted or flipped mask with the right size fails.
 TEST_F(Pipelines, SegmentMatchesPython) {
   const std::string video = clip("Megamind.avi", 6);

@@ -22,10 +22,6 @@ constexpr std::array<std::array<int, 3>, 20> kPaletteRgb{{
     {196, 156, 148}, {247, 182, 210}, {199, 199, 199}, {219, 219, 141}, {158, 218, 229},
 }};
 
-int line_width(const cv::Mat& image, const Style& style) {
-  if (style.thickness > 0) return style.thickness;
-  return std::max(1, static_cast<int>(std::lround(std::max(image.cols, image.rows) / 400.0)));
-}
 double font_scale(const cv::Mat& image, const Style& style) {
   if (style.font_scale > 0) return style.font_scale;
   return std::max(0.35, std::max(image.cols, image.rows) / 1400.0);
@@ -121,6 +117,11 @@ cv::Mat warp_onto(const cv::Mat& plane, const Affine2D& t, cv::Size size, int in
 }
 
 }  // namespace
+
+int line_width(const cv::Mat& image, const Style& style) {
+  if (style.thickness > 0) return style.thickness;
+  return std::max(1, static_cast<int>(std::lround(std::max(image.cols, image.rows) / 400.0)));
+}
 
 Style style_from(const Params& params) {
   Style s;
@@ -263,6 +264,28 @@ void draw_detections(cv::Mat& image, const Detections& detections, const Affine2
   }
 }
 
+void draw_events(cv::Mat& image, const Events& events, const Affine2D& to_image,
+                 const Style& style) {
+  const int width = line_width(image, style);
+  const double scale = font_scale(image, style);
+  const cv::Scalar line_colour(0, 215, 255), zone_colour(255, 200, 0);  // amber, sky blue
+  for (const Region& r : events.regions) {
+    if (r.points.empty()) continue;
+    std::vector<cv::Point> points;
+    for (const cv::Point2f& p : r.points) points.push_back(rounded(to_image.apply(p)));
+    const cv::Scalar colour = r.closed ? zone_colour : line_colour;
+    cv::polylines(image, points, r.closed, colour, width + 1, cv::LINE_AA);
+    std::string text = r.name;
+    for (const RegionCount& c : r.counts)
+      if (c.label.empty()) text += "  " + c.what + " " + std::to_string(c.value);
+    put_label(image, text, points[0], colour, scale);
+  }
+  const int radius = std::max(4, 3 * width);
+  for (const Event& e : events.items)
+    cv::circle(image, rounded(to_image.apply(e.point)), radius,
+               e.kind == "line_crossing" ? line_colour : zone_colour, cv::FILLED, cv::LINE_AA);
+}
+
 void draw_classifications(cv::Mat& image, const Classifications& classifications,
                           const Style& style) {
   if (classifications.top.empty()) return;
@@ -272,11 +295,12 @@ void draw_classifications(cv::Mat& image, const Classifications& classifications
             font_scale(image, style));
 }
 
-Result<cv::Mat> render(const Context& ctx, const Style& style) {
+Result<cv::Mat> render(const Context& ctx, const Style& style, Affine2D* to_image_out) {
   const Packet& frame_packet = ctx.packet(kFrame);
   const Packet& detections = ctx.packet(kDetections);
   const Packet& classifications = ctx.packet(kClassifications);
   const Packet& mask = ctx.packet(kMask);
+  const Packet& events = ctx.packet(kEvents);
 
   const Frame* picture = nullptr;
   Affine2D to_image;  // identity: the source frame itself
@@ -284,7 +308,7 @@ Result<cv::Mat> render(const Context& ctx, const Style& style) {
     picture = frame_packet.get_if<Frame>();
     to_image = frame_packet.header().transform;
   } else {
-    for (const Packet* p : {&detections, &classifications, &mask})
+    for (const Packet* p : {&detections, &classifications, &mask, &events})
       if (!p->empty() && p->header().source_frame) {
         picture = p->header().source_frame.get();
         break;
@@ -298,9 +322,11 @@ Result<cv::Mat> render(const Context& ctx, const Style& style) {
 
   if (const auto* m = mask.get_if<SegmentationMask>())
     draw_mask(image, *m, mask.header().transform.inverse().then(to_image), style.mask_alpha);
+  if (const auto* e = events.get_if<Events>()) draw_events(image, *e, to_image, style);
   if (const auto* d = detections.get_if<Detections>()) draw_detections(image, *d, to_image, style);
   if (const auto* c = classifications.get_if<Classifications>())
     draw_classifications(image, *c, style);
+  if (to_image_out) *to_image_out = to_image;
   return image;
 }
 

@@ -1,7 +1,7 @@
 // Drawing a frame's results onto a picture: boxes with label, score, track id and
 // second-stage classes, landmarks, the top whole-frame class, and a segmentation mask
 // blended over it. Shared by the annotating sinks (video_writer, image_writer, display),
-// which declare the same four optional input ports and style params, given here once.
+// which declare the same five optional input ports and style params, given here once.
 //
 // Geometry: detections and landmarks are in source-frame pixels; a mask is in the geometry
 // of its own packet's transform. The picture drawn on is either the `frame` input (whose
@@ -32,6 +32,10 @@ inline constexpr Input<Classifications> kClassifications{
 inline constexpr Input<SegmentationMask> kMask{
     .name = "mask",
     .description = "class ids or probabilities, blended over the picture",
+    .required = false};
+inline constexpr Input<Events> kEvents{
+    .name = "events",
+    .description = "lines and zones with their counts, and this frame's events (analytics)",
     .required = false};
 
 // The style params of every annotating sink.
@@ -65,6 +69,9 @@ struct Style {
 };
 Style style_from(const Params& params);
 
+// The width of box lines on `image`: style.thickness, or from the picture's size.
+int line_width(const cv::Mat& image, const Style& style);
+
 // A stable, distinct colour (BGR) per class id; ids below 0 get white.
 cv::Scalar class_colour(int class_id);
 
@@ -85,13 +92,19 @@ void draw_mask(cv::Mat& image, const SegmentationMask& mask, const Affine2D& mas
 void draw_detections(cv::Mat& image, const Detections& detections, const Affine2D& to_image,
                      const Style& style);
 
+// Draws lines and zones (closed) with their names and total counts ("door  in 3  out 2"),
+// and a dot where each of this frame's events happened.
+void draw_events(cv::Mat& image, const Events& events, const Affine2D& to_image,
+                 const Style& style);
+
 // Writes the top class and its score in the picture's top-left corner.
 void draw_classifications(cv::Mat& image, const Classifications& classifications,
                           const Style& style);
 
 // One input set of an annotating sink, drawn: picks the picture (the `frame` input, else
 // the source frame of the first connected packet that has one), copies it to BGR 8-bit
-// and draws mask, detections and classification on it, in that order.
-Result<cv::Mat> render(const Context& ctx, const Style& style);
+// and draws mask, events' regions, detections and classification on it, in that order.
+// `to_image`, when given, gets the map from source-frame pixels onto the picture.
+Result<cv::Mat> render(const Context& ctx, const Style& style, Affine2D* to_image = nullptr);
 
 }  // namespace sluice::sinks

@@ -47,7 +47,7 @@ class Display final : public Node {
       .min = 1,
       .max = 1000};
   SLUICE_CONTRACT(kInfo, sinks::kFrame, sinks::kDetections, sinks::kClassifications, sinks::kMask,
-                  kTitle, kOptional, kWaitMs, sinks::kMaskAlpha, sinks::kThickness,
+                  sinks::kEvents, kTitle, kOptional, kWaitMs, sinks::kMaskAlpha, sinks::kThickness,
                   sinks::kFontScale, sinks::kLabels);
 
   Display() = default;

@@ -49,8 +49,8 @@ class ImageWriter final : public Node {
                                               .min = 0,
                                               .max = 100};
   SLUICE_CONTRACT(kInfo, sinks::kFrame, sinks::kDetections, sinks::kClassifications, sinks::kMask,
-                  kDir, kPattern, kFormat, kJpegQuality, sinks::kMaskAlpha, sinks::kThickness,
-                  sinks::kFontScale, sinks::kLabels);
+                  sinks::kEvents, kDir, kPattern, kFormat, kJpegQuality, sinks::kMaskAlpha,
+                  sinks::kThickness, sinks::kFontScale, sinks::kLabels);
 
   Status open(const Params& params) override;
   Status process(Context& ctx) override;

@@ -44,12 +44,26 @@ json detection_json(const Detection& d) {
     for (const cv::Point2f& p : d.landmarks) points.push_back({compact(p.x), compact(p.y)});
     j["landmarks"] = std::move(points);
   }
-  if (d.track_id >= 0) j["track_id"] = d.track_id;
+  if (d.track_id >= 0) {
+    j["track_id"] = d.track_id;
+    j["velocity"] = {compact(d.velocity.x), compact(d.velocity.y)};
+  }
   if (!d.classes.empty()) {
     json classes = json::array();
     for (const Classification& c : d.classes) classes.push_back(classification_json(c));
     j["classes"] = std::move(classes);
   }
+  return j;
+}
+
+json event_json(const Event& e) {
+  json j{{"kind", e.kind}, {"region", e.region}};
+  if (!e.direction.empty()) j["direction"] = e.direction;
+  j["track_id"] = e.track_id;
+  j["class_id"] = e.class_id;
+  if (!e.label.empty()) j["label"] = e.label;
+  j["point"] = {compact(e.point.x), compact(e.point.y)};
+  if (e.kind == "zone_exit") j["dwell_s"] = e.dwell_s;
   return j;
 }
 
@@ -165,6 +179,18 @@ Status JsonlSink::process(Context& ctx) {
     line["classifications"] = std::move(top);
   }
   if (const auto* m = ctx.get_if(kMask)) line["mask"] = mask_json(*m, mask_rle_);
+  if (const auto* e = ctx.get_if(kEvents)) {
+    json items = json::array();
+    for (const Event& item : e->items) items.push_back(event_json(item));
+    line["events"] = std::move(items);
+    if (!e->items.empty()) {
+      json counts = json::object();
+      for (const Region& r : e->regions)
+        for (const RegionCount& c : r.counts)
+          counts[r.name][c.label.empty() ? c.what : c.what + ":" + c.label] = c.value;
+      line["counts"] = std::move(counts);
+    }
+  }
 
   // Labels come from model files: replace invalid UTF-8 rather than fail the run.
   SLUICE_RETURN_IF_ERROR(write_line(line.dump(-1, ' ', false, json::error_handler_t::replace)));

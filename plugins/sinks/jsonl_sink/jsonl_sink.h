@@ -18,6 +18,13 @@
 //    "mask":{"width":256,"height":256,"kind":"class_ids",
 //            "classes":[{"class_id":0,"pixels":50000,"fraction":0.763},
 //                       {"class_id":1,"label":"person","pixels":15536,"fraction":0.237}]}}
+// A tracked detection also has "velocity":[vx,vy] (source pixels per frame). With the
+// events input connected, every line has "events" (this frame's, often []); a line with
+// any also has "counts", each region's counts so far ("what" or "what:label"):
+//   "events":[{"kind":"line_crossing","region":"door","direction":"in","track_id":3,
+//              "class_id":0,"label":"person","point":[144,301.5]}],
+//   "counts":{"door":{"in":4,"in:person":4,"out":2,"out:person":2}}
+// (zone_exit events also carry "dwell_s").
 // With mask_rle = true each class also carries its pixels as COCO's uncompressed RLE
 // ("rle":{"size":[height,width],"counts":[...]}: run lengths in column-major order,
 // starting with a run of pixels outside the class), which pycocotools and the COCO tools
@@ -53,6 +60,10 @@ class JsonlSink final : public Node {
       .name = "mask",
       .description = "a mask, written as its size and the share of each class",
       .required = false};
+  static constexpr Input<Events> kEvents{
+      .name = "events",
+      .description = "analytics events to write, with the counts on lines that have any",
+      .required = false};
   static inline const Param<std::string> kPath{.name = "path",
                                                .default_value = "",
                                                .description = "the .jsonl file to write",
@@ -70,7 +81,7 @@ class JsonlSink final : public Node {
       .name = "stream_records",
       .default_value = false,
       .description = "also write a line when a stream starts and when it ends"};
-  SLUICE_CONTRACT(kInfo, kDetections, kClassifications, kMask, kPath, kAppend, kMaskRle,
+  SLUICE_CONTRACT(kInfo, kDetections, kClassifications, kMask, kEvents, kPath, kAppend, kMaskRle,
                   kStreamRecords);
 
   JsonlSink() = default;

@@ -65,6 +65,7 @@ Status VideoWriter::open(const Params& params) {
   codec_ = params.get(kCodec);
   fps_ = params.get(kFps);
   style_ = sinks::style_from(params);
+  if (params.get(kTrail) > 0) trails_.emplace(params.get(kTrail));
   const std::vector<int> size = params.get(kSize);
   if (!size.empty() && size.size() != 2)
     return invalid_argument("size must be [width, height], not " + std::to_string(size.size()) +
@@ -93,7 +94,12 @@ Status VideoWriter::process(Context& ctx) {
                             " of a frame; a video takes whole frames (connect packets from "
                             "before the split)");
   if (!per_stream_) SLUICE_RETURN_IF_ERROR(one_stream_.check(h.stream_id, "path", path_));
-  SLUICE_ASSIGN_OR_RETURN(cv::Mat image, sinks::render(ctx, style_));
+  Affine2D to_image;
+  SLUICE_ASSIGN_OR_RETURN(cv::Mat image, sinks::render(ctx, style_, &to_image));
+  if (const auto* d = ctx.get_if(sinks::kDetections); d && trails_) {
+    trails_->update(h.stream_id, h.seq, *d);
+    trails_->draw(image, h.stream_id, to_image, style_);
+  }
 
   Output& out = outputs_[h.stream_id];
   if (out.path.empty())
@@ -150,6 +156,7 @@ Status VideoWriter::finish(Output& out) {
 }
 
 Status VideoWriter::stream_ended(Context&, const StreamEnd& end) {
+  if (trails_) trails_->end_stream(end.stream_id);
   auto it = outputs_.find(end.stream_id);
   if (it == outputs_.end()) return ok();
   Status s = finish(it->second);

@@ -28,20 +28,22 @@
 #include <cstdint>
 #include <map>
 #include <opencv2/videoio.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "annotate.h"
 #include "output_files.h"
 #include "sluice/sluice.h"
+#include "track_trails.h"
 
 namespace sluice::sinks {
 
 class VideoWriter final : public Node {
  public:
-  static constexpr NodeInfo kInfo{
-      "video_writer", NodeKind::kSink,
-      "Writes an annotated video (boxes, labels, landmarks, track ids, class, mask)."};
+  static constexpr NodeInfo kInfo{"video_writer", NodeKind::kSink,
+                                  "Writes an annotated video (boxes, labels, landmarks, track ids "
+                                  "and trails, class, mask, lines and zones)."};
   static inline const Param<std::string> kPath{
       .name = "path",
       .default_value = "",
@@ -71,9 +73,15 @@ class VideoWriter final : public Node {
           "sizes are resized to it)",
       .min = 1,
       .max = 16384};
+  static inline const Param<int> kTrail{
+      .name = "trail",
+      .default_value = 20,
+      .description = "frames of each tracked object's path drawn behind it; 0: none",
+      .min = 0,
+      .max = 1000};
   SLUICE_CONTRACT(kInfo, sinks::kFrame, sinks::kDetections, sinks::kClassifications, sinks::kMask,
-                  kPath, kCodec, kFps, kSize, sinks::kMaskAlpha, sinks::kThickness,
-                  sinks::kFontScale, sinks::kLabels);
+                  sinks::kEvents, kPath, kCodec, kFps, kSize, kTrail, sinks::kMaskAlpha,
+                  sinks::kThickness, sinks::kFontScale, sinks::kLabels);
 
   Status open(const Params& params) override;
   Status process(Context& ctx) override;
@@ -97,7 +105,8 @@ class VideoWriter final : public Node {
   std::string codec_;
   int fourcc_ = 0;
   double fps_ = 0;
-  cv::Size size_;  // empty: from the first frame
+  cv::Size size_;                      // empty: from the first frame
+  std::optional<TrackTrails> trails_;  // with trail > 0
   bool per_stream_ = false;
   sinks::Style style_;
   OneStream one_stream_;

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "sink_test_support.h"
+#include "track_trails.h"
 
 namespace sluice::sinks {
 namespace {
@@ -218,6 +219,52 @@ TEST(ToBgr8, ConvertsEveryFormatIntoACopy) {
   const auto wrong = to_bgr8(Frame{cv::Mat(2, 2, CV_8U), PixelFormat::kBGR});
   ASSERT_FALSE(wrong.ok());
   EXPECT_EQ(wrong.status().message(), "a BGR frame with 1 channels");
+}
+
+TEST(DrawEvents, LinesZonesAndEventDotsWhereTheTransformPutsThem) {
+  cv::Mat image(200, 200, CV_8UC3, cv::Scalar(0, 0, 0));
+  Events e;
+  e.regions = {
+      {.name = "", .points = {{10, 50}, {190, 50}}, .closed = false, .counts = {}},
+      {.name = "", .points = {{20, 120}, {80, 120}, {80, 180}}, .closed = true, .counts = {}}};
+  e.items = {{.kind = "line_crossing",
+              .region = "",
+              .direction = "in",
+              .track_id = 1,
+              .class_id = 0,
+              .label = "",
+              .point = {100, 50},
+              .dwell_s = 0}};
+  draw_events(image, e, Affine2D{}, thin_without_labels());
+  const cv::Vec3b amber(0, 215, 255), sky(255, 200, 0);
+  EXPECT_LT(colour_distance(image.at<cv::Vec3b>(50, 150), amber), 40);  // on the line
+  EXPECT_EQ(image.at<cv::Vec3b>(60, 150), kBlack);                      // beside it
+  EXPECT_LT(colour_distance(image.at<cv::Vec3b>(53, 100), amber), 40);  // the event's dot
+  EXPECT_LT(colour_distance(image.at<cv::Vec3b>(150, 50), sky), 120);   // the closing edge
+  EXPECT_EQ(image.at<cv::Vec3b>(140, 30), kBlack);                      // outside the zone
+}
+
+TEST(TrackTrails, ATracksPathIsDrawnBehindItAndForgottenOnceUnseen) {
+  TrackTrails trails(5);
+  const Style style = thin_without_labels();
+  for (int64_t seq = 0; seq < 4; ++seq) {  // feet at (20 + 40 seq, 100)
+    Detection d = detection({10.f + 40 * seq, 60, 20, 40}, 2, 0.9f, "");
+    d.track_id = 8;
+    trails.update(0, seq, Detections{{d, detection({0, 0, 10, 10}, 1)}});  // one untracked
+  }
+  cv::Mat image(200, 200, CV_8UC3, cv::Scalar(0, 0, 0));
+  trails.draw(image, 0, Affine2D{}, style);
+  EXPECT_NE(image.at<cv::Vec3b>(100, 80), kBlack);   // between the points of seq 1 and 2
+  EXPECT_EQ(image.at<cv::Vec3b>(100, 180), kBlack);  // beyond the last point
+  EXPECT_EQ(image.at<cv::Vec3b>(60, 80), kBlack);
+  // Other streams have their own; after 5 frames unseen the track is forgotten.
+  cv::Mat other(200, 200, CV_8UC3, cv::Scalar(0, 0, 0));
+  trails.draw(other, 1, Affine2D{}, style);
+  EXPECT_EQ(cv::countNonZero(other.reshape(1)), 0);
+  trails.update(0, 9, Detections{});
+  cv::Mat later(200, 200, CV_8UC3, cv::Scalar(0, 0, 0));
+  trails.draw(later, 0, Affine2D{}, style);
+  EXPECT_EQ(cv::countNonZero(later.reshape(1)), 0);
 }
 
 }  // namespace

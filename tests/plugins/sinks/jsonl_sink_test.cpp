@@ -33,6 +33,7 @@ TEST_F(JsonlSinkTest, WritesEveryFieldOfDetectionsOneLinePerInputSet) {
   Detection d = detection({10.5f, 20, 30, 40}, 0, 0.9f, "person");
   d.landmarks = {{12, 25}, {30.25f, 25}};
   d.track_id = 3;
+  d.velocity = {1.5f, -0.25f};
   d.classes = {{2, 0.8f, "smile"}, {5, 0.1f, "frown"}};
   auto frame = sink_test::make_frame(cv::Mat(48, 64, CV_8UC3));
   ASSERT_TRUE(h.push(sinks::JsonlSink::kDetections.name,
@@ -62,6 +63,7 @@ TEST_F(JsonlSinkTest, WritesEveryFieldOfDetectionsOneLinePerInputSet) {
   EXPECT_EQ(first["label"], "person");
   EXPECT_EQ(first["landmarks"], json::parse("[[12, 25], [30.25, 25]]"));
   EXPECT_EQ(first["track_id"], 3);
+  EXPECT_EQ(first["velocity"], json::array({1.5, -0.25}));
   EXPECT_EQ(first["classes"], json::parse(R"([{"class_id": 2, "score": 0.8, "label": "smile"},
                                               {"class_id": 5, "score": 0.1, "label": "frown"}])"));
   const json& second = j["detections"][1];
@@ -73,6 +75,45 @@ TEST_F(JsonlSinkTest, WritesEveryFieldOfDetectionsOneLinePerInputSet) {
   const json empty = json::parse(lines[1]);
   EXPECT_EQ(empty["detections"], json::array());
   EXPECT_FALSE(empty.contains("frame_size"));
+}
+
+TEST_F(JsonlSinkTest, EventsOnEveryLineAndCountsOnLinesThatHaveAny) {
+  auto h = load();
+  Events quiet;
+  quiet.regions = {{.name = "door", .points = {{0, 0}, {1, 1}}, .closed = false, .counts = {}}};
+  Events crossing = quiet;
+  crossing.items = {{.kind = "line_crossing",
+                     .region = "door",
+                     .direction = "in",
+                     .track_id = 4,
+                     .class_id = 0,
+                     .label = "person",
+                     .point = {144, 301.5f},
+                     .dwell_s = 0},
+                    {.kind = "zone_exit",
+                     .region = "queue",
+                     .direction = "lost",
+                     .track_id = 2,
+                     .class_id = -1,
+                     .label = "",
+                     .point = {1, 2},
+                     .dwell_s = 2.5}};
+  crossing.regions[0].counts = {{"in", "", 1}, {"in", "person", 1}};
+  ASSERT_TRUE(h.push(sinks::JsonlSink::kEvents.name, Packet::make(at(0, 0), quiet)).ok());
+  ASSERT_TRUE(h.push(sinks::JsonlSink::kEvents.name, Packet::make(at(0, 1), crossing)).ok());
+  ASSERT_TRUE(h.close().ok());
+  const auto lines = read_lines(path_);
+  ASSERT_EQ(lines.size(), 2u);
+  const json first = json::parse(lines[0]);
+  EXPECT_EQ(first["events"], json::array());
+  EXPECT_FALSE(first.contains("counts"));
+  const json second = json::parse(lines[1]);
+  EXPECT_EQ(second["events"], json::parse(R"([
+      {"kind": "line_crossing", "region": "door", "direction": "in", "track_id": 4,
+       "class_id": 0, "label": "person", "point": [144, 301.5]},
+      {"kind": "zone_exit", "region": "queue", "direction": "lost", "track_id": 2,
+       "class_id": -1, "point": [1, 2], "dwell_s": 2.5}])"));
+  EXPECT_EQ(second["counts"], json::parse(R"({"door": {"in": 1, "in:person": 1}})"));
 }
 
 TEST_F(JsonlSinkTest, ClassificationsAndMaskSummariesMatchedIntoOneLine) {
