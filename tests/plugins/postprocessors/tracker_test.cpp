@@ -303,6 +303,10 @@ TEST(TrackerNode, EachStreamHasItsOwnIdsAndAnEndedStreamsStateIsFreed) {
   ASSERT_EQ(items.size(), 1u);
   EXPECT_EQ(items[0].track_id, 2);  // stream 0's second object
   EXPECT_EQ(h.pull(Tracker::kLost).get_if<Detections>()->items.at(0).track_id, 1);
+  // Had stream 1's tracker been kept, a stream under its id again would go on from id 3.
+  ASSERT_TRUE(h.start_stream(1).ok());
+  ASSERT_TRUE(h.push(Tracker::kIn, Detections{{det(10, 10, 40, 100)}}, test::at(1, 0)).ok());
+  EXPECT_EQ(h.pull(Tracker::kOut).get_if<Detections>()->items.at(0).track_id, 1);
 }
 
 TEST(TrackerNode, InconsistentScoresAreClearErrorsAtOpen) {
