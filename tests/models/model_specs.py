@@ -17,6 +17,8 @@ MODELS = {
     "blazeface_front128.pt": (3, 128, 128, "RGB"),
     "blazeface_back256.pt": (3, 256, 256, "RGB"),
     "centernet_mbv3_coco512.pt": (3, 512, 512, "RGB"),
+    "centernet_yolov8_layout512.pt": (3, 512, 512, "RGB"),  # CenterNet in YOLO layouts
+    "centernet_yolov5_layout512.pt": (3, 512, 512, "RGB"),  # (scripts/models/yolo_layouts.py)
     "emotion_fer7_64gray.pt": (1, 64, 64, "GRAY"),
     "selfie_seg256.pt": (3, 256, 256, "RGB"),
     "fmnist_cnn.pt": (1, 28, 28, "GRAY"),
@@ -26,6 +28,8 @@ OUTPUTS = {
     "blazeface_front128.pt": [(896, 18)],  # x1, y1, x2, y2, score, class, 6 keypoints (x, y)
     "blazeface_back256.pt": [(896, 18)],
     "centernet_mbv3_coco512.pt": [(100, 6)],  # x1, y1, x2, y2, score, class
+    "centernet_yolov8_layout512.pt": [(84, 100)],  # rows cx, cy, w, h, 80 class scores
+    "centernet_yolov5_layout512.pt": [(100, 85)],  # cx, cy, w, h, objectness, 80 class scores
     "emotion_fer7_64gray.pt": [(7,)],  # probabilities
     "selfie_seg256.pt": [(1, 256, 256)],  # person probability
     "fmnist_cnn.pt": [(10,)],  # logits

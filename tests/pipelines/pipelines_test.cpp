@@ -214,6 +214,40 @@ TEST_F(Pipelines, TrackCountsThePeopleCrossingTheDoorAsCountedByHand) {
   EXPECT_EQ(frames.output, "795\n");
 }
 
+// CenterNet's detections re-encoded in YOLOv8's and YOLOv5's layouts
+// (scripts/models/yolo_layouts.py) give, through yolo_decoder without NMS, exactly what
+// CenterNet gives through box_decoder: same detections in the same order, boxes within
+// 1e-3 px, scores equal.
+TEST_F(Pipelines, YoloDecoderGivesCenterNetsDetectionsFromBothYoloLayouts) {
+  const std::string video = clip("vtest.avi", 6);
+  const auto expected = run_pipeline("detect", video);
+  ASSERT_EQ(expected.size(), 6u);
+  for (const std::string layout : {"v8", "v5"}) {
+    const std::string model = kRoot + "/assets/models/centernet_yolo" + layout + "_layout512.pt";
+    ASSERT_EQ(missing_assets({"assets/models/centernet_yolo" + layout + "_layout512.pt"}), "");
+    const auto got = run_pipeline(
+        "detect", video,
+        "--set nodes.model.model=" + model +
+            " --set nodes.boxes.plugin=yolo_decoder --set nodes.boxes.iou_threshold=1");
+    ASSERT_EQ(got.size(), 6u) << layout;
+    int compared = 0;
+    for (std::size_t f = 0; f < got.size(); ++f) {
+      const json& e = expected[f]["detections"];
+      const json& g = got[f]["detections"];
+      ASSERT_EQ(g.size(), e.size()) << layout << " frame " << f;
+      for (std::size_t i = 0; i < g.size(); ++i, ++compared) {
+        EXPECT_EQ(g[i]["class_id"], e[i]["class_id"]) << layout << " frame " << f;
+        EXPECT_EQ(g[i]["label"], e[i]["label"]);
+        EXPECT_NEAR(g[i]["score"].get<double>(), e[i]["score"].get<double>(), 1e-6);
+        for (const char* k : {"x", "y", "w", "h"})
+          EXPECT_NEAR(g[i]["box"][k].get<double>(), e[i]["box"][k].get<double>(), 1e-3)
+              << layout << " frame " << f << " " << k;
+      }
+    }
+    EXPECT_GT(compared, 6 * 3) << layout;
+  }
+}
+
 // The person mask pixel by pixel: a shifted or flipped mask with the right size fails.
 TEST_F(Pipelines, SegmentMatchesPython) {
   const std::string video = clip("Megamind.avi", 6);

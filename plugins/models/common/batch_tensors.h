@@ -19,4 +19,17 @@ Result<Tensor> concat_batch(const std::vector<const Tensor*>& parts);
 // Rows [start, start + rows) of `t` along dimension 0, sharing its memory.
 Result<Tensor> rows_of(const Tensor& t, int64_t start, int64_t rows);
 
+// The largest size of each dimension after the first over `parts` (same rank, same dtype,
+// else an error naming both shapes).
+Result<std::vector<int64_t>> padded_shape(const std::vector<const Tensor*>& parts);
+
+// `t` padded at the end of every dimension after the first to `shape` (as padded_shape
+// gives: at least t's), new cells set to `value`. For images NCHW: bottom and right, so the
+// packet's pixels keep their coordinates and its geometry stays true.
+Result<Tensor> pad_to(const Tensor& t, const std::vector<int64_t>& shape, double value);
+
+// Where `t`'s own values are in `shape` (padded_shape's): a tensor of `shape` and t's rows,
+// of `dtype`, 1 on them and 0 on the padding.
+Tensor padding_mask(const Tensor& t, const std::vector<int64_t>& shape, DType dtype);
+
 }  // namespace sluice::models

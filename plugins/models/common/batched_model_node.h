@@ -103,6 +103,27 @@ class BatchedModelNode : public Node {
       .min = 0.0,
       .max = 10000.0};
 
+  static inline const Param<std::string> kBatchShapes{
+      .name = "batch_shapes",
+      .default_value = "error",
+      .description =
+          "packets of different shapes in one batch: error; pad (each to the "
+          "batch's largest size, at the end of every dimension after the first); "
+          "group (one forward pass per shape)",
+      .choices = {"error", "pad", "group"}};
+  static inline const Param<double> kPadValue{
+      .name = "pad_value",
+      .default_value = 0.0,
+      .description = "the value padding is filled with (batch_shapes = \"pad\")"};
+  static inline const Param<std::string> kPadInfo{
+      .name = "pad_info",
+      .default_value = "none",
+      .description =
+          "passed to the model after its inputs when padding: mask (1 on each "
+          "packet's own values of `in`, 0 on padding, in its shape and type) or "
+          "lengths (int64 [N, rank - 1]: each packet's sizes of `in`)",
+      .choices = {"none", "mask", "lengths"}};
+
   Status open(const Params& params) final;
   Status process(Context& ctx) final;
   int max_batch() const final { return max_batch_; }
@@ -139,7 +160,16 @@ class BatchedModelNode : public Node {
   virtual std::string output_name(std::size_t k) const { return std::to_string(k); }
 
  private:
+  // Runs the input sets `sets` of this call in one forward pass (with `pad`, each tensor
+  // padded to the pass's largest, and pad_info added); each set's results go to
+  // results[set] (one tensor per output), sent later in the call's order.
+  Status run_pass(Context& ctx, const std::vector<std::size_t>& sets, const bool connected[3],
+                  bool pad, std::vector<std::vector<Tensor>>& results);
+
   std::vector<int64_t> input_shape_;
+  enum class BatchShapes { kError, kPad, kGroup } batch_shapes_ = BatchShapes::kError;
+  double pad_value_ = 0;
+  std::string pad_info_ = "none";
   int max_batch_ = 1;
   int64_t max_delay_us_ = 5000;
 };
@@ -149,5 +179,5 @@ class BatchedModelNode : public Node {
 // Declares a backend's contract: the shared ports and params, then the backend's own.
 #define SLUICE_MODEL_CONTRACT(info, ...)                                                       \
   SLUICE_CONTRACT(info, kIn, kIn1, kIn2, kOut, kOut1, kOut2, kOut3, kModel, kDevice, kThreads, \
-                  kWarmup, kInputShape, kOutputKeys, kMaxBatch,                                \
-                  kMaxDelayMs __VA_OPT__(, ) __VA_ARGS__)
+                  kWarmup, kInputShape, kOutputKeys, kMaxBatch, kMaxDelayMs, kBatchShapes,     \
+                  kPadValue, kPadInfo __VA_OPT__(, ) __VA_ARGS__)

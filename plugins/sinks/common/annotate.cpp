@@ -226,6 +226,31 @@ void draw_mask(cv::Mat& image, const SegmentationMask& mask, const Affine2D& mas
   }
 }
 
+void draw_instance_mask(cv::Mat& image, const Detection& d, const Affine2D& to_image,
+                        const cv::Scalar& colour, double alpha) {
+  // The mask's pixels onto the picture: its rect's offset, then the picture's geometry;
+  // only the part of the picture the mapped rect covers is touched.
+  const Affine2D m = Affine2D::scale_translate(1, 1, d.mask_rect.x, d.mask_rect.y).then(to_image);
+  std::vector<cv::Point2f> corners;
+  for (const cv::Point2f c : {cv::Point2f(0, 0), cv::Point2f(d.mask.cols, 0),
+                              cv::Point2f(d.mask.cols, d.mask.rows), cv::Point2f(0, d.mask.rows)})
+    corners.push_back(m.apply(c));
+  const cv::Rect roi = cv::boundingRect(corners) & cv::Rect(0, 0, image.cols, image.rows);
+  if (roi.empty()) return;
+  cv::Mat on_roi;
+  // Pixel indices to pixel centres and back (+0.5, then -0.5), so that nearest sampling
+  // picks the mask pixel under each picture pixel's centre.
+  const Affine2D to_roi = Affine2D::scale_translate(1, 1, 0.5, 0.5)
+                              .then(m)
+                              .then(Affine2D::scale_translate(1, 1, -roi.x - 0.5, -roi.y - 0.5));
+  cv::warpAffine(d.mask, on_roi,
+                 cv::Matx23d(to_roi.a, to_roi.b, to_roi.c, to_roi.d, to_roi.e, to_roi.f),
+                 roi.size(), cv::INTER_NEAREST);
+  cv::Mat part = image(roi), blended;
+  cv::addWeighted(part, 1 - alpha, cv::Mat(roi.size(), image.type(), colour), alpha, 0, blended);
+  blended.copyTo(part, on_roi);
+}
+
 void draw_detections(cv::Mat& image, const Detections& detections, const Affine2D& to_image,
                      const Style& style) {
   const int width = line_width(image, style);
@@ -233,6 +258,7 @@ void draw_detections(cv::Mat& image, const Detections& detections, const Affine2
   const int radius = std::max(2, width + 1);
   for (const Detection& d : detections.items) {
     const cv::Scalar colour = class_colour(d.class_id);
+    if (!d.mask.empty()) draw_instance_mask(image, d, to_image, colour, style.mask_alpha);
     const cv::Rect2f& b = d.box;
     const std::vector<cv::Point> corners{rounded(to_image.apply({b.x, b.y})),
                                          rounded(to_image.apply({b.x + b.width, b.y})),

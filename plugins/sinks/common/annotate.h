@@ -86,7 +86,11 @@ Result<cv::Mat> to_bgr8(const Frame& frame);
 void draw_mask(cv::Mat& image, const SegmentationMask& mask, const Affine2D& mask_to_image,
                double alpha);
 
-// Draws boxes (a quadrilateral under a rotating transform), landmarks and, with
+// Blends a detection's instance mask over `image` in `colour` at `alpha`.
+void draw_instance_mask(cv::Mat& image, const Detection& d, const Affine2D& to_image,
+                        const cv::Scalar& colour, double alpha);
+
+// Draws instance masks, boxes (a quadrilateral under a rotating transform), landmarks and, with
 // style.labels, the text "#track label score" and the top second-stage class.
 // `to_image` maps source-frame pixels onto image pixels.
 void draw_detections(cv::Mat& image, const Detections& detections, const Affine2D& to_image,

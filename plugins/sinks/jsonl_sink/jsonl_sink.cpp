@@ -30,6 +30,36 @@ json classification_json(const Classification& c) {
   return j;
 }
 
+// An instance mask: its rect in source-frame pixels, and run lengths over it in row-major
+// order, the first run being pixels outside the object.
+json values_json(const std::vector<NamedValue>& values) {
+  json j = json::object();
+  for (const NamedValue& v : values) j[v.name] = compact(v.value);
+  return j;
+}
+
+json instance_mask_json(const Detection& d) {
+  json counts = json::array();
+  bool inside = false;
+  int64_t run = 0;
+  for (int y = 0; y < d.mask.rows; ++y) {
+    const auto* row = d.mask.ptr<unsigned char>(y);
+    for (int x = 0; x < d.mask.cols; ++x) {
+      if ((row[x] != 0) != inside) {
+        counts.push_back(run);
+        inside = !inside;
+        run = 0;
+      }
+      ++run;
+    }
+  }
+  counts.push_back(run);
+  const cv::Rect& r = d.mask_rect;
+  return json{{"rect", {r.x, r.y, r.width, r.height}},
+              {"pixels", cv::countNonZero(d.mask)},
+              {"rle", std::move(counts)}};
+}
+
 json detection_json(const Detection& d) {
   json j{{"box",
           {{"x", compact(d.box.x)},
@@ -44,6 +74,13 @@ json detection_json(const Detection& d) {
     for (const cv::Point2f& p : d.landmarks) points.push_back({compact(p.x), compact(p.y)});
     j["landmarks"] = std::move(points);
   }
+  if (!d.landmark_scores.empty()) {
+    json scores = json::array();
+    for (float v : d.landmark_scores) scores.push_back(compact(v));
+    j["landmark_scores"] = std::move(scores);
+  }
+  if (!d.mask.empty()) j["mask"] = instance_mask_json(d);
+  if (!d.values.empty()) j["values"] = values_json(d.values);
   if (d.track_id >= 0) {
     j["track_id"] = d.track_id;
     j["velocity"] = {compact(d.velocity.x), compact(d.velocity.y)};
@@ -179,6 +216,7 @@ Status JsonlSink::process(Context& ctx) {
     line["classifications"] = std::move(top);
   }
   if (const auto* m = ctx.get_if(kMask)) line["mask"] = mask_json(*m, mask_rle_);
+  if (const auto* v = ctx.get_if(kValues)) line["values"] = values_json(v->items);
   if (const auto* e = ctx.get_if(kEvents)) {
     json items = json::array();
     for (const Event& item : e->items) items.push_back(event_json(item));

@@ -18,9 +18,13 @@
 //    "mask":{"width":256,"height":256,"kind":"class_ids",
 //            "classes":[{"class_id":0,"pixels":50000,"fraction":0.763},
 //                       {"class_id":1,"label":"person","pixels":15536,"fraction":0.237}]}}
-// A tracked detection also has "velocity":[vx,vy] (source pixels per frame). With the
-// events input connected, every line has "events" (this frame's, often []); a line with
-// any also has "counts", each region's counts so far ("what" or "what:label"):
+// Named numbers (the values input, or a detection's own from a regression on its crop)
+// are an object: "values":{"age":31.5,"female":0.92}. A detection with an instance mask has
+// "mask":{"rect":[x,y,w,h],"pixels":N,"rle":[...]} (run lengths over the rect, row-major, the first
+// outside the object); one with keypoint scores, "landmark_scores":[...]. A tracked detection also
+// has "velocity":[vx,vy] (source pixels per frame). With the events input connected, every line has
+// "events" (this frame's, often []); a line with any also has "counts", each region's counts so far
+// ("what" or "what:label"):
 //   "events":[{"kind":"line_crossing","region":"door","direction":"in","track_id":3,
 //              "class_id":0,"label":"person","point":[144,301.5]}],
 //   "counts":{"door":{"in":4,"in:person":4,"out":2,"out:person":2}}
@@ -60,6 +64,8 @@ class JsonlSink final : public Node {
       .name = "mask",
       .description = "a mask, written as its size and the share of each class",
       .required = false};
+  static constexpr Input<Values> kValues{
+      .name = "values", .description = "named numbers to write (regression)", .required = false};
   static constexpr Input<Events> kEvents{
       .name = "events",
       .description = "analytics events to write, with the counts on lines that have any",
@@ -81,8 +87,8 @@ class JsonlSink final : public Node {
       .name = "stream_records",
       .default_value = false,
       .description = "also write a line when a stream starts and when it ends"};
-  SLUICE_CONTRACT(kInfo, kDetections, kClassifications, kMask, kEvents, kPath, kAppend, kMaskRle,
-                  kStreamRecords);
+  SLUICE_CONTRACT(kInfo, kDetections, kClassifications, kMask, kValues, kEvents, kPath, kAppend,
+                  kMaskRle, kStreamRecords);
 
   JsonlSink() = default;
   JsonlSink(const JsonlSink&) = delete;

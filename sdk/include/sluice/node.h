@@ -94,7 +94,8 @@ namespace sluice {
 // 2: the Context reaches the runtime's per-instance state through functions of sluice_sdk
 // only, so that the runtime may change that state without breaking built plugins.
 // 3: stream lifecycle hooks (stream_started, stream_ended, stream_done) and StreamControl.
-// 4: Detection::velocity (Detection's layout changed); the Events payload.
+// 4: Detection::velocity, landmark_scores, mask_rect, mask and values (Detection's layout
+// changed); the Events and Values payloads.
 inline constexpr uint32_t kAbiVersion = 4;
 
 // A stream's end, as it reaches each node downstream and, once every sink is done with it,

@@ -78,16 +78,33 @@ struct Classification {
   std::string label;
 };
 
+// A named number a model gives (a regression head: an age, a price, a count).
+struct NamedValue {
+  std::string name;
+  float value = 0;
+};
+
+// The named numbers of one frame (or of one detection's crop).
+struct Values {
+  std::vector<NamedValue> items;
+};
+
 // One object found in a frame. `box` is in source-frame pixels.
 struct Detection {
   cv::Rect2f box;
   float score = 0;
   int class_id = -1;
   std::string label;
-  std::vector<cv::Point2f> landmarks;   // in source-frame pixels
+  std::vector<cv::Point2f> landmarks;  // in source-frame pixels
+  std::vector<float> landmark_scores;  // per landmark when the model gives them (pose)
+  // An instance mask (segmentation models): CV_8U, 255 inside the object, 0 outside, one
+  // value per source-frame pixel of `mask_rect`. Empty when the model gives none.
+  cv::Rect mask_rect;
+  cv::Mat mask;
   int64_t track_id = -1;                // -1: not tracked
   cv::Point2f velocity;                 // of the box centre, source pixels per frame (tracker)
   std::vector<Classification> classes;  // from a second stage on this detection's crop
+  std::vector<NamedValue> values;       // likewise, from a regression head (age: 31.5)
 };
 struct Detections {
   std::vector<Detection> items;
@@ -150,3 +167,4 @@ SLUICE_PAYLOAD_TYPE(sluice::Detections, "Detections");
 SLUICE_PAYLOAD_TYPE(sluice::Classifications, "Classifications");
 SLUICE_PAYLOAD_TYPE(sluice::SegmentationMask, "SegmentationMask");
 SLUICE_PAYLOAD_TYPE(sluice::Events, "Events");
+SLUICE_PAYLOAD_TYPE(sluice::Values, "Values");

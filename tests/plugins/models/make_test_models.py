@@ -48,7 +48,31 @@ class SmallCnn(nn.Module):
         return self.fc(x.mean(dim=[2, 3]))
 
 
+class MaskedMean(nn.Module):
+    """The mean of each channel over a packet's own pixels: padding-invariant given the
+    mask the node passes with batch_shapes = "pad", pad_info = "mask"."""
+
+    def forward(self, x, mask):
+        return (x * mask).sum(dim=[2, 3]) / mask.sum(dim=[2, 3])
+
+
+class TokenMean(nn.Module):
+    """Token ids [N, L] and their lengths [N, 1] (pad_info = "lengths"): the mean embedding
+    of each sequence's own tokens, whatever it was padded with."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(100, 4)
+
+    def forward(self, tokens, lengths):
+        positions = torch.arange(tokens.shape[1]).unsqueeze(0)
+        own = (positions < lengths).unsqueeze(2).to(torch.float32)
+        return (self.embed(tokens) * own).sum(dim=1) / own.sum(dim=1)
+
+
 torch.jit.script(Double()).save(f"{out}/double.pt")
+torch.jit.script(MaskedMean()).save(f"{out}/masked_mean.pt")
+torch.jit.script(TokenMean().eval()).save(f"{out}/token_mean.pt")
 torch.jit.script(TupleResult()).save(f"{out}/tuple.pt")
 torch.jit.script(DictResult()).save(f"{out}/dict.pt")
 torch.jit.script(TwoInputs()).save(f"{out}/two_inputs.pt")

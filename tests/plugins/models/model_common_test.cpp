@@ -1,5 +1,5 @@
 // The shared model layer's own parts (plugins/models/common), without a backend: joining
-// a batch, handing rows back, parsing `device`.
+// a batch, handing rows back, padding, parsing `device`.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -52,6 +52,29 @@ TEST(RowsOf, ViewsTheRowsSharingMemory) {
   EXPECT_EQ(middle->as<uint8_t>(), t.as<uint8_t>() + 2);
   EXPECT_EQ(middle->buffer, t.buffer);
   EXPECT_THAT(rows_of(t, 2, 2).status().message(), HasSubstr("outside the shape [3, 2]"));
+}
+
+TEST(PadTo, PadsTheEndOfEveryDimensionAfterTheFirstWithTheValue) {
+  const Tensor a = counting(DType::kUInt8, {1, 2, 3}, 1);  // rows 1 2 3 / 4 5 6
+  const Tensor b = counting(DType::kUInt8, {2, 3, 2}, 0);
+  auto shape = padded_shape({&a, &b});
+  ASSERT_TRUE(shape.ok());
+  EXPECT_EQ(*shape, (std::vector<int64_t>{1, 3, 3}));  // dimension 0 is a's; the rest the max
+  auto padded = pad_to(a, *shape, 9);
+  ASSERT_TRUE(padded.ok());
+  EXPECT_EQ(padded->shape, (std::vector<int64_t>{1, 3, 3}));
+  const std::vector<int> got(padded->as<uint8_t>(), padded->as<uint8_t>() + 9);
+  EXPECT_EQ(got, (std::vector<int>{1, 2, 3, 4, 5, 6, 9, 9, 9}));
+  const Tensor mask = padding_mask(b, *shape, DType::kFloat32);
+  EXPECT_EQ(mask.shape, (std::vector<int64_t>{2, 3, 3}));
+  const std::vector<float> m(mask.as<float>(), mask.as<float>() + 18);
+  EXPECT_EQ(m, (std::vector<float>{1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0}));
+  // Ranks must agree; a tensor already at the shape is returned as it is.
+  const Tensor flat = counting(DType::kUInt8, {1, 6}, 0);
+  EXPECT_THAT(padded_shape({&a, &flat}).status().message(), HasSubstr("differ in rank"));
+  auto same = pad_to(a, {1, 2, 3}, 0);
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(same->data, a.data);
 }
 
 TEST(ParseDevice, TakesAutoCpuCudaAndCudaN) {

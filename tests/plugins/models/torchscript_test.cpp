@@ -91,6 +91,112 @@ TEST_F(TorchScript, SeveralInputs) {
   EXPECT_EQ(values(h.pull(TorchScriptNode::kOut)), (std::vector<float>{11, 13, 15}));
 }
 
+// Input sets of one batch, stream i, seq i, each with its own tensor.
+std::vector<NodeHarness::InputSet> batch_of(const std::vector<Tensor>& tensors) {
+  std::vector<NodeHarness::InputSet> sets;
+  for (std::size_t i = 0; i < tensors.size(); ++i)
+    sets.push_back(
+        {{TorchScriptNode::kIn.name,
+          Packet::make(test::at(static_cast<uint32_t>(i), static_cast<int64_t>(i)), tensors[i])}});
+  return sets;
+}
+
+TEST_F(TorchScript, ABatchOfDifferentShapesIsAClearErrorByDefault) {
+  auto h = load("model = \"" + model("cnn.pt") + "\"\nmax_batch = 4");
+  const Status s =
+      h.push_batch(batch_of({tensor({1, 3, 16, 16}, 0.f), tensor({1, 3, 16, 24}, 0.f)}));
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("the packets of a batch differ in shape ([1, 3, 16, 16] and "
+                                     "[1, 3, 16, 24]): set batch_shapes = \"pad\" or \"group\""));
+}
+
+TEST_F(TorchScript, GroupRunsOnePassPerShapeAndKeepsThePacketsOrder) {
+  const std::string params = "model = \"" + model("cnn.pt") + "\"\nmax_batch = 4";
+  auto grouped = load(params + "\nbatch_shapes = \"group\"");
+  auto alone = load(params);
+  // Shapes A, B, A, B: two passes, and the outputs in the batch's order.
+  std::vector<Tensor> tensors;
+  for (int i = 0; i < 4; ++i)
+    tensors.push_back(tensor({1, 3, 16, i % 2 ? 24 : 16}, static_cast<float>(i) / 7));
+  ASSERT_TRUE(grouped.push_batch(batch_of(tensors)).ok());
+  EXPECT_EQ(grouped.counters().at("forward_passes"), 2);
+  for (std::size_t i = 0; i < 4; ++i) {
+    ASSERT_TRUE(alone
+                    .push(TorchScriptNode::kIn.name,
+                          Packet::make(test::at(static_cast<uint32_t>(i), static_cast<int64_t>(i)),
+                                       tensors[i]))
+                    .ok());
+    const Packet got = grouped.pull(TorchScriptNode::kOut);
+    EXPECT_EQ(got.header().seq, static_cast<int64_t>(i));
+    const std::vector<float> g = values(got), w = values(alone.pull(TorchScriptNode::kOut));
+    ASSERT_EQ(g.size(), w.size());
+    for (std::size_t k = 0; k < g.size(); ++k) EXPECT_NEAR(g[k], w[k], 1e-5) << i;
+  }
+}
+
+TEST_F(TorchScript, PadWithAMaskGivesEachPacketWhatItGetsAlone) {
+  // masked_mean: the mean of each channel over the mask: what padding adds is masked out.
+  const std::string params = "model = \"" + model("masked_mean.pt") +
+                             "\"\nmax_batch = 4\nbatch_shapes = \"pad\"\npad_info = \"mask\"\n"
+                             "pad_value = 1000";
+  auto padded = load(params);
+  auto alone = load(params);
+  std::vector<Tensor> tensors{tensor({1, 3, 4, 6}, 0.f), tensor({1, 3, 5, 3}, 2.f),
+                              tensor({1, 3, 2, 2}, 1.f)};
+  ASSERT_TRUE(padded.push_batch(batch_of(tensors)).ok());
+  EXPECT_EQ(padded.counters().at("forward_passes"), 1);
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    ASSERT_TRUE(alone
+                    .push(TorchScriptNode::kIn.name,
+                          Packet::make(test::at(static_cast<uint32_t>(i), 0), tensors[i]))
+                    .ok());
+    const std::vector<float> g = values(padded.pull(TorchScriptNode::kOut)),
+                             w = values(alone.pull(TorchScriptNode::kOut));
+    ASSERT_EQ(g.size(), 3u);
+    ASSERT_EQ(w.size(), 3u);
+    for (std::size_t k = 0; k < 3; ++k) EXPECT_NEAR(g[k], w[k], 1e-4) << "packet " << i;
+  }
+  // The same without the mask does see the padding: the test can fail.
+  auto unmasked = load("model = \"" + model("cnn.pt") +
+                       "\"\nmax_batch = 4\nbatch_shapes = \"pad\"\npad_value = 1000");
+  ASSERT_TRUE(
+      unmasked.push_batch(batch_of({tensor({1, 3, 16, 16}, 0.f), tensor({1, 3, 8, 8}, 0.f)})).ok());
+  unmasked.pull(TorchScriptNode::kOut);
+  auto small_alone = load("model = \"" + model("cnn.pt") + "\"");
+  ASSERT_TRUE(small_alone.push(TorchScriptNode::kIn, tensor({1, 3, 8, 8}, 0.f)).ok());
+  EXPECT_NE(values(unmasked.pull(TorchScriptNode::kOut)),
+            values(small_alone.pull(TorchScriptNode::kOut)));
+}
+
+TEST_F(TorchScript, TokenSequencesOfDifferentLengthsArePaddedWithTheirLengths) {
+  const std::string params = "model = \"" + model("token_mean.pt") +
+                             "\"\nmax_batch = 4\nbatch_shapes = \"pad\"\npad_info = \"lengths\"";
+  auto padded = load(params);
+  auto alone = load(params);
+  std::vector<Tensor> sequences;
+  for (int64_t length : {5, 2, 7}) {
+    Tensor t = Tensor::zeros(DType::kInt64, {1, length});
+    for (int64_t k = 0; k < length; ++k) t.as<int64_t>()[k] = (k * 13 + length) % 100;
+    sequences.push_back(t);
+  }
+  ASSERT_TRUE(padded.push_batch(batch_of(sequences)).ok());
+  EXPECT_EQ(padded.counters().at("forward_passes"), 1);
+  for (std::size_t i = 0; i < sequences.size(); ++i) {
+    ASSERT_TRUE(alone
+                    .push(TorchScriptNode::kIn.name,
+                          Packet::make(test::at(static_cast<uint32_t>(i), 0), sequences[i]))
+                    .ok());
+    const std::vector<float> g = values(padded.pull(TorchScriptNode::kOut)),
+                             w = values(alone.pull(TorchScriptNode::kOut));
+    ASSERT_EQ(g.size(), 4u);
+    for (std::size_t k = 0; k < 4; ++k) EXPECT_NEAR(g[k], w[k], 1e-5) << "sequence " << i;
+  }
+  // pad_info without padding is a mistake caught at open.
+  auto wrong = try_load("model = \"" + model("token_mean.pt") + "\"\npad_info = \"lengths\"");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_THAT(wrong.status().message(), HasSubstr("pad_info = \"lengths\" needs batch_shapes"));
+}
+
 TEST_F(TorchScript, FilesCppCannotRunGetErrorsSayingWhatToDo) {
   auto pickled = try_load("model = \"" + model("pickled_module.pt") + "\"");
   ASSERT_FALSE(pickled.ok());

@@ -299,7 +299,8 @@ TEST(TrackerNode, EachStreamHasItsOwnIdsAndAnEndedStreamsStateIsFreed) {
   // Stream 1 ends: its tracks go with it. Stream 0's go on.
   ASSERT_TRUE(h.end_stream(1).ok());
   ASSERT_TRUE(h.push(Tracker::kIn, Detections{{det(300, 10, 40, 100)}}, test::at(0, 3)).ok());
-  const auto& items = h.pull(Tracker::kOut).get_if<Detections>()->items;
+  const Packet out = h.pull(Tracker::kOut);
+  const auto& items = out.get_if<Detections>()->items;
   ASSERT_EQ(items.size(), 1u);
   EXPECT_EQ(items[0].track_id, 2);  // stream 0's second object
   EXPECT_EQ(h.pull(Tracker::kLost).get_if<Detections>()->items.at(0).track_id, 1);

@@ -267,5 +267,19 @@ TEST(TrackTrails, ATracksPathIsDrawnBehindItAndForgottenOnceUnseen) {
   EXPECT_EQ(cv::countNonZero(later.reshape(1)), 0);
 }
 
+TEST(DrawInstanceMask, BlendsTheMaskWhereItsRectAndThePicturesGeometryPutIt) {
+  cv::Mat image(40, 40, CV_8UC3, cv::Scalar(0, 0, 0));
+  Detection d = detection({10, 10, 4, 2}, 0, 0.9f, "");
+  d.mask_rect = cv::Rect(10, 10, 4, 2);
+  d.mask = (cv::Mat_<uint8_t>(2, 4) << 255, 255, 0, 0, 255, 255, 0, 0);
+  // The picture is the source frame scaled by 2: the mask's pixel (10, 10) covers (20..21).
+  draw_instance_mask(image, d, Affine2D::scale_translate(2, 2, 0, 0), cv::Scalar(0, 0, 200), 0.5);
+  EXPECT_EQ(image.at<cv::Vec3b>(20, 20), cv::Vec3b(0, 0, 100));  // half of the colour
+  EXPECT_EQ(image.at<cv::Vec3b>(23, 23), cv::Vec3b(0, 0, 100));
+  EXPECT_EQ(image.at<cv::Vec3b>(20, 24), kBlack);  // the mask's 0 half
+  EXPECT_EQ(image.at<cv::Vec3b>(19, 20), kBlack);  // outside its rect
+  EXPECT_EQ(cv::countNonZero(image.reshape(1)), 4 * 4);
+}
+
 }  // namespace
 }  // namespace sluice::sinks

@@ -77,6 +77,33 @@ TEST_F(JsonlSinkTest, WritesEveryFieldOfDetectionsOneLinePerInputSet) {
   EXPECT_FALSE(empty.contains("frame_size"));
 }
 
+TEST_F(JsonlSinkTest, ValuesInstanceMasksAndKeypointScores) {
+  auto h = load();
+  Detection d = detection({1, 2, 3, 4}, 0, 0.9f, "person");
+  d.landmarks = {{1, 1}, {2, 2}};
+  d.landmark_scores = {0.5f, 0.25f};
+  d.values = {{"age", 31.5f}};
+  d.mask_rect = cv::Rect(10, 20, 3, 2);
+  d.mask = (cv::Mat_<uint8_t>(2, 3) << 0, 255, 255, 255, 0, 0);
+  ASSERT_TRUE(
+      h.push(sinks::JsonlSink::kDetections.name, Packet::make(at(0, 0), Detections{{d}})).ok());
+  ASSERT_TRUE(h.push(sinks::JsonlSink::kValues.name,
+                     Packet::make(at(0, 1), Values{{{"price", 2.5f}, {"rooms", 3}}}))
+                  .ok());
+  ASSERT_TRUE(
+      h.push(sinks::JsonlSink::kDetections.name, Packet::make(at(0, 1), Detections{})).ok());
+  ASSERT_TRUE(h.close().ok());
+  const auto lines = read_lines(path_);
+  ASSERT_EQ(lines.size(), 2u);
+  const json first = json::parse(lines[0])["detections"][0];
+  EXPECT_EQ(first["landmark_scores"], json::array({0.5, 0.25}));
+  EXPECT_EQ(first["values"], json({{"age", 31.5}}));
+  // Row-major runs over the 3 x 2 rect: 1 outside, 3 inside, 2 outside.
+  EXPECT_EQ(first["mask"], json::parse(R"({"rect": [10, 20, 3, 2], "pixels": 3,
+                                           "rle": [1, 3, 2]})"));
+  EXPECT_EQ(json::parse(lines[1])["values"], json({{"price", 2.5}, {"rooms", 3}}));
+}
+
 TEST_F(JsonlSinkTest, EventsOnEveryLineAndCountsOnLinesThatHaveAny) {
   auto h = load();
   Events quiet;
