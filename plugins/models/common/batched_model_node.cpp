@@ -66,11 +66,11 @@ Status BatchedModelNode::open(const Params& p) {
     for (auto& d : shape) d = d < 0 ? 1 : d;
     const Tensor zeros = Tensor::zeros(DType::kFloat32, shape);
     for (int i = 0; i < warmup; ++i) {
-      auto result = forward({zeros});
-      if (!result.ok())
-        return Status(result.status().code(), std::string("warm-up with ") + shape_from + " " +
-                                                  shape_text(shape) + ": " +
-                                                  result.status().message());
+      const Status s =
+          takes_image_list() ? forward_list({zeros}).status() : forward({zeros}).status();
+      if (!s.ok())
+        return Status(s.code(), std::string("warm-up with ") + shape_from + " " +
+                                    shape_text(shape) + ": " + s.message());
     }
   }
   return ok();
@@ -122,6 +122,7 @@ Status BatchedModelNode::process(Context& ctx) {
       passes[static_cast<std::size_t>(at - keys.begin())].push_back(i);
     }
   }
+  if (takes_image_list()) return run_list_pass(ctx, connected);
   const bool same_shapes = keys.size() == 1;
   if (!same_shapes && batch_shapes_ == BatchShapes::kError)
     return invalid_argument("the packets of a batch differ in shape (" +
@@ -144,6 +145,33 @@ Status BatchedModelNode::process(Context& ctx) {
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t k = 0; k < results[i].size(); ++k)
       ctx.send(*outputs[k], std::move(results[i][k]), ctx.header(i));
+  return ok();
+}
+
+Status BatchedModelNode::run_list_pass(Context& ctx, const bool connected[3]) {
+  if (connected[1] || connected[2])
+    return invalid_argument("a model that takes a list of images has one input: connect `in` only");
+  const std::size_t n = ctx.batch_size();
+  std::vector<Tensor> images;
+  for (std::size_t i = 0; i < n; ++i) {
+    const Tensor* t = ctx.get_if(kIn, i);
+    SLUICE_RETURN_IF_ERROR(check_input(0, kIn.name, t->shape));
+    images.push_back(*t);
+  }
+  SLUICE_ASSIGN_OR_RETURN(auto results, forward_list(images));
+  if (results.size() != n)
+    return invalid_argument("the model gave " + std::to_string(results.size()) +
+                            " results for a list of " + std::to_string(n) + " images");
+  ctx.add_to_counter("forward_passes");
+  const Output<Tensor>* outputs[] = {&kOut, &kOut1, &kOut2, &kOut3};
+  for (std::size_t i = 0; i < n; ++i) {
+    if (results[i].size() > 4)
+      return invalid_argument("the model gave " + std::to_string(results[i].size()) +
+                              " tensors per image; the node has 4 outputs (name the ones to "
+                              "keep with output_keys)");
+    for (std::size_t k = 0; k < results[i].size(); ++k)
+      ctx.send(*outputs[k], std::move(results[i][k]), ctx.header(i));
+  }
   return ok();
 }
 

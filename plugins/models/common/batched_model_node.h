@@ -158,6 +158,14 @@ class BatchedModelNode : public Node {
   virtual bool one_packet_per_pass() const { return false; }
   // Output k as messages name it: "0", "'boxes'".
   virtual std::string output_name(std::size_t k) const { return std::to_string(k); }
+  // Models that take a list of images and give a result per image (torchvision's
+  // detectors): when true, a pass calls forward_list with each input set's `in` tensor as
+  // it came (any sizes: nothing is joined or padded), and each set gets its own results.
+  virtual bool takes_image_list() const { return false; }
+  virtual Result<std::vector<std::vector<Tensor>>> forward_list(const std::vector<Tensor>& images) {
+    (void)images;
+    return internal_error("this backend takes no image lists");
+  }
 
  private:
   // Runs the input sets `sets` of this call in one forward pass (with `pad`, each tensor
@@ -165,6 +173,8 @@ class BatchedModelNode : public Node {
   // results[set] (one tensor per output), sent later in the call's order.
   Status run_pass(Context& ctx, const std::vector<std::size_t>& sets, const bool connected[3],
                   bool pad, std::vector<std::vector<Tensor>>& results);
+  // The whole call as one list of images (takes_image_list), each set sent its results.
+  Status run_list_pass(Context& ctx, const bool connected[3]);
 
   std::vector<int64_t> input_shape_;
   enum class BatchShapes { kError, kPad, kGroup } batch_shapes_ = BatchShapes::kError;

@@ -47,7 +47,53 @@ struct TorchScriptNode::Impl {
   bool fp16 = false;
   int threads = 1;
   std::vector<std::string> output_keys;
+  bool image_list = false;
   WarnOnce warnings;
+
+  // A dict's tensors in output_keys' order (or its own).
+  Result<std::vector<at::Tensor>> dict_values(const c10::impl::GenericDict& dict) const {
+    std::vector<at::Tensor> out;
+    if (output_keys.empty()) {
+      for (const auto& entry : dict) {
+        if (!entry.value().isTensor())
+          return invalid_argument("the model's result dict holds a value that is not a tensor");
+        out.push_back(entry.value().toTensor());
+      }
+      return out;
+    }
+    for (const auto& key : output_keys) {
+      auto it = dict.find(key);
+      if (it == dict.end())
+        return invalid_argument("the model's result has no key '" + key + "' (param output_keys)");
+      if (!it->value().isTensor())
+        return invalid_argument("the model's '" + key + "' is not a tensor");
+      out.push_back(it->value().toTensor());
+    }
+    return out;
+  }
+
+  // A result per image: a list of dicts, or torchvision's (losses, [dict, ...]) tuple.
+  Result<std::vector<std::vector<at::Tensor>>> per_image(const c10::IValue& result) const {
+    c10::IValue list = result;
+    if (list.isTuple() && !list.toTupleRef().elements().empty())
+      list = list.toTupleRef().elements().back();  // (losses, detections): the detections
+    if (!list.isList())
+      return invalid_argument("input = \"image_list\": the model returned a " + result.tagKind() +
+                              ", not a list of results per image (or a tuple ending in one)");
+    std::vector<std::vector<at::Tensor>> out;
+    for (const c10::IValue& item : list.toListRef()) {
+      if (item.isGenericDict()) {
+        SLUICE_ASSIGN_OR_RETURN(auto values, dict_values(item.toGenericDict()));
+        out.push_back(std::move(values));
+      } else if (item.isTensor()) {
+        out.push_back({item.toTensor()});
+      } else {
+        return invalid_argument("the model's result per image is a " + item.tagKind() +
+                                "; sluice takes a dict of tensors or a tensor");
+      }
+    }
+    return out;
+  }
 
   // The result as a list of tensors: a tensor, a tuple/list of tensors, or a dict's values.
   Result<std::vector<at::Tensor>> flatten(const c10::IValue& result) const {
@@ -162,6 +208,7 @@ Status TorchScriptNode::load(const Params& p, const models::ModelSettings& s) {
     return invalid_argument("fp16 = true needs a CUDA device; this node runs on the CPU");
   m.threads = s.threads > 0 ? s.threads : 1;  // LibTorch's count is per thread: this node's own
   m.output_keys = s.output_keys;
+  m.image_list = p.get(kInput) == "image_list";
   // Before loading: a quantized model's weights are packed for the engine set at load.
   SLUICE_ASSIGN_OR_RETURN(m.qengine, QEngineLease::acquire(p.get(kQEngine), s.model));
   SLUICE_RETURN_IF_ERROR(load_model(p, s.model));
@@ -203,6 +250,48 @@ Result<std::vector<Tensor>> TorchScriptNode::forward(const std::vector<Tensor>& 
     at::Tensor t = r.to(torch::kCPU);
     if (t.scalar_type() == torch::kHalf) t = t.to(torch::kFloat);
     SLUICE_ASSIGN_OR_RETURN(Tensor host, from_aten(t));
+    out.push_back(std::move(host));
+  }
+  return out;
+}
+
+bool TorchScriptNode::takes_image_list() const { return impl_->image_list; }
+
+Result<std::vector<std::vector<Tensor>>> TorchScriptNode::forward_list(
+    const std::vector<Tensor>& images) {
+  Impl& m = *impl_;
+  c10::List<at::Tensor> list;
+  for (const Tensor& t : images) {
+    SLUICE_ASSIGN_OR_RETURN(at::Tensor a, to_aten(t));
+    if (a.dim() == 4 && a.size(0) == 1) a = a.squeeze(0);
+    if (a.dim() != 3)
+      return invalid_argument(
+          "input = \"image_list\" takes images [1, C, H, W] or [C, H, W], not " +
+          shape_text(t.shape));
+    list.push_back(
+        a.to(m.device, m.fp16 && a.is_floating_point() ? torch::kHalf : a.scalar_type()));
+  }
+  at::set_num_threads(m.threads);
+  c10::InferenceMode inference;
+  c10::Warning::WarningHandlerGuard warn_once(&m.warnings);
+  c10::IValue result;
+  try {
+    result = m.module.forward({c10::IValue(list)});
+  } catch (const c10::Error& e) {
+    return invalid_argument("forward failed: " + one_line(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    return invalid_argument("forward failed: " + one_line(e.what()));
+  }
+  SLUICE_ASSIGN_OR_RETURN(auto per_image, m.per_image(result));
+  std::vector<std::vector<Tensor>> out;
+  for (const auto& tensors : per_image) {
+    std::vector<Tensor> host;
+    for (const at::Tensor& r : tensors) {
+      at::Tensor t = r.to(torch::kCPU).contiguous();
+      if (t.scalar_type() == torch::kHalf) t = t.to(torch::kFloat);
+      SLUICE_ASSIGN_OR_RETURN(Tensor h, from_aten(t));
+      host.push_back(std::move(h));
+    }
     out.push_back(std::move(host));
   }
   return out;

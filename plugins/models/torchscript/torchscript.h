@@ -64,8 +64,16 @@ class TorchScriptNode final : public models::BatchedModelNode {
           "quantized engine, one per process: auto (the one the model file names, "
           "else LibTorch's), qnnpack, onednn, fbgemm or x86 (where this LibTorch has it)",
       .choices = {"auto", "qnnpack", "onednn", "fbgemm", "x86"}};
+  static inline const Param<std::string> kInput{
+      .name = "input",
+      .default_value = "tensor",
+      .description =
+          "tensor: forward(batch, ...); image_list: forward([image, ...]), each "
+          "packet's [1, C, H, W] as a [C, H, W] of its own size, and a result per "
+          "image (torchvision's detectors: a list of dicts, keys by output_keys)",
+      .choices = {"tensor", "image_list"}};
   SLUICE_MODEL_CONTRACT(kInfo, kArchitecture, kBuiltinArchitecture, kStateDictKey, kFp16, kOptimize,
-                        kQEngine);
+                        kQEngine, kInput);
 
   TorchScriptNode();
   ~TorchScriptNode() override;
@@ -73,6 +81,8 @@ class TorchScriptNode final : public models::BatchedModelNode {
  private:
   Status load(const Params& params, const models::ModelSettings& settings) override;
   Result<std::vector<Tensor>> forward(const std::vector<Tensor>& inputs) override;
+  bool takes_image_list() const override;
+  Result<std::vector<std::vector<Tensor>>> forward_list(const std::vector<Tensor>& images) override;
   Status load_model(const Params& params, const std::string& model);
   struct Impl;  // holds the LibTorch objects, so that this header needs no torch include
   std::unique_ptr<Impl> impl_;

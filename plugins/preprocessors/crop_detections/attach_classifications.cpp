@@ -2,24 +2,24 @@
 
 namespace sluice::preprocessors {
 
-Status AttachClassifications::open(const Params& p) {
+Status AttachCropResults::open(const Params& p) {
   max_pending_ = static_cast<std::size_t>(p.get(kMaxPending));
   return ok();
 }
 
-Status AttachClassifications::process(Context& ctx) {
+Status AttachCropResults::process(Context& ctx) {
   // Unmatched inputs: each call brings one packet, on one of the two ports.
   const Packet& detections = ctx.packet(kDetections);
   if (!detections.empty()) return on_detections(ctx, detections);
-  return on_classes(ctx, ctx.packet(kClasses));
+  return on_results(ctx, results_packet(ctx));
 }
 
-Status AttachClassifications::close(Context& ctx) {
+Status AttachCropResults::close(Context& ctx) {
   for (auto& [id, stream] : streams_) flush(ctx, stream, true);
   return ok();
 }
 
-Status AttachClassifications::on_detections(Context& ctx, const Packet& packet) {
+Status AttachCropResults::on_detections(Context& ctx, const Packet& packet) {
   const PacketHeader& h = packet.header();
   if (h.sub_index >= 0)
     return invalid_argument("`detections` got a sub-packet (sub_index " +
@@ -46,12 +46,13 @@ Status AttachClassifications::on_detections(Context& ctx, const Packet& packet) 
   return ok();
 }
 
-Status AttachClassifications::on_classes(Context& ctx, const Packet& packet) {
+Status AttachCropResults::on_results(Context& ctx, const Packet& packet) {
   const PacketHeader& h = packet.header();
   if (h.sub_index < 0 || h.sub_index >= h.sub_count)
-    return invalid_argument("`classes` got a result that is not about a crop (sub_index " +
+    return invalid_argument("`" + std::string(results_name()) +
+                            "` got a result that is not about a crop (sub_index " +
                             std::to_string(h.sub_index) + " of " + std::to_string(h.sub_count) +
-                            "): the classifier must run on crop_detections' `crops`");
+                            "): the model must run on crop_detections' `crops`");
   Stream& s = streams_[h.stream_id];
   if (h.seq <= s.last_sent) {
     // Its frame was already sent without it (see max_pending).
@@ -71,18 +72,18 @@ Status AttachClassifications::on_classes(Context& ctx, const Packet& packet) {
     const std::size_t n = p.detections.get_if<Detections>()->items.size();
     if (n != static_cast<std::size_t>(h.sub_count)) return mismatch(h, n, h.sub_count);
   }
-  auto& slot = p.results[static_cast<std::size_t>(h.sub_index)];
-  if (slot)
+  Packet& slot = p.results[static_cast<std::size_t>(h.sub_index)];
+  if (!slot.empty())
     return invalid_argument("the result for crop " + std::to_string(h.sub_index) + " of " +
-                            frame_text(h) + " arrived twice: connect one classifier only");
-  slot = packet.share<Classifications>();
+                            frame_text(h) + " arrived twice: connect one model's results only");
+  slot = packet;
   ++p.received;
   s.last_results = std::max(s.last_results, h.seq);
   flush(ctx, s, false);
   return ok();
 }
 
-void AttachClassifications::flush(Context& ctx, Stream& s, bool all) {
+void AttachCropResults::flush(Context& ctx, Stream& s, bool all) {
   while (!s.frames.empty()) {
     auto it = s.frames.begin();
     const int64_t seq = it->first;
@@ -106,21 +107,18 @@ void AttachClassifications::flush(Context& ctx, Stream& s, bool all) {
   }
 }
 
-void AttachClassifications::send(Context& ctx, const Pending& p) {
+void AttachCropResults::send(Context& ctx, const Pending& p) {
   Detections out = *p.detections.get_if<Detections>();
-  for (std::size_t i = 0; i < out.items.size(); ++i) {
-    out.items[i].classes.clear();
-    if (i < p.results.size() && p.results[i]) out.items[i].classes = p.results[i]->top;
-  }
+  for (std::size_t i = 0; i < out.items.size(); ++i)
+    apply(out.items[i], i < p.results.size() && !p.results[i].empty() ? &p.results[i] : nullptr);
   ctx.send(kOut, std::move(out), p.detections.header());
 }
 
-std::string AttachClassifications::frame_text(const PacketHeader& h) {
+std::string AttachCropResults::frame_text(const PacketHeader& h) {
   return "stream " + std::to_string(h.stream_id) + " frame " + std::to_string(h.seq);
 }
 
-Status AttachClassifications::mismatch(const PacketHeader& h, std::size_t detections,
-                                       int32_t crops) {
+Status AttachCropResults::mismatch(const PacketHeader& h, std::size_t detections, int32_t crops) {
   return invalid_argument(
       frame_text(h) + " has " + std::to_string(detections) + " detections but " +
       std::to_string(crops) +

@@ -1,6 +1,8 @@
 // Puts a second model's results back onto the detections they were computed for: after
-// crop_detections and a classifier that runs on its crops, detection i of a frame gets
-// the Classifications of crop i in Detection::classes (replacing what it held).
+// crop_detections and a model that runs on its crops, detection i of a frame gets crop i's
+// result: attach_classifications puts a classifier's Classifications in
+// Detection::classes, attach_values a regression's Values in Detection::values (each
+// replacing what it held). Chain them to attach both (age and gender on each face).
 //
 //   links = ["detector -> crop", "crop.crops -> classifier -> attach.classes",
 //            "crop.cropped -> attach.detections", "attach -> sink"]
@@ -31,21 +33,16 @@
 
 namespace sluice::preprocessors {
 
-class AttachClassifications final : public Node {
+// What both node types share: the frames waiting for their crops' results, and when they
+// are complete. A node type says which input carries the results and where they go.
+class AttachCropResults : public Node {
  public:
-  static constexpr NodeInfo kInfo{
-      "attach_classifications", NodeKind::kPostprocessor,
-      "Attaches each crop's Classifications to its detection (after crop_detections)."};
   static constexpr Input<Detections> kDetections{
       .name = "detections",
       .description = "crop_detections' `cropped`: per frame, the detections that got a crop",
       .matched = false};
-  static constexpr Input<Classifications> kClasses{
-      .name = "classes",
-      .description = "one result per crop sub-packet (header.sub_index: which crop)",
-      .matched = false};
   static constexpr Output<Detections> kOut{
-      "out", "per frame, the detections with their crop's classes; per stream in frame order"};
+      "out", "per frame, the detections with their crop's results; per stream in frame order"};
   static inline const Param<int> kMaxPending{
       .name = "max_pending",
       .default_value = 256,
@@ -53,19 +50,24 @@ class AttachClassifications final : public Node {
           "frames a stream may have waiting; beyond it the oldest is sent as it is "
           "(0: no limit)",
       .min = 0};
-  SLUICE_CONTRACT(kInfo, kDetections, kClasses, kOut, kMaxPending);
 
   Status open(const Params& p) override;
-
   Status process(Context& ctx) override;
-
   Status close(Context& ctx) override;
+
+ protected:
+  // The results input's packet of this call (empty when the call brings detections).
+  virtual const Packet& results_packet(const Context& ctx) const = 0;
+  // The results input's name, for messages.
+  virtual const char* results_name() const = 0;
+  // Puts crop i's result (or, with `result` empty, nothing) onto its detection.
+  virtual void apply(Detection& d, const Packet* result) const = 0;
 
  private:
   struct Pending {
-    Packet detections;  // empty until the frame's detections arrive
-    std::vector<std::shared_ptr<const Classifications>> results;  // by crop; sized on the first
-    int32_t expected = -1;                                        // sub_count, once known
+    Packet detections;            // empty until the frame's detections arrive
+    std::vector<Packet> results;  // by crop; sized on the first
+    int32_t expected = -1;        // sub_count, once known
     int32_t received = 0;
   };
   struct Stream {
@@ -79,8 +81,7 @@ class AttachClassifications final : public Node {
   static Status mismatch(const PacketHeader& h, std::size_t detections, int32_t crops);
 
   Status on_detections(Context& ctx, const Packet& packet);
-
-  Status on_classes(Context& ctx, const Packet& packet);
+  Status on_results(Context& ctx, const Packet& packet);
 
   // Sends the stream's frames that are done, oldest first, stopping at the first that
   // must wait; `all`: sends everything (at the end).
@@ -90,6 +91,46 @@ class AttachClassifications final : public Node {
 
   std::size_t max_pending_ = 256;
   std::map<uint32_t, Stream> streams_;
+};
+
+class AttachClassifications final : public AttachCropResults {
+ public:
+  static constexpr NodeInfo kInfo{
+      "attach_classifications", NodeKind::kPostprocessor,
+      "Attaches each crop's Classifications to its detection (after crop_detections)."};
+  static constexpr Input<Classifications> kClasses{
+      .name = "classes",
+      .description = "one result per crop sub-packet (header.sub_index: which crop)",
+      .matched = false};
+  SLUICE_CONTRACT(kInfo, kDetections, kClasses, kOut, kMaxPending);
+
+ private:
+  const Packet& results_packet(const Context& ctx) const override { return ctx.packet(kClasses); }
+  const char* results_name() const override { return kClasses.name; }
+  void apply(Detection& d, const Packet* result) const override {
+    d.classes.clear();
+    if (result) d.classes = result->get_if<Classifications>()->top;
+  }
+};
+
+class AttachValues final : public AttachCropResults {
+ public:
+  static constexpr NodeInfo kInfo{
+      "attach_values", NodeKind::kPostprocessor,
+      "Attaches each crop's Values (regression) to its detection (after crop_detections)."};
+  static constexpr Input<Values> kValues{
+      .name = "values",
+      .description = "one result per crop sub-packet (header.sub_index: which crop)",
+      .matched = false};
+  SLUICE_CONTRACT(kInfo, kDetections, kValues, kOut, kMaxPending);
+
+ private:
+  const Packet& results_packet(const Context& ctx) const override { return ctx.packet(kValues); }
+  const char* results_name() const override { return kValues.name; }
+  void apply(Detection& d, const Packet* result) const override {
+    d.values.clear();
+    if (result) d.values = result->get_if<Values>()->items;
+  }
 };
 
 }  // namespace sluice::preprocessors

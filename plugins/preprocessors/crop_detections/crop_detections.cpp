@@ -82,4 +82,5 @@ cv::Rect CropDetections::crop_rect(const cv::Rect2f& box, cv::Size frame) const 
 }  // namespace sluice::preprocessors
 
 SLUICE_EXPORT_NODES(sluice::preprocessors::CropDetections,
-                    sluice::preprocessors::AttachClassifications)
+                    sluice::preprocessors::AttachClassifications,
+                    sluice::preprocessors::AttachValues)

@@ -118,6 +118,15 @@ cv::Mat warp_onto(const cv::Mat& plane, const Affine2D& t, cv::Size size, int in
 
 }  // namespace
 
+// COCO's 17 body keypoints (nose, eyes, ears, shoulders, elbows, wrists, hips, knees,
+// ankles; left before right) and the bones between them, as COCO's skeleton joins them.
+constexpr std::size_t kCocoKeypoints = 17;
+constexpr std::pair<int, int> kCocoSkeleton[] = {
+    {15, 13}, {13, 11}, {16, 14}, {14, 12}, {11, 12}, {5, 11}, {6, 12}, {5, 6}, {5, 7}, {6, 8},
+    {7, 9},   {8, 10},  {1, 2},   {0, 1},   {0, 2},   {1, 3},  {2, 4},  {3, 5}, {4, 6}};
+// Keypoints scoring less are not drawn, nor their bones.
+constexpr float kKeypointMinScore = 0.3f;
+
 int line_width(const cv::Mat& image, const Style& style) {
   if (style.thickness > 0) return style.thickness;
   return std::max(1, static_cast<int>(std::lround(std::max(image.cols, image.rows) / 400.0)));
@@ -265,8 +274,20 @@ void draw_detections(cv::Mat& image, const Detections& detections, const Affine2
                                          rounded(to_image.apply({b.x + b.width, b.y + b.height})),
                                          rounded(to_image.apply({b.x, b.y + b.height}))};
     cv::polylines(image, corners, true, colour, width, cv::LINE_8);
+    // 17 landmarks are COCO's body keypoints (pose models): joined as a skeleton, leaving
+    // out keypoints the model is unsure of.
+    if (d.landmarks.size() == kCocoKeypoints)
+      for (const auto& [a, b] : kCocoSkeleton) {
+        if (!d.landmark_scores.empty() &&
+            (d.landmark_scores[a] < kKeypointMinScore || d.landmark_scores[b] < kKeypointMinScore))
+          continue;
+        cv::line(image, rounded(to_image.apply(d.landmarks[a])),
+                 rounded(to_image.apply(d.landmarks[b])), colour, width, cv::LINE_AA);
+      }
     // A dark rim keeps landmarks visible on a box of the same colour.
-    for (const cv::Point2f& p : d.landmarks) {
+    for (std::size_t i = 0; i < d.landmarks.size(); ++i) {
+      const cv::Point2f& p = d.landmarks[i];
+      if (i < d.landmark_scores.size() && d.landmark_scores[i] < kKeypointMinScore) continue;
       const cv::Point at = rounded(to_image.apply(p));
       cv::circle(image, at, radius + 1, cv::Scalar(0, 0, 0), cv::FILLED, cv::LINE_AA);
       cv::circle(image, at, radius, colour, cv::FILLED, cv::LINE_AA);

@@ -90,7 +90,8 @@ void draw_mask(cv::Mat& image, const SegmentationMask& mask, const Affine2D& mas
 void draw_instance_mask(cv::Mat& image, const Detection& d, const Affine2D& to_image,
                         const cv::Scalar& colour, double alpha);
 
-// Draws instance masks, boxes (a quadrilateral under a rotating transform), landmarks and, with
+// Draws instance masks, boxes (a quadrilateral under a rotating transform), landmarks (17
+// of them: COCO's body keypoints joined as a skeleton; those scoring under 0.3 left out) and, with
 // style.labels, the text "#track label score" and the top second-stage class.
 // `to_image` maps source-frame pixels onto image pixels.
 void draw_detections(cv::Mat& image, const Detections& detections, const Affine2D& to_image,

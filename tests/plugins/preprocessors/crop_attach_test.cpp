@@ -170,6 +170,41 @@ class Attach : public ::testing::Test {
   NodeHarness h_;
 };
 
+// attach_values is the same node for Values (one implementation): each crop's named
+// numbers land on its detection, and what the detection held before is replaced.
+TEST(AttachValues, EachDetectionGetsItsCropsValues) {
+  auto h = NodeHarness::load("attach_values");
+  Detections d;
+  for (int i = 0; i < 2; ++i) {
+    d.items.push_back(box(static_cast<float>(i), 0, 1, 1, i));
+    d.items.back().values = {{"stale", 1}};
+  }
+  ASSERT_TRUE(
+      h.push(preprocessors::AttachValues::kDetections.name, Packet::make(at(0, 0), d)).ok());
+  for (int i : {1, 0}) {
+    PacketHeader header = at(0, 0);
+    header.sub_index = i;
+    header.sub_count = 2;
+    ASSERT_TRUE(h.push(preprocessors::AttachValues::kValues.name,
+                       Packet::make(header, Values{{{"age", 20.f + static_cast<float>(i)}}}))
+                    .ok());
+  }
+  const Packet out = h.pull(preprocessors::AttachValues::kOut);
+  const auto& items = out.get_if<Detections>()->items;
+  ASSERT_EQ(items.size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(items[static_cast<std::size_t>(i)].values.size(), 1u);
+    EXPECT_EQ(items[static_cast<std::size_t>(i)].values[0].name, "age");
+    EXPECT_FLOAT_EQ(items[static_cast<std::size_t>(i)].values[0].value,
+                    20.f + static_cast<float>(i));
+  }
+  // A result that is not about a crop names the node's own input.
+  const Status s = h.push(preprocessors::AttachValues::kValues.name,
+                          Packet::make(at(0, 1), Values{{{"age", 1}}}));
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("`values` got a result that is not about a crop"));
+}
+
 TEST_F(Attach, EachDetectionGetsItsOwnCropsResultInWhateverOrderTheyCome) {
   ASSERT_TRUE(detections(0, 0, 3).ok());
   ASSERT_TRUE(result(0, 0, 2, 3).ok());

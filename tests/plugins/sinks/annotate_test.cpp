@@ -281,5 +281,20 @@ TEST(DrawInstanceMask, BlendsTheMaskWhereItsRectAndThePicturesGeometryPutIt) {
   EXPECT_EQ(cv::countNonZero(image.reshape(1)), 4 * 4);
 }
 
+TEST(DrawDetections, SeventeenKeypointsAreASkeletonWithoutTheUnsureOnes) {
+  cv::Mat image(100, 100, CV_8UC3, cv::Scalar(0, 0, 0));
+  Detection d = detection({0, 0, 1, 1}, 0, 0.9f, "");
+  d.landmarks.assign(17, cv::Point2f(90, 90));
+  d.landmark_scores.assign(17, 0.9f);
+  d.landmarks[5] = {20, 50};   // left shoulder
+  d.landmarks[6] = {80, 50};   // right shoulder: the bone 5-6 crosses the middle
+  d.landmarks[11] = {20, 10};  // left hip, unsure: neither it nor its bones are drawn
+  d.landmark_scores[11] = 0.1f;
+  draw_detections(image, Detections{{d}}, Affine2D{}, thin_without_labels());
+  EXPECT_NE(image.at<cv::Vec3b>(50, 50), kBlack);  // on the shoulders' bone
+  EXPECT_EQ(image.at<cv::Vec3b>(30, 20), kBlack);  // on the hip's bone 5-11: left out
+  EXPECT_EQ(image.at<cv::Vec3b>(10, 20), kBlack);  // the unsure hip itself
+}
+
 }  // namespace
 }  // namespace sluice::sinks
