@@ -9,6 +9,8 @@
 #                                                  output layouts (yolo_layouts.py)
 #   emotion_fer7_64gray.pt + emotion_fer7_labels.txt  facial expression, 7 classes
 #   selfie_seg256.pt                               person segmentation
+#   faceres_224.pt                                 face gender, age bins and descriptor
+#   movenet_lightning_192.pt + movenet_keypoints17.txt  body pose, 17 keypoints
 #   fmnist_cnn.pt + fmnist_labels.txt + fmnist_reference.json   trained here (~1 min)
 #   fmnist_cnn_int8_{dynamic,static_qnnpack,static_onednn}.pt + fmnist_quantized.json
 #                                                  INT8 versions of it (quantize_fmnist.py)
@@ -20,9 +22,9 @@
 #   bash scripts/models/fetch_models.sh [--only GROUP[,GROUP...]] [--no-check] [ASSETS_DIR]
 #                                                         (default: <repo>/assets)
 #
-# --only builds just those groups (blazeface centernet yolo_layouts emotion selfie fmnist
-# fmnist_int8 fmnist_onnx): the demo needs CenterNet alone; yolo_layouts is made from the
-# CenterNet file, which must be built. --no-check skips the batch-invariance check of
+# --only builds just those groups (blazeface centernet yolo_layouts emotion selfie faceres
+# movenet fmnist fmnist_int8 fmnist_onnx): the demo needs CenterNet alone; yolo_layouts is
+# made from the CenterNet file, which must be built. --no-check skips the batch-invariance check of
 # rebuilt models (the demo does; ctest's models_batch_invariance runs it on every model).
 #
 # Idempotent: a group of outputs is rebuilt only when a file is missing or differs from
@@ -76,7 +78,7 @@ declare -A NPM_SHA=(
 # Only these parts of each tarball are unpacked.
 declare -A NPM_PARTS=(
   [blazeface]="package/ONNX/face_detection_front_128x128_barracuda.onnx package/ONNX/face_detection_back_256x256_barracuda.onnx"
-  [human]="package/models/centernet.json package/models/centernet.bin package/models/emotion.json package/models/emotion.bin package/src/object/labels.ts package/src/gear/emotion.ts"
+  [human]="package/models/centernet.json package/models/centernet.bin package/models/emotion.json package/models/emotion.bin package/src/object/labels.ts package/src/gear/emotion.ts package/models/faceres.json package/models/faceres.bin package/models/movenet-lightning.json package/models/movenet-lightning.bin package/src/body/movenetcoords.ts"
   [selfie]="package/selfie_segmentation.tflite"
 )
 # Debian: Fashion-MNIST.
@@ -92,19 +94,21 @@ declare -A FMNIST_SHA=(
 )
 
 # --- groups: what each makes (paths under ASSETS_DIR) and from what ---------------------------
-MODEL_GROUPS=(blazeface centernet yolo_layouts emotion selfie fmnist fmnist_int8 fmnist_onnx)  # each after what it is made from
+MODEL_GROUPS=(blazeface centernet yolo_layouts emotion selfie faceres movenet fmnist fmnist_int8 fmnist_onnx)  # each after what it is made from
 declare -A OUTPUTS=(
   [blazeface]="models/blazeface_front128.pt models/blazeface_back256.pt models/face_detection_front_128x128_barracuda.onnx models/face_detection_back_256x256_barracuda.onnx"
   [centernet]="models/centernet_mbv3_coco512.pt models/coco80_labels.txt"
   [yolo_layouts]="models/centernet_yolov8_layout512.pt models/centernet_yolov5_layout512.pt"
   [emotion]="models/emotion_fer7_64gray.pt models/emotion_fer7_labels.txt"
   [selfie]="models/selfie_seg256.pt"
+  [faceres]="models/faceres_224.pt"
+  [movenet]="models/movenet_lightning_192.pt models/movenet_keypoints17.txt"
   [fmnist]="models/fmnist_cnn.pt models/fmnist_labels.txt models/fmnist_reference.json fashion-mnist/t10k-images-idx3-ubyte.gz fashion-mnist/t10k-labels-idx1-ubyte.gz fashion-mnist/labels.txt"
   [fmnist_onnx]="models/fmnist_cnn.onnx"
   [fmnist_int8]="models/fmnist_cnn_int8_dynamic.pt models/fmnist_cnn_int8_static_qnnpack.pt models/fmnist_cnn_int8_static_onednn.pt models/fmnist_quantized.json"
 )
 # (model: made from another group's model alone, see MADE_FROM.)
-declare -A SOURCE=([blazeface]=blazeface [centernet]=human [yolo_layouts]=model [emotion]=human [selfie]=selfie [fmnist]=deb [fmnist_int8]=deb [fmnist_onnx]=deb)
+declare -A SOURCE=([blazeface]=blazeface [centernet]=human [yolo_layouts]=model [emotion]=human [selfie]=selfie [faceres]=human [movenet]=human [fmnist]=deb [fmnist_int8]=deb [fmnist_onnx]=deb)
 # Groups made from another group's model, by a script of their own: rebuilt whenever that
 # model or their script changes.
 declare -A MADE_FROM=([fmnist_int8]=fmnist [fmnist_onnx]=fmnist [yolo_layouts]=centernet)
@@ -113,6 +117,7 @@ declare -A CHECKED=(
   [blazeface]="blazeface_front128.pt,blazeface_back256.pt" [centernet]="centernet_mbv3_coco512.pt"
   [yolo_layouts]="centernet_yolov8_layout512.pt,centernet_yolov5_layout512.pt"
   [emotion]="emotion_fer7_64gray.pt" [selfie]="selfie_seg256.pt" [fmnist]="fmnist_cnn.pt"
+  [faceres]="faceres_224.pt" [movenet]="movenet_lightning_192.pt"
 )
 
 say() { echo "fetch_models: $*"; }

@@ -1,13 +1,15 @@
-"""A TensorFlow.js graph model (model.json + weight shards) of a CNN as an eager PyTorch
-module that takes NCHW input and any batch size (for tracing by tsconv.export).
+"""A TensorFlow.js graph model (model.json + weight shards) of a CNN (convolutions, then
+perhaps dense layers on pooled features) as an eager PyTorch module that takes NCHW input
+and any batch size (for tracing by tsconv.export).
 
 The graph is NHWC; this module keeps every 4-D activation NCHW instead (no permute
 around each convolution): convolution weights are turned to PyTorch's layout once, at
 load, axis attributes on 4-D tensors are mapped (NHWC axis 1,2,3 -> NCHW 2,3,1) and
 per-channel constants are reshaped to [1, C, 1, 1]. Only the nodes the requested outputs
 depend on are run, so a graph's own batch-1 post-processing can be left out and done by
-a batch-aware module instead (see convert_models.CenterNetDecode). Any op outside the
-set below is an error naming it.
+a batch-aware module instead (see convert_models.CenterNetDecode, MoveNetDecode), and the
+graph may start at an inner node (input_node), after its own batch-1 preprocessing. Any op
+outside the set below is an error naming it.
 
     /usr/bin/python3 tfjs_graph.py MODEL.json     # prints the ops, inputs and outputs
 """
@@ -82,11 +84,16 @@ def attr(node, key, default=None):
 class TfjsGraph(nn.Module):
     """Runs the nodes `outputs` depend on; returns those outputs (4-D ones NCHW)."""
 
-    def __init__(self, model_json, outputs):
+    def __init__(self, model_json, outputs, input_node=None, input_nchw=None):
+        """`input_node` (with its [C, H, W] as `input_nchw`) starts the graph at that node
+        instead of the Placeholder: the module's input is that node's value (NCHW), and
+        the nodes before it are left out (a graph's own batch-1 preprocessing, which the
+        exported Model's scale and shift then do; see convert_models.MoveNet)."""
         super().__init__()
         j, w = load_weights(model_json)
         nodes = {n["name"]: n for n in j["modelTopology"]["node"]}
         self.outputs = list(outputs)
+        self.input_node = input_node
         # The nodes needed, in graph order.
         needed, stack = set(), [o.split(":")[0] for o in self.outputs]
         while stack:
@@ -96,9 +103,10 @@ class TfjsGraph(nn.Module):
             if name not in nodes:
                 raise ValueError(f"{model_json}: no node {name}")
             needed.add(name)
-            stack += [i.lstrip("^").split(":")[0] for i in nodes[name].get("input", [])]
+            if name != input_node:
+                stack += [i.lstrip("^").split(":")[0] for i in nodes[name].get("input", [])]
         self.nodes = [n for n in j["modelTopology"]["node"] if n["name"] in needed and n["op"] != "Const"]
-        placeholders = [n for n in self.nodes if n["op"] == "Placeholder"]
+        placeholders = [n for n in self.nodes if n["op"] == "Placeholder" or n["name"] == input_node]
         if len(placeholders) != 1:
             raise ValueError(f"{model_json}: {len(placeholders)} inputs; one is supported")
         self.w = w  # numpy constants by name; turned into parameters below where used as weights
@@ -108,8 +116,11 @@ class TfjsGraph(nn.Module):
             self._prepare(n)
         # The input's [N, H, W, C] from the Placeholder; a dry run at batch 1 makes the
         # resizers and checks that every op is supported.
-        dims = [int(d["size"]) for d in placeholders[0]["attr"]["shape"]["shape"]["dim"]]
-        self.input_nchw = [dims[3], dims[1], dims[2]]
+        if input_node is None:
+            dims = [int(d["size"]) for d in placeholders[0]["attr"]["shape"]["shape"]["dim"]]
+            self.input_nchw = [dims[3], dims[1], dims[2]]
+        else:
+            self.input_nchw = list(input_nchw)
         self.resizers = nn.ModuleDict()
         self.loaded = False
         self.debug_env = None
@@ -136,6 +147,12 @@ class TfjsGraph(nn.Module):
             k = self._const(ins[1])  # [kh, kw, C, mult] -> [C*mult, 1, kh, kw]
             kh, kw, c, mult = k.shape
             self._param((n["name"], 1), k.transpose(2, 3, 0, 1).reshape(c * mult, 1, kh, kw))
+            for k, i in enumerate(ins[2:], 2):
+                self._param((n["name"], k), self._const(i))
+        elif op in ("_FusedMatMul", "MatMul"):
+            if attr(n, "transpose_a", False) or attr(n, "transpose_b", False):
+                raise NotImplementedError(f"{op} {n['name']}: transposed operands")
+            self._param((n["name"], 1), self._const(ins[1]).T)  # [in, out] -> F.linear's [out, in]
             for k, i in enumerate(ins[2:], 2):
                 self._param((n["name"], k), self._const(i))
         elif op in ("Add", "AddV2", "Sub", "Mul", "RealDiv", "Maximum", "Minimum"):
@@ -200,10 +217,11 @@ class TfjsGraph(nn.Module):
 
         for n in self.nodes:
             op, name = n["op"], n["name"]
+            if op == "Placeholder" or name == self.input_node:
+                env[name] = x
+                continue
             ins = [get(n, k, i) for k, i in enumerate(i for i in n.get("input", []) if not i.startswith("^"))]
-            if op == "Placeholder":
-                y = x
-            elif op in ("_FusedConv2D", "Conv2D"):
+            if op in ("_FusedConv2D", "Conv2D"):
                 bias = ins[2] if op == "_FusedConv2D" and "BiasAdd" in attr(n, "fused_ops", []) else None
                 y = self._conv(n, ins[0], ins[1], bias, False)
                 if op == "_FusedConv2D":
@@ -213,6 +231,13 @@ class TfjsGraph(nn.Module):
                 bias = ins[2] if fused and "BiasAdd" in attr(n, "fused_ops", []) else None
                 y = self._conv(n, ins[0], ins[1], bias, True)
                 if fused:
+                    y = self._fused(n, y)
+            elif op in ("_FusedMatMul", "MatMul"):
+                if ins[0].dim() != 2:
+                    raise NotImplementedError(f"{op} on a {ins[0].dim()}-D tensor in {name}")
+                bias = ins[2] if op == "_FusedMatMul" and "BiasAdd" in attr(n, "fused_ops", []) else None
+                y = F.linear(ins[0], ins[1], bias)
+                if op == "_FusedMatMul":
                     y = self._fused(n, y)
             elif op in ("Add", "AddV2"):
                 y = ins[0] + ins[1]

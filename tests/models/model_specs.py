@@ -21,6 +21,8 @@ MODELS = {
     "centernet_yolov5_layout512.pt": (3, 512, 512, "RGB"),  # (scripts/models/yolo_layouts.py)
     "emotion_fer7_64gray.pt": (1, 64, 64, "GRAY"),
     "selfie_seg256.pt": (3, 256, 256, "RGB"),
+    "faceres_224.pt": (3, 224, 224, "RGB"),  # a face crop (here: whole frames, for the batch check)
+    "movenet_lightning_192.pt": (3, 192, 192, "RGB"),
     "fmnist_cnn.pt": (1, 28, 28, "GRAY"),
 }
 # name: the shape of each output for one input (the batch dimension left out).
@@ -32,6 +34,8 @@ OUTPUTS = {
     "centernet_yolov5_layout512.pt": [(100, 85)],  # cx, cy, w, h, objectness, 80 class scores
     "emotion_fer7_64gray.pt": [(7,)],  # probabilities
     "selfie_seg256.pt": [(1, 256, 256)],  # person probability
+    "faceres_224.pt": [(1,), (100,), (1024,)],  # (P(male), age-bin probabilities, descriptor)
+    "movenet_lightning_192.pt": [(17, 3)],  # per keypoint x, y (input pixels), score
     "fmnist_cnn.pt": [(10,)],  # logits
 }
 IMAGES = ["dog.jpg", "horses.jpg", "person.jpg", "astronaut.png", "messi5.jpg"]

@@ -15,6 +15,11 @@ Per model:
 - emotion_fer7_64gray: the 7 probabilities for each face blazeface_back256 finds in the
   still images, cropped from the source as crop_detections (expand 1, not square) does,
   then grey (cv2.COLOR_BGR2GRAY) and resized to 64x64;
+- faceres_224: P(male), the age (see faceres()) and the descriptor's norm for each face
+  blazeface_back256 finds in the still images, cropped as crop_detections (expand 1.4,
+  square) does, RGB, resized to 224x224;
+- movenet_lightning_192: the 17 keypoints (x, y in source pixels: x * W/192, y * H/192;
+  score), the input resized straight to 192x192 like the other models;
 - fmnist_cnn: accuracy on the whole test set, and the first 20 predictions.
 Every result also has `raw`: the output's shape, sum and max |value|.
 """
@@ -138,6 +143,41 @@ def emotion(model, faces_by_image, images, names):
     return out
 
 
+FACE_CROP_EXPAND = 1.4  # Human's face crop: the detector's box grown 1.4x, square
+
+
+def faceres(model, faces_by_image, images):
+    """age_argmax: the most probable 1-year bin (Human's estimate is within 5 years of it);
+    age_top2: 1 + the two most probable bins' mean weighted by their probabilities (the
+    model authors' facial_analysis.py)."""
+    out = {}
+    for label, bgr in images:
+        for i, face in enumerate(faces_by_image.get(label, {}).get("faces", [])):
+            h, w = bgr.shape[:2]
+            x0, y0, x1, y1 = crop_rect(face["box"], w, h, FACE_CROP_EXPAND, square=True)
+            if x1 <= x0 or y1 <= y0:
+                continue
+            male, bins, desc = run(model, model_specs.to_input(bgr[y0:y1, x0:x1], model_specs.MODELS["faceres_224.pt"]))
+            p = bins[0].double()
+            top = torch.argsort(p, descending=True)[:2]
+            age_top2 = 1 + float((top.double() * p[top]).sum() / p[top].sum())
+            out[f"{label} face {i}"] = {"crop": [x0, y0, x1, y1], "p_male": r(male[0, 0], 4),
+                                        "age_argmax": int(p.argmax()), "age_top2": r(age_top2, 2),
+                                        "descriptor_norm": r(float(desc.double().norm()), 4),
+                                        "raw": {"gender": raw(male), "age_bins": raw(bins), "descriptor": raw(desc)}}
+    return out
+
+
+def movenet(model, sources, names):
+    out = {}
+    for label, bgr in sources:
+        h, w = bgr.shape[:2]
+        k = run(model, model_specs.to_input(bgr, model_specs.MODELS["movenet_lightning_192.pt"]))
+        out[label] = {"size": [w, h], "raw": raw(k),
+                      "keypoints": {n: r([x * w / 192, y * h / 192, sc], 3) for n, (x, y, sc) in zip(names, k[0].tolist())}}
+    return out
+
+
 def fmnist(model, assets, names):
     x, y = model_specs.fmnist_test(assets)
     with torch.no_grad():
@@ -165,6 +205,11 @@ def summary(results):
         lines.append(f"selfie     {label:14} person fraction {v['person_fraction']:.3f}, mean {v['mean_probability']:.3f}")
     for label, v in results.get("emotion_fer7_64gray.pt", {}).items():
         lines.append(f"emotion    {label:20} {v['top']} {v['top_probability']:.3f} crop {v['crop']}")
+    for label, v in results.get("faceres_224.pt", {}).items():
+        lines.append(f"faceres    {label:20} P(male) {v['p_male']:.3f} age {v['age_top2']:.1f} crop {v['crop']}")
+    for label, v in results.get("movenet_lightning_192.pt", {}).items():
+        good = [f"{n} {[int(c) for c in k[:2]]}" for n, k in v["keypoints"].items() if k[2] > 0.3]
+        lines.append(f"movenet    {label:14} {len(good)} keypoints over 0.3: {', '.join(good[:4])}{' ...' if len(good) > 4 else ''}")
     f = results.get("fmnist_cnn.pt")
     if f:
         lines.append(f"fmnist     accuracy {f['accuracy']:.4f} ({f['correct']}/{f['test_images']}); "
@@ -195,6 +240,9 @@ def main():
     }
     results["emotion_fer7_64gray.pt"] = emotion(load("emotion_fer7_64gray.pt"), results["blazeface_back256.pt"],
                                                 images, labels(A, "emotion_fer7_labels.txt"))
+    results["faceres_224.pt"] = faceres(load("faceres_224.pt"), results["blazeface_back256.pt"], images)
+    results["movenet_lightning_192.pt"] = movenet(load("movenet_lightning_192.pt"), sources,
+                                                  labels(A, "movenet_keypoints17.txt"))
     results["fmnist_cnn.pt"] = fmnist(load("fmnist_cnn.pt"), A, labels(A, "fmnist_labels.txt"))
     doc = {
         "torch": torch.__version__,
@@ -203,6 +251,8 @@ def main():
                              "kept) -> [1, 3, S, S] float32 pixels 0..255",
             "emotion": "face box from blazeface_back256 -> crop as crop_detections(expand 1, square false) -> "
                        "cv2.COLOR_BGR2GRAY -> cv2.resize 64x64 INTER_LINEAR -> [1, 1, 64, 64] float32 0..255",
+            "faceres": "face box from blazeface_back256 -> crop as crop_detections(expand 1.4, square true) -> "
+                       "RGB -> cv2.resize 224x224 INTER_LINEAR -> [1, 3, 224, 224] float32 0..255",
             "fmnist": "test set images as stored, [N, 1, 28, 28] float32 0..255",
             "video": f"first {args.frames} frames of {model_specs.VIDEO}, as cv2.VideoCapture decodes them",
             "thresholds": {"centernet_score": CENTERNET_THRESHOLD, "face_score": FACE_THRESHOLD,

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -245,6 +246,155 @@ TEST_F(Pipelines, YoloDecoderGivesCenterNetsDetectionsFromBothYoloLayouts) {
       }
     }
     EXPECT_GT(compared, 6 * 3) << layout;
+  }
+}
+
+// pipelines/pose.toml: MoveNet's 17 keypoints on two photos equal Python's (same
+// letterbox, same model), mapped back onto each photo.
+TEST_F(Pipelines, PoseMatchesPython) {
+  ASSERT_EQ(missing_assets({"assets/models/movenet_lightning_192.pt"}), "");
+  const std::vector<std::string> photos{kRoot + "/assets/media/messi5.jpg",
+                                        kRoot + "/assets/media/person.jpg"};
+  std::filesystem::create_directories(dir_.path() / "photos");
+  for (const auto& p : photos)
+    std::filesystem::copy_file(p, dir_.path() / "photos" / std::filesystem::path(p).filename());
+  const std::string out = dir_.file("pose_reference.json");
+  const auto r = run_command("/usr/bin/python3 " + kRoot + "/tests/pipelines/reference_pose.py " +
+                                 kRoot + "/assets/models/movenet_lightning_192.pt " + out + " " +
+                                 photos[0] + " " + photos[1],
+                             300);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json expected = json::parse(read_file(out));
+  const auto run = run_sluice(
+      "run -q " + kRoot + "/pipelines/pose.toml --set nodes.photos.path=" + dir_.file("photos"),
+      {.env = "SLUICE_OUT=" + dir_.path().string(), .timeout_s = 300});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::vector<json> got;
+  std::ifstream in(dir_.file("pose.jsonl"));
+  for (std::string line; std::getline(in, line);) got.push_back(json::parse(line));
+  ASSERT_EQ(got.size(), 2u);
+  for (std::size_t f = 0; f < 2; ++f) {
+    const json& e = expected["images"][f]["keypoints"];
+    ASSERT_EQ(got[f]["detections"].size(), 1u) << photos[f];
+    const json& d = got[f]["detections"][0];
+    ASSERT_EQ(d["landmarks"].size(), 17u);
+    int sure = 0;
+    for (std::size_t k = 0; k < 17; ++k) {
+      EXPECT_NEAR(d["landmarks"][k][0].get<double>(), e[k][0].get<double>(), 0.05)
+          << photos[f] << k;
+      EXPECT_NEAR(d["landmarks"][k][1].get<double>(), e[k][1].get<double>(), 0.05)
+          << photos[f] << k;
+      EXPECT_NEAR(d["landmark_scores"][k].get<double>(), e[k][2].get<double>(), 1e-4);
+      sure += e[k][2].get<double>() >= 0.3;
+    }
+    EXPECT_GE(sure, 6) << photos[f] << ": a person is there";
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir_.file("pose/0_000001.png")));
+}
+
+// pipelines/faces_attributes.toml: every face BlazeFace finds gets FaceRes's age and P(male)
+// attached (two attach_values in a row), ages those of adults. Then the model and the
+// regression nodes against Python on the same face crops: age and P(male) within 1e-4.
+TEST_F(Pipelines, FacesGetTheirAgeAndGenderAttachedAsPythonComputesThem) {
+  ASSERT_EQ(missing_assets({"assets/models/faceres_224.pt", "assets/models/blazeface_front128.pt"}),
+            "");
+  const std::string video = clip("Megamind.avi", 30);
+  const auto lines = run_pipeline("faces_attributes", video);
+  ASSERT_EQ(lines.size(), 30u);
+  int faces = 0;
+  std::vector<json> boxes;  // (frame, box) of some faces, to crop below
+  for (std::size_t f = 0; f < lines.size(); ++f)
+    for (const json& d : lines[f]["detections"]) {
+      ++faces;
+      ASSERT_TRUE(d.contains("values")) << "frame " << f;
+      const double age = d["values"]["age"], male = d["values"]["male"];
+      EXPECT_GT(age, 15) << "frame " << f;
+      EXPECT_LT(age, 60) << "frame " << f;
+      EXPECT_GE(male, 0);
+      EXPECT_LE(male, 1);
+      if (f % 10 == 0) boxes.push_back({{"frame", f}, {"box", d["box"]}});
+    }
+  EXPECT_GE(faces, 20);
+  ASSERT_GE(boxes.size(), 2u);
+  // The crops as PNG files (a square around each box), through sluice and through Python.
+  std::filesystem::create_directories(dir_.path() / "crops");
+  std::string script = "import cv2, json\ncap = cv2.VideoCapture('" + video +
+                       "')\nframes = []\n"
+                       "while True:\n    ok, f = cap.read()\n    if not ok: break\n"
+                       "    frames.append(f)\n";
+  for (std::size_t i = 0; i < boxes.size(); ++i) {
+    const json& b = boxes[i]["box"];
+    const int side = static_cast<int>(std::max(b["w"].get<double>(), b["h"].get<double>()) * 1.4);
+    const int x =
+        std::max(0, static_cast<int>(b["x"].get<double>() + b["w"].get<double>() / 2 - side / 2));
+    const int y =
+        std::max(0, static_cast<int>(b["y"].get<double>() + b["h"].get<double>() / 2 - side / 2));
+    script += "cv2.imwrite('" + dir_.file("crops/" + std::to_string(100 + i) + ".png") +
+              "', frames[" + std::to_string(boxes[i]["frame"].get<int>()) + "][" +
+              std::to_string(y) + ":" + std::to_string(y + side) + ", " + std::to_string(x) + ":" +
+              std::to_string(x + side) + "])\n";
+  }
+  const auto cropped = run_command("/usr/bin/python3 -c \"" + script + "\"", 120);
+  ASSERT_EQ(cropped.exit_code, 0) << cropped.output;
+  std::string images;
+  for (std::size_t i = 0; i < boxes.size(); ++i)
+    images += " " + dir_.file("crops/" + std::to_string(100 + i) + ".png");
+  const std::string out = dir_.file("faceres_reference.json");
+  const auto r =
+      run_command("/usr/bin/python3 " + kRoot + "/tests/pipelines/reference_faceres.py " + kRoot +
+                      "/assets/models/faceres_224.pt " + out + images,
+                  300);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json expected = json::parse(read_file(out));
+  const std::string toml = dir_.write("crops.toml", R"([pipeline]
+links = ["crops -> rgb -> size -> tensor -> faceres", "faceres.out -> male -> json.values",
+         "faceres.out1 -> age -> json2.values"]
+[nodes.crops]
+plugin = "image_source"
+path = ")" + dir_.file("crops") + R"("
+[nodes.rgb]
+plugin = "color_convert"
+to = "RGB"
+[nodes.size]
+plugin = "resize"
+size = [224, 224]
+[nodes.tensor]
+plugin = "to_tensor"
+[nodes.faceres]
+plugin = "torchscript"
+model = ")" + kRoot + R"(/assets/models/faceres_224.pt"
+optimize = false
+[nodes.male]
+plugin = "regression"
+names = ["male"]
+[nodes.age]
+plugin = "regression"
+mode = "expectation"
+names = ["age"]
+probabilities = true
+[nodes.json]
+plugin = "jsonl_sink"
+path = ")" + dir_.file("male.jsonl") + R"("
+[nodes.json2]
+plugin = "jsonl_sink"
+path = ")" + dir_.file("age.jsonl") + R"("
+)");
+  const auto run = run_sluice("run -q " + toml, {.timeout_s = 300});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::vector<json> male, age;
+  for (auto [file, into] : {std::pair{"male.jsonl", &male}, std::pair{"age.jsonl", &age}}) {
+    std::ifstream in(dir_.file(file));
+    for (std::string line; std::getline(in, line);) into->push_back(json::parse(line));
+  }
+  ASSERT_EQ(male.size(), boxes.size());
+  ASSERT_EQ(age.size(), boxes.size());
+  for (std::size_t i = 0; i < boxes.size(); ++i) {
+    EXPECT_NEAR(male[i]["values"]["male"].get<double>(), expected["faces"][i]["male"].get<double>(),
+                1e-4)
+        << i;
+    EXPECT_NEAR(age[i]["values"]["age"].get<double>(), expected["faces"][i]["age"].get<double>(),
+                1e-3)
+        << i;
   }
 }
 

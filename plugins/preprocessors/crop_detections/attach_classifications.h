@@ -1,8 +1,9 @@
 // Puts a second model's results back onto the detections they were computed for: after
 // crop_detections and a model that runs on its crops, detection i of a frame gets crop i's
 // result: attach_classifications puts a classifier's Classifications in
-// Detection::classes, attach_values a regression's Values in Detection::values (each
-// replacing what it held). Chain them to attach both (age and gender on each face).
+// Detection::classes (replacing what it held), attach_values a regression's Values in
+// Detection::values (replacing values of the same names). Chain them to attach several
+// (age and gender on each face).
 //
 //   links = ["detector -> crop", "crop.crops -> classifier -> attach.classes",
 //            "crop.cropped -> attach.detections", "attach -> sink"]
@@ -24,6 +25,7 @@
 // max_pending frames waiting sends its oldest as it is. At the end everything left is sent.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -127,9 +129,18 @@ class AttachValues final : public AttachCropResults {
  private:
   const Packet& results_packet(const Context& ctx) const override { return ctx.packet(kValues); }
   const char* results_name() const override { return kValues.name; }
+  // Values of the same name are replaced, others kept: chained attach_values nodes (an
+  // age head, a gender head) add up on one detection.
   void apply(Detection& d, const Packet* result) const override {
-    d.values.clear();
-    if (result) d.values = result->get_if<Values>()->items;
+    if (!result) return;
+    for (const NamedValue& v : result->get_if<Values>()->items) {
+      auto same = std::find_if(d.values.begin(), d.values.end(),
+                               [&](const NamedValue& o) { return o.name == v.name; });
+      if (same == d.values.end())
+        d.values.push_back(v);
+      else
+        same->value = v.value;
+    }
   }
 };
 

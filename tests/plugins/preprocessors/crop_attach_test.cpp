@@ -171,13 +171,13 @@ class Attach : public ::testing::Test {
 };
 
 // attach_values is the same node for Values (one implementation): each crop's named
-// numbers land on its detection, and what the detection held before is replaced.
+// numbers land on its detection, replacing values of the same name, keeping the others.
 TEST(AttachValues, EachDetectionGetsItsCropsValues) {
   auto h = NodeHarness::load("attach_values");
   Detections d;
   for (int i = 0; i < 2; ++i) {
     d.items.push_back(box(static_cast<float>(i), 0, 1, 1, i));
-    d.items.back().values = {{"stale", 1}};
+    d.items.back().values = {{"age", 1}, {"female", 0.5f}};
   }
   ASSERT_TRUE(
       h.push(preprocessors::AttachValues::kDetections.name, Packet::make(at(0, 0), d)).ok());
@@ -193,7 +193,7 @@ TEST(AttachValues, EachDetectionGetsItsCropsValues) {
   const auto& items = out.get_if<Detections>()->items;
   ASSERT_EQ(items.size(), 2u);
   for (int i = 0; i < 2; ++i) {
-    ASSERT_EQ(items[static_cast<std::size_t>(i)].values.size(), 1u);
+    ASSERT_EQ(items[static_cast<std::size_t>(i)].values.size(), 2u);  // age replaced, female kept
     EXPECT_EQ(items[static_cast<std::size_t>(i)].values[0].name, "age");
     EXPECT_FLOAT_EQ(items[static_cast<std::size_t>(i)].values[0].value,
                     20.f + static_cast<float>(i));
