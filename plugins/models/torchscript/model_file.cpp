@@ -28,6 +28,15 @@ Status load_error(const std::string& path, const std::exception& e) {
   const std::string why = c10_error ? c10_error->what_without_backtrace() : e.what();
   // Loading packs a quantized model's weights for the current quantized engine; an engine
   // that cannot take them (or none at all) fails here, at open, not at the first frame.
+  // A model that calls a library's custom ops (torchvision's nms, roi_align) loads only
+  // once that library is: say which, and how, instead of LibTorch's page of TorchScript.
+  if (const auto at = why.find("Unknown builtin op: "); at != std::string::npos) {
+    const std::string op = why.substr(at + 20, why.find_first_of(".\n", at + 20) - at - 20);
+    return invalid_argument("cannot load '" + path + "': it uses the custom op " + op +
+                            ", whose library is not loaded: name it in ops_libraries (for "
+                            "torchvision::*, Debian's python3-torchvision ships it as "
+                            "torchvision/_C.*.so)");
+  }
   if (why.find("prepack") != std::string::npos || why.find("QEngine") != std::string::npos)
     return invalid_argument("cannot load the quantized model '" + path +
                             "' with the quantized engine \"" + current_qengine() +

@@ -1,6 +1,7 @@
 #include "torchscript.h"
 
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
 #include <torch/cuda.h>
 #include <torch/script.h>
 
@@ -209,6 +210,13 @@ Status TorchScriptNode::load(const Params& p, const models::ModelSettings& s) {
   m.threads = s.threads > 0 ? s.threads : 1;  // LibTorch's count is per thread: this node's own
   m.output_keys = s.output_keys;
   m.image_list = p.get(kInput) == "image_list";
+  // Custom ops register themselves when their library loads; kept loaded for the process
+  // (ops cannot be unregistered while a model may still use them).
+  for (const std::string& library : p.get(kOpsLibraries))
+    if (!dlopen(library.c_str(), RTLD_NOW | RTLD_GLOBAL)) {
+      const char* why = dlerror();
+      return not_found("ops_libraries: cannot load '" + library + "': " + (why ? why : "unknown"));
+    }
   // Before loading: a quantized model's weights are packed for the engine set at load.
   SLUICE_ASSIGN_OR_RETURN(m.qengine, QEngineLease::acquire(p.get(kQEngine), s.model));
   SLUICE_RETURN_IF_ERROR(load_model(p, s.model));
@@ -223,7 +231,9 @@ Status TorchScriptNode::load(const Params& p, const models::ModelSettings& s) {
   // convolutions to oneDNN with prepacked weights. That runs these models 1.3-3.6x faster
   // on the CPU, and most at one thread, where LibTorch would otherwise run 1x1
   // convolutions through the reference BLAS (bench/RESULTS.md).
-  if (p.get(kOptimize) && !m.resnet && m.device.is_cpu() && !m.fp16) {
+  // Not for image-list models: on torchvision's detectors it changes the results (scores
+  // 0.85 instead of 0.88, boxes hundreds of pixels away, in tests/pipelines/torchvision_test).
+  if (p.get(kOptimize) && !m.resnet && m.device.is_cpu() && !m.fp16 && !m.image_list) {
     try {
       m.module = torch::jit::optimize_for_inference(m.module);
     } catch (const c10::Error& e) {

@@ -56,7 +56,8 @@ class TorchScriptNode final : public models::BatchedModelNode {
       .default_value = true,
       .description =
           "freeze the model and fuse it for CPU inference at open "
-          "(torch.jit.optimize_for_inference)"};
+          "(torch.jit.optimize_for_inference); never with input = image_list, where it "
+          "changes torchvision detectors' results"};
   static inline const Param<std::string> kQEngine{
       .name = "qengine",
       .default_value = "auto",
@@ -72,8 +73,14 @@ class TorchScriptNode final : public models::BatchedModelNode {
           "packet's [1, C, H, W] as a [C, H, W] of its own size, and a result per "
           "image (torchvision's detectors: a list of dicts, keys by output_keys)",
       .choices = {"tensor", "image_list"}};
+  static inline const Param<std::vector<std::string>> kOpsLibraries{
+      .name = "ops_libraries",
+      .default_value = {},
+      .description = "shared libraries of custom TorchScript ops to load before the model "
+                     "(torchvision's detectors need torchvision's: Debian's python3-torchvision "
+                     "has it as torchvision/_C.*.so)"};
   SLUICE_MODEL_CONTRACT(kInfo, kArchitecture, kBuiltinArchitecture, kStateDictKey, kFp16, kOptimize,
-                        kQEngine, kInput);
+                        kQEngine, kInput, kOpsLibraries);
 
   TorchScriptNode();
   ~TorchScriptNode() override;
