@@ -76,9 +76,10 @@ class TorchScriptNode final : public models::BatchedModelNode {
   static inline const Param<std::vector<std::string>> kOpsLibraries{
       .name = "ops_libraries",
       .default_value = {},
-      .description = "shared libraries of custom TorchScript ops to load before the model "
-                     "(torchvision's detectors need torchvision's: Debian's python3-torchvision "
-                     "has it as torchvision/_C.*.so)"};
+      .description =
+          "shared libraries of custom TorchScript ops to load before the model "
+          "(torchvision's detectors need torchvision's: Debian's python3-torchvision "
+          "has it as torchvision/_C.*.so)"};
   SLUICE_MODEL_CONTRACT(kInfo, kArchitecture, kBuiltinArchitecture, kStateDictKey, kFp16, kOptimize,
                         kQEngine, kInput, kOpsLibraries);
 
