@@ -729,7 +729,12 @@ RunReport Runner::snapshot() const {
   // Nodes exist from construction; their stats and contexts are sized by open_all(),
   // before started_ is set: read them only once it is.
   if (!started_.load()) return report;
-  for (const auto& n : nodes_) report.nodes.push_back(report_of(*n));
+  // Downstream first: counts only grow, so a node read after the nodes it feeds shows at
+  // least what they received from it (read in graph order, a sink could show more packets
+  // than its upstream had sent, as the nodes go on between the reads).
+  for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it)
+    report.nodes.push_back(report_of(**it));
+  std::reverse(report.nodes.begin(), report.nodes.end());
   return report;
 }
 
