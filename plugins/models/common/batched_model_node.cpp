@@ -108,6 +108,9 @@ Status BatchedModelNode::process(Context& ctx) {
         return invalid_argument("input '" + std::string(kPorts[k]->name) +
                                 "' is missing in a batch");
 
+  // A list of images takes any sizes: nothing to group or pad.
+  if (takes_image_list()) return run_list_pass(ctx, connected);
+
   // Which input sets run together: all of them, unless their shapes differ (after the
   // batch dimension) and batch_shapes groups them by shape.
   std::vector<std::vector<std::vector<int64_t>>> keys;
@@ -122,7 +125,6 @@ Status BatchedModelNode::process(Context& ctx) {
       passes[static_cast<std::size_t>(at - keys.begin())].push_back(i);
     }
   }
-  if (takes_image_list()) return run_list_pass(ctx, connected);
   const bool same_shapes = keys.size() == 1;
   if (!same_shapes && batch_shapes_ == BatchShapes::kError)
     return invalid_argument("the packets of a batch differ in shape (" +
