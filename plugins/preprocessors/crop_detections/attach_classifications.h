@@ -2,8 +2,8 @@
 // crop_detections and a model that runs on its crops, detection i of a frame gets crop i's
 // result: attach_classifications puts a classifier's Classifications in
 // Detection::classes (replacing what it held), attach_values a regression's Values in
-// Detection::values (replacing values of the same names). Chain them to attach several
-// (age and gender on each face).
+// Detection::values (replacing values of the same names), attach_embeddings an Embedding in
+// Detection::embedding. Chain them to attach several (age and gender on each face).
 //
 //   links = ["detector -> crop", "crop.crops -> classifier -> attach.classes",
 //            "crop.cropped -> attach.detections", "attach -> sink"]
@@ -141,6 +141,26 @@ class AttachValues final : public AttachCropResults {
       else
         same->value = v.value;
     }
+  }
+};
+
+class AttachEmbeddings final : public AttachCropResults {
+ public:
+  static constexpr NodeInfo kInfo{
+      "attach_embeddings", NodeKind::kPostprocessor,
+      "Attaches each crop's Embedding to its detection (after crop_detections)."};
+  static constexpr Input<Embedding> kEmbedding{
+      .name = "embedding",
+      .description = "one result per crop sub-packet (header.sub_index: which crop)",
+      .matched = false};
+  SLUICE_CONTRACT(kInfo, kDetections, kEmbedding, kOut, kMaxPending);
+
+ private:
+  const Packet& results_packet(const Context& ctx) const override { return ctx.packet(kEmbedding); }
+  const char* results_name() const override { return kEmbedding.name; }
+  void apply(Detection& d, const Packet* result) const override {
+    d.embedding.clear();
+    if (result) d.embedding = result->get_if<Embedding>()->values;
   }
 };
 

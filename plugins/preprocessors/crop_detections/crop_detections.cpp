@@ -83,4 +83,4 @@ cv::Rect CropDetections::crop_rect(const cv::Rect2f& box, cv::Size frame) const 
 
 SLUICE_EXPORT_NODES(sluice::preprocessors::CropDetections,
                     sluice::preprocessors::AttachClassifications,
-                    sluice::preprocessors::AttachValues)
+                    sluice::preprocessors::AttachValues, sluice::preprocessors::AttachEmbeddings)

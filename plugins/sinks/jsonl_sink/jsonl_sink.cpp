@@ -30,14 +30,20 @@ json classification_json(const Classification& c) {
   return j;
 }
 
-// An instance mask: its rect in source-frame pixels, and run lengths over it in row-major
-// order, the first run being pixels outside the object.
 json values_json(const std::vector<NamedValue>& values) {
   json j = json::object();
   for (const NamedValue& v : values) j[v.name] = compact(v.value);
   return j;
 }
 
+json numbers_json(const std::vector<float>& values) {
+  json j = json::array();
+  for (const float v : values) j.push_back(compact(v));
+  return j;
+}
+
+// An instance mask: its rect in source-frame pixels, and run lengths over it in row-major
+// order, the first run being pixels outside the object.
 json instance_mask_json(const Detection& d) {
   json counts = json::array();
   bool inside = false;
@@ -74,11 +80,7 @@ json detection_json(const Detection& d) {
     for (const cv::Point2f& p : d.landmarks) points.push_back({compact(p.x), compact(p.y)});
     j["landmarks"] = std::move(points);
   }
-  if (!d.landmark_scores.empty()) {
-    json scores = json::array();
-    for (float v : d.landmark_scores) scores.push_back(compact(v));
-    j["landmark_scores"] = std::move(scores);
-  }
+  if (!d.landmark_scores.empty()) j["landmark_scores"] = numbers_json(d.landmark_scores);
   if (!d.mask.empty()) j["mask"] = instance_mask_json(d);
   if (!d.values.empty()) j["values"] = values_json(d.values);
   if (d.track_id >= 0) {
@@ -90,6 +92,7 @@ json detection_json(const Detection& d) {
     for (const Classification& c : d.classes) classes.push_back(classification_json(c));
     j["classes"] = std::move(classes);
   }
+  if (!d.embedding.empty()) j["embedding"] = numbers_json(d.embedding);
   return j;
 }
 
@@ -205,6 +208,7 @@ Status JsonlSink::process(Context& ctx) {
   }
   if (h.source_frame && !h.source_frame->image.empty())
     line["frame_size"] = {h.source_frame->image.cols, h.source_frame->image.rows};
+  if (h.source_frame && !h.source_frame->origin.empty()) line["source"] = h.source_frame->origin;
   if (const auto* d = ctx.get_if(kDetections)) {
     json items = json::array();
     for (const Detection& item : d->items) items.push_back(detection_json(item));
@@ -217,6 +221,7 @@ Status JsonlSink::process(Context& ctx) {
   }
   if (const auto* m = ctx.get_if(kMask)) line["mask"] = mask_json(*m, mask_rle_);
   if (const auto* v = ctx.get_if(kValues)) line["values"] = values_json(v->items);
+  if (const auto* e = ctx.get_if(kEmbedding)) line["embedding"] = numbers_json(e->values);
   if (const auto* e = ctx.get_if(kEvents)) {
     json items = json::array();
     for (const Event& item : e->items) items.push_back(event_json(item));

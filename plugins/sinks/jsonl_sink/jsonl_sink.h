@@ -28,7 +28,9 @@
 //   "events":[{"kind":"line_crossing","region":"door","direction":"in","track_id":3,
 //              "class_id":0,"label":"person","point":[144,301.5]}],
 //   "counts":{"door":{"in":4,"in:person":4,"out":2,"out:person":2}}
-// (zone_exit events also carry "dwell_s").
+// (zone_exit events also carry "dwell_s"). An embedding (the embedding input, or a detection's
+// own from attach_embeddings) is a list: "embedding":[0.031,-0.12,...]. A frame read from a
+// file of its own (image_source) names it: "source":"gallery/alice/1.jpg".
 // With mask_rle = true each class also carries its pixels as COCO's uncompressed RLE
 // ("rle":{"size":[height,width],"counts":[...]}: run lengths in column-major order,
 // starting with a run of pixels outside the class), which pycocotools and the COCO tools
@@ -66,6 +68,10 @@ class JsonlSink final : public Node {
       .required = false};
   static constexpr Input<Values> kValues{
       .name = "values", .description = "named numbers to write (regression)", .required = false};
+  static constexpr Input<Embedding> kEmbedding{
+      .name = "embedding",
+      .description = "an embedding to write (a list of numbers)",
+      .required = false};
   static constexpr Input<Events> kEvents{
       .name = "events",
       .description = "analytics events to write, with the counts on lines that have any",
@@ -87,8 +93,8 @@ class JsonlSink final : public Node {
       .name = "stream_records",
       .default_value = false,
       .description = "also write a line when a stream starts and when it ends"};
-  SLUICE_CONTRACT(kInfo, kDetections, kClassifications, kMask, kValues, kEvents, kPath, kAppend,
-                  kMaskRle, kStreamRecords);
+  SLUICE_CONTRACT(kInfo, kDetections, kClassifications, kMask, kValues, kEmbedding, kEvents, kPath,
+                  kAppend, kMaskRle, kStreamRecords);
 
   JsonlSink() = default;
   JsonlSink(const JsonlSink&) = delete;

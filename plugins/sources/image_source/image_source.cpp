@@ -140,7 +140,8 @@ Status ImageSource::process(Context& ctx) {
   // counts it and calls again for the next file.
   SLUICE_ASSIGN_OR_RETURN(cv::Mat image, read_image(file));
   const auto pts_us = fps_ > 0 ? static_cast<int64_t>(static_cast<double>(seq) * 1e6 / fps_) : 0;
-  ctx.send(kOut, Frame{std::move(image), PixelFormat::kBGR}, ctx.source_header(0, seq, pts_us));
+  ctx.send(kOut, Frame{std::move(image), PixelFormat::kBGR, file},
+           ctx.source_header(0, seq, pts_us));
   return ok();
 }
 

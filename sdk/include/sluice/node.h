@@ -96,7 +96,8 @@ namespace sluice {
 // 3: stream lifecycle hooks (stream_started, stream_ended, stream_done) and StreamControl.
 // 4: Detection::velocity, landmark_scores, mask_rect, mask and values (Detection's layout
 // changed); the Events and Values payloads.
-inline constexpr uint32_t kAbiVersion = 4;
+// 5: Frame::origin and Detection::embedding (both layouts changed); the Embedding payload.
+inline constexpr uint32_t kAbiVersion = 5;
 
 // A stream's end, as it reaches each node downstream and, once every sink is done with it,
 // the source that emitted it.

@@ -12,6 +12,7 @@
 #include <opencv2/core.hpp>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sluice {
@@ -34,8 +35,16 @@ const char* to_string(PixelFormat f);
 
 // A picture: an image and its pixel format.
 struct Frame {
+  Frame() = default;
+  explicit Frame(cv::Mat image_, PixelFormat format_ = PixelFormat::kBGR, std::string origin_ = {})
+      : image(std::move(image_)), format(format_), origin(std::move(origin_)) {}
+
   cv::Mat image;
   PixelFormat format = PixelFormat::kBGR;
+  // The file the picture was read from, for sources that read a file per picture
+  // (image_source); empty for video files and streams, whose stream id names them.
+  // Downstream nodes see it on header().source_frame (jsonl_sink writes it as "source").
+  std::string origin;
 };
 
 enum class DType { kFloat32, kFloat16, kUInt8, kInt32, kInt64 };
@@ -89,6 +98,12 @@ struct Values {
   std::vector<NamedValue> items;
 };
 
+// A vector that stands for what a model saw (a face's descriptor, an image's features):
+// similar inputs give vectors at a small angle. Of one frame, or of one detection's crop.
+struct Embedding {
+  std::vector<float> values;
+};
+
 // One object found in a frame. `box` is in source-frame pixels.
 struct Detection {
   cv::Rect2f box;
@@ -105,6 +120,7 @@ struct Detection {
   cv::Point2f velocity;                 // of the box centre, source pixels per frame (tracker)
   std::vector<Classification> classes;  // from a second stage on this detection's crop
   std::vector<NamedValue> values;       // likewise, from a regression head (age: 31.5)
+  std::vector<float> embedding;         // likewise, from an embedding model (a face descriptor)
 };
 struct Detections {
   std::vector<Detection> items;
@@ -168,3 +184,4 @@ SLUICE_PAYLOAD_TYPE(sluice::Classifications, "Classifications");
 SLUICE_PAYLOAD_TYPE(sluice::SegmentationMask, "SegmentationMask");
 SLUICE_PAYLOAD_TYPE(sluice::Events, "Events");
 SLUICE_PAYLOAD_TYPE(sluice::Values, "Values");
+SLUICE_PAYLOAD_TYPE(sluice::Embedding, "Embedding");

@@ -205,6 +205,52 @@ TEST(AttachValues, EachDetectionGetsItsCropsValues) {
   EXPECT_THAT(s.message(), HasSubstr("`values` got a result that is not about a crop"));
 }
 
+// attach_embeddings likewise for Embedding: crop i's vector becomes detection i's, and a
+// detection whose crop's result was lost is sent without one (not with another's).
+TEST(AttachEmbeddings, EachDetectionGetsItsCropsEmbedding) {
+  auto h = NodeHarness::load("attach_embeddings");
+  Detections d;
+  for (int i = 0; i < 2; ++i) {
+    d.items.push_back(box(static_cast<float>(i), 0, 1, 1, i));
+    d.items.back().embedding = {9, 9};  // replaced, not added to
+  }
+  ASSERT_TRUE(
+      h.push(preprocessors::AttachEmbeddings::kDetections.name, Packet::make(at(0, 0), d)).ok());
+  for (int i : {1, 0}) {
+    PacketHeader header = at(0, 0);
+    header.sub_index = i;
+    header.sub_count = 2;
+    ASSERT_TRUE(h.push(preprocessors::AttachEmbeddings::kEmbedding.name,
+                       Packet::make(header, Embedding{{static_cast<float>(i), 1}}))
+                    .ok());
+  }
+  const Packet out = h.pull(preprocessors::AttachEmbeddings::kOut);
+  const auto& items = out.get_if<Detections>()->items;
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_THAT(items[0].embedding, ::testing::ElementsAre(0.f, 1.f));
+  EXPECT_THAT(items[1].embedding, ::testing::ElementsAre(1.f, 1.f));
+  // Frame 1's second crop result is lost: once frame 2's arrives, frame 1 leaves as it is.
+  ASSERT_TRUE(
+      h.push(preprocessors::AttachEmbeddings::kDetections.name, Packet::make(at(0, 1), d)).ok());
+  PacketHeader first = at(0, 1);
+  first.sub_index = 0;
+  first.sub_count = 2;
+  ASSERT_TRUE(h.push(preprocessors::AttachEmbeddings::kEmbedding.name,
+                     Packet::make(first, Embedding{{5, 5}}))
+                  .ok());
+  PacketHeader later = at(0, 2);
+  later.sub_index = 0;
+  later.sub_count = 1;
+  ASSERT_TRUE(h.push(preprocessors::AttachEmbeddings::kEmbedding.name,
+                     Packet::make(later, Embedding{{7, 7}}))
+                  .ok());
+  const Packet partial = h.pull(preprocessors::AttachEmbeddings::kOut);
+  const auto& kept = partial.get_if<Detections>()->items;
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_THAT(kept[0].embedding, ::testing::ElementsAre(5.f, 5.f));
+  EXPECT_TRUE(kept[1].embedding.empty());
+}
+
 TEST_F(Attach, EachDetectionGetsItsOwnCropsResultInWhateverOrderTheyCome) {
   ASSERT_TRUE(detections(0, 0, 3).ok());
   ASSERT_TRUE(result(0, 0, 2, 3).ok());

@@ -104,6 +104,35 @@ TEST_F(JsonlSinkTest, ValuesInstanceMasksAndKeypointScores) {
   EXPECT_EQ(json::parse(lines[1])["values"], json({{"price", 2.5}, {"rooms", 3}}));
 }
 
+// Embeddings as lists (a frame's from the embedding input, a detection's own), and the file
+// a frame was read from as "source" (what embedding_match's gallery takes labels from).
+TEST_F(JsonlSinkTest, EmbeddingsAndTheFileAFrameCameFrom) {
+  auto h = load();
+  Detection d = detection({1, 2, 3, 4}, 0, 0.9f, "face");
+  d.embedding = {0.6f, -0.8f};
+  PacketHeader from_file = at(0, 0);
+  from_file.source_frame =
+      std::make_shared<const Frame>(cv::Mat(4, 6, CV_8UC3), PixelFormat::kBGR, "g/alice/1.jpg");
+  ASSERT_TRUE(
+      h.push(sinks::JsonlSink::kDetections.name, Packet::make(from_file, Detections{{d}})).ok());
+  ASSERT_TRUE(h.push(sinks::JsonlSink::kEmbedding.name,
+                     Packet::make(at(0, 1), Embedding{{0.25f, 0.5f, 0.125f}}))
+                  .ok());
+  ASSERT_TRUE(
+      h.push(sinks::JsonlSink::kDetections.name, Packet::make(at(0, 1), Detections{})).ok());
+  ASSERT_TRUE(h.close().ok());
+  const auto lines = read_lines(path_);
+  ASSERT_EQ(lines.size(), 2u);
+  const json first = json::parse(lines[0]);
+  EXPECT_EQ(first["source"], "g/alice/1.jpg");
+  EXPECT_EQ(first["frame_size"], json::array({6, 4}));
+  EXPECT_EQ(first["detections"][0]["embedding"], json::array({0.6, -0.8}));
+  EXPECT_FALSE(first.contains("embedding"));  // connected, but frame 0 has none
+  const json second = json::parse(lines[1]);
+  EXPECT_EQ(second["embedding"], json::array({0.25, 0.5, 0.125}));
+  EXPECT_FALSE(second.contains("source"));  // a frame of a video or stream: its stream names it
+}
+
 TEST_F(JsonlSinkTest, EventsOnEveryLineAndCountsOnLinesThatHaveAny) {
   auto h = load();
   Events quiet;
