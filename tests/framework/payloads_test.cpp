@@ -59,6 +59,20 @@ TEST(Affine2D, ComposesAndMapsBackToTheSource) {
   EXPECT_TRUE(Affine2D{}.is_identity());
 }
 
+TEST(Geometry, IouIsIntersectionOverUnion) {
+  EXPECT_FLOAT_EQ(iou({0, 0, 10, 10}, {0, 0, 10, 10}), 1.f);
+  EXPECT_FLOAT_EQ(iou({0, 0, 10, 10}, {5, 0, 10, 10}), 50.f / 150.f);  // half of each
+  EXPECT_FLOAT_EQ(iou({0, 0, 10, 10}, {2, 2, 4, 4}), 16.f / 100.f);    // one inside the other
+  EXPECT_FLOAT_EQ(iou({0, 0, 10, 10}, {10, 0, 10, 10}), 0.f);          // touching edges
+  EXPECT_FLOAT_EQ(iou({0, 0, 0, 0}, {0, 0, 0, 0}), 0.f);               // empty: no 0 / 0
+}
+
+TEST(Geometry, CoveredPixelsRoundABoxOutwardsAndClipItToTheFrame) {
+  EXPECT_EQ(covered_pixels({1.5f, 2.f, 3.f, 2.5f}), cv::Rect(1, 2, 4, 3));  // x 1.5..4.5, y 2..4.5
+  EXPECT_EQ(covered_pixels({-3.2f, 5.5f, 10.f, 10.f}, {4, 8}), cv::Rect(0, 5, 4, 3));
+  EXPECT_EQ(covered_pixels({6.f, 1.f, 2.f, 2.f}, {4, 8}), cv::Rect(6, 1, 0, 2));  // off the right
+}
+
 TEST(Packet, TypedAccessChecksThePayloadName) {
   Packet p = Packet::make(PacketHeader{}, Detections{{Detection{}}});
   EXPECT_TRUE(p.holds<Detections>());

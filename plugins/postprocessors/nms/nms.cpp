@@ -2,12 +2,6 @@
 
 namespace sluice::postprocessors {
 
-float iou(const cv::Rect2f& a, const cv::Rect2f& b) {
-  const float inter = (a & b).area();
-  const float uni = a.area() + b.area() - inter;
-  return uni > 0 ? inter / uni : 0.f;
-}
-
 Status Nms::open(const Params& p) {
   iou_ = static_cast<float>(p.get(kIou));
   agnostic_ = p.get(kAgnostic);

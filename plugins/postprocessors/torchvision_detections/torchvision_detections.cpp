@@ -75,15 +75,8 @@ Status TorchvisionDetections::process(Context& ctx) {
     if (masks) {
       // The box's source pixels; each takes the mask's value under its centre, mapped into
       // the input (torchvision pastes each mask into the whole image already).
-      int x0 = std::max(0, static_cast<int>(std::floor(d.box.x)));
-      int y0 = std::max(0, static_cast<int>(std::floor(d.box.y)));
-      int x1 = static_cast<int>(std::ceil(d.box.x + d.box.width));
-      int y1 = static_cast<int>(std::ceil(d.box.y + d.box.height));
-      if (!frame.empty()) {
-        x1 = std::min(x1, frame.width);
-        y1 = std::min(y1, frame.height);
-      }
-      d.mask_rect = cv::Rect(x0, y0, std::max(0, x1 - x0), std::max(0, y1 - y0));
+      d.mask_rect = covered_pixels(d.box, frame);
+      const int x0 = d.mask_rect.x, y0 = d.mask_rect.y;
       d.mask = cv::Mat::zeros(d.mask_rect.height, d.mask_rect.width, CV_8U);
       const float* m = masks->as<float>() + i * static_cast<int64_t>(mask_h) * mask_w;
       for (int r = 0; r < d.mask_rect.height; ++r)

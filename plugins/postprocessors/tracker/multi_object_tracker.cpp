@@ -6,12 +6,6 @@
 
 namespace sluice::tracking {
 
-float iou(const cv::Rect2f& a, const cv::Rect2f& b) {
-  const float inter = (a & b).area();
-  const float uni = a.area() + b.area() - inter;
-  return uni > 0 ? inter / uni : 0.f;
-}
-
 void MultiObjectTracker::associate(std::vector<std::size_t>& tracks, std::vector<std::size_t>& dets,
                                    const std::vector<Detection>& detections, float min_iou,
                                    std::vector<std::optional<std::size_t>>& match) {

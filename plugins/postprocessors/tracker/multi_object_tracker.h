@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "box_kalman_filter.h"
+#include "sluice/geometry.h"
 #include "sluice/payloads.h"
 
 namespace sluice::tracking {
@@ -70,7 +71,5 @@ class MultiObjectTracker {
   int64_t next_id_ = 1;
   int64_t frames_ = 0;
 };
-
-float iou(const cv::Rect2f& a, const cv::Rect2f& b);
 
 }  // namespace sluice::tracking

@@ -8,16 +8,8 @@ namespace sluice::postprocessors {
 
 void instance_mask(const Prototypes& protos, const float* coeffs, const cv::Rect2f& box_in_input,
                    const Affine2D& to_input, cv::Size frame, Detection& d) {
-  // The rect of source pixels the box covers.
-  int x0 = std::max(0, static_cast<int>(std::floor(d.box.x)));
-  int y0 = std::max(0, static_cast<int>(std::floor(d.box.y)));
-  int x1 = static_cast<int>(std::ceil(d.box.x + d.box.width));
-  int y1 = static_cast<int>(std::ceil(d.box.y + d.box.height));
-  if (!frame.empty()) {
-    x1 = std::min(x1, frame.width);
-    y1 = std::min(y1, frame.height);
-  }
-  d.mask_rect = cv::Rect(x0, y0, std::max(0, x1 - x0), std::max(0, y1 - y0));
+  d.mask_rect = covered_pixels(d.box, frame);
+  const int x0 = d.mask_rect.x, y0 = d.mask_rect.y;
   d.mask = cv::Mat::zeros(d.mask_rect.height, d.mask_rect.width, CV_8U);
   if (d.mask_rect.empty()) return;
 

@@ -29,12 +29,6 @@ struct Candidate {
   cv::Rect2f box;  // model-input pixels
 };
 
-float iou(const cv::Rect2f& a, const cv::Rect2f& b) {
-  const float inter = (a & b).area();
-  const float uni = a.area() + b.area() - inter;
-  return uni > 0 ? inter / uni : 0.f;
-}
-
 // The dimensions of one image's tensor: [a, b] or [1, a, b].
 Result<std::pair<int64_t, int64_t>> two_dims(const Tensor& t, const char* what) {
   if (t.dtype != DType::kFloat32) return invalid_argument(std::string(what) + " must be float32");

@@ -5,6 +5,8 @@
 // knowing which preprocessors ran.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <opencv2/core.hpp>
 
 namespace sluice {
@@ -41,5 +43,28 @@ struct Affine2D {
   }
   bool is_identity() const { return a == 1 && b == 0 && c == 0 && d == 0 && e == 1 && f == 0; }
 };
+
+// How much two boxes overlap: the area of their intersection over that of their union, from
+// 0 (apart, or both empty) to 1 (the same box). NMS, trackers and evaluations use it.
+inline float iou(const cv::Rect2f& a, const cv::Rect2f& b) {
+  const float inter = (a & b).area();
+  const float uni = a.area() + b.area() - inter;
+  return uni > 0 ? inter / uni : 0.f;
+}
+
+// The whole pixels a box touches (its edges rounded outwards), clipped to a frame of `frame`
+// pixels (to x, y >= 0 only when `frame` is empty); width or height 0 when nothing is left.
+// An instance mask covers this rect.
+inline cv::Rect covered_pixels(const cv::Rect2f& box, cv::Size frame = {}) {
+  const int x0 = std::max(0, static_cast<int>(std::floor(box.x)));
+  const int y0 = std::max(0, static_cast<int>(std::floor(box.y)));
+  int x1 = static_cast<int>(std::ceil(box.x + box.width));
+  int y1 = static_cast<int>(std::ceil(box.y + box.height));
+  if (!frame.empty()) {
+    x1 = std::min(x1, frame.width);
+    y1 = std::min(y1, frame.height);
+  }
+  return {x0, y0, std::max(0, x1 - x0), std::max(0, y1 - y0)};
+}
 
 }  // namespace sluice
