@@ -4,15 +4,11 @@ namespace sluice::sources {
 
 Status StreamSource::open(const Params& p) {
   frames_ = p.get(kFrames);
-  SLUICE_ASSIGN_OR_RETURN(
-      reader_, NetworkStreamReader::open({.url = p.get(kUrl),
-                                          .gstreamer = p.get(kBackend) == "gstreamer",
-                                          .open_timeout_ms = p.get(kOpenTimeoutMs),
-                                          .read_timeout_ms = p.get(kReadTimeoutMs),
-                                          .reconnect_initial_ms = p.get(kReconnectInitialMs),
-                                          .reconnect_max_ms = p.get(kReconnectMaxMs),
-                                          .max_reconnects = p.get(kMaxReconnects),
-                                          .end_on_give_up = p.get(kOnGiveUp) == "end"}));
+  NetworkStreamOptions options = network_params::read(p, kMaxReconnects);
+  options.url = p.get(kUrl);
+  options.gstreamer = p.get(kBackend) == "gstreamer";
+  options.end_on_give_up = p.get(kOnGiveUp) == "end";
+  SLUICE_ASSIGN_OR_RETURN(reader_, NetworkStreamReader::open(options));
   return ok();
 }
 

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "network_params.h"
 #include "network_stream_reader.h"
 
 namespace sluice::sources {
@@ -41,37 +42,11 @@ class StreamSource final : public Node {
       .default_value = "ffmpeg",
       .description = "OpenCV backend that reads the url",
       .choices = {"ffmpeg", "gstreamer"}};
-  static inline const Param<int> kOpenTimeoutMs{
-      .name = "open_timeout_ms",
-      .default_value = 10000,
-      .description = "longest wait for a stream to open (ffmpeg backend)",
-      .min = 100,
-      .max = 600000};
-  static inline const Param<int> kReadTimeoutMs{
-      .name = "read_timeout_ms",
-      .default_value = 5000,
-      .description = "longest wait for a frame before the stream counts as dropped (ffmpeg)",
-      .min = 100,
-      .max = 600000};
-  static inline const Param<int> kReconnectInitialMs{
-      .name = "reconnect_initial_ms",
-      .default_value = 500,
-      .description = "wait before the first reconnect attempt; doubles after each failure",
-      .min = 0,
-      .max = 600000};
-  static inline const Param<int> kReconnectMaxMs{
-      .name = "reconnect_max_ms",
-      .default_value = 10000,
-      .description = "longest wait between reconnect attempts",
-      .min = 0,
-      .max = 3600000};
-  static inline const Param<int> kMaxReconnects{
-      .name = "max_reconnects",
-      .default_value = 10,
-      .description =
-          "failed reconnect attempts in a row before giving up; 0: give up at "
-          "the first drop; -1: never give up",
-      .min = -1};
+  static inline const Param<int> kOpenTimeoutMs = network_params::kOpenTimeoutMs;
+  static inline const Param<int> kReadTimeoutMs = network_params::kReadTimeoutMs;
+  static inline const Param<int> kReconnectInitialMs = network_params::kReconnectInitialMs;
+  static inline const Param<int> kReconnectMaxMs = network_params::kReconnectMaxMs;
+  static inline const Param<int> kMaxReconnects = network_params::max_reconnects(10);
   static inline const Param<std::string> kOnGiveUp{
       .name = "on_give_up",
       .default_value = "fail",

@@ -35,11 +35,7 @@ Status UriSource::open(const Params& p) {
   buffer_ = static_cast<std::size_t>(p.get(kBuffer));
   fail_on_failure_ = p.get(kOnStreamFailure) == "fail";
   when_idle_ = p.get(kWhenIdle);
-  open_timeout_ms_ = p.get(kOpenTimeoutMs);
-  read_timeout_ms_ = p.get(kReadTimeoutMs);
-  reconnect_initial_ms_ = p.get(kReconnectInitialMs);
-  reconnect_max_ms_ = p.get(kReconnectMaxMs);
-  max_reconnects_ = p.get(kMaxReconnects);
+  network_ = network_params::read(p, kMaxReconnects);
   // Every stream must open before the run starts: a wrong URI is a mistake to report now.
   std::vector<std::unique_ptr<FrameReader>> readers;
   for (std::size_t i = 0; i < uris_.size(); ++i) {
@@ -64,13 +60,9 @@ Result<std::unique_ptr<FrameReader>> UriSource::open_reader(const std::string& u
       return std::unique_ptr<FrameReader>(std::move(camera));
     }
     case UriKind::kNetwork: {
-      SLUICE_ASSIGN_OR_RETURN(
-          auto stream, NetworkStreamReader::open({.url = uri,
-                                                  .open_timeout_ms = open_timeout_ms_,
-                                                  .read_timeout_ms = read_timeout_ms_,
-                                                  .reconnect_initial_ms = reconnect_initial_ms_,
-                                                  .reconnect_max_ms = reconnect_max_ms_,
-                                                  .max_reconnects = max_reconnects_}));
+      NetworkStreamOptions options = network_;
+      options.url = uri;
+      SLUICE_ASSIGN_OR_RETURN(auto stream, NetworkStreamReader::open(options));
       return std::unique_ptr<FrameReader>(std::move(stream));
     }
     case UriKind::kFile: {

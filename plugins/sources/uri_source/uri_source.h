@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "frame_reader.h"
+#include "network_params.h"
 
 namespace sluice::sources {
 
@@ -73,37 +74,11 @@ class UriSource final : public Node, public StreamControl {
           "once every stream has ended: end the source, wait for streams added through "
           "the API, or auto (wait when the run serves the API, --http)",
       .choices = {"auto", "end", "wait"}};
-  static inline const Param<int> kOpenTimeoutMs{
-      .name = "open_timeout_ms",
-      .default_value = 10000,
-      .description = "network streams: longest wait for a stream to open",
-      .min = 100,
-      .max = 600000};
-  static inline const Param<int> kReadTimeoutMs{
-      .name = "read_timeout_ms",
-      .default_value = 5000,
-      .description = "network streams: longest wait for a frame before it counts as dropped",
-      .min = 100,
-      .max = 600000};
-  static inline const Param<int> kReconnectInitialMs{
-      .name = "reconnect_initial_ms",
-      .default_value = 500,
-      .description = "network streams: wait before the first reconnect; doubles each failure",
-      .min = 0,
-      .max = 600000};
-  static inline const Param<int> kReconnectMaxMs{
-      .name = "reconnect_max_ms",
-      .default_value = 10000,
-      .description = "network streams: longest wait between reconnect attempts",
-      .min = 0,
-      .max = 3600000};
-  static inline const Param<int> kMaxReconnects{
-      .name = "max_reconnects",
-      .default_value = -1,
-      .description =
-          "network streams: failed reconnect attempts in a row before the stream is lost; "
-          "-1: never give up",
-      .min = -1};
+  static inline const Param<int> kOpenTimeoutMs = network_params::kOpenTimeoutMs;
+  static inline const Param<int> kReadTimeoutMs = network_params::kReadTimeoutMs;
+  static inline const Param<int> kReconnectInitialMs = network_params::kReconnectInitialMs;
+  static inline const Param<int> kReconnectMaxMs = network_params::kReconnectMaxMs;
+  static inline const Param<int> kMaxReconnects = network_params::max_reconnects(-1);
   SLUICE_CONTRACT(kInfo, kOut, kUris, kLoop, kRealtime, kBuffer, kOnStreamFailure, kWhenIdle,
                   kOpenTimeoutMs, kReadTimeoutMs, kReconnectInitialMs, kReconnectMaxMs,
                   kMaxReconnects);
@@ -153,8 +128,7 @@ class UriSource final : public Node, public StreamControl {
   bool loop_ = false, realtime_ = true, fail_on_failure_ = false;
   std::string when_idle_ = "auto";
   std::size_t buffer_ = 2;
-  int open_timeout_ms_ = 10000, read_timeout_ms_ = 5000;
-  int reconnect_initial_ms_ = 500, reconnect_max_ms_ = 10000, max_reconnects_ = -1;
+  NetworkStreamOptions network_;  // timeouts and reconnects; the url is each stream's
   int declared_ = 0;
 
   mutable std::mutex mu_;
