@@ -45,8 +45,9 @@ inline const Param<int> kReconnectMaxMs{
 inline Param<int> max_reconnects(int default_value) {
   return {.name = "max_reconnects",
           .default_value = default_value,
-          .description = "network streams: failed reconnect attempts in a row before the stream "
-                         "is lost; 0: at the first drop; -1: never give up",
+          .description =
+              "network streams: failed reconnect attempts in a row before the stream "
+              "is lost; 0: at the first drop; -1: never give up",
           .min = -1};
 }
 

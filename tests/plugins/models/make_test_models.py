@@ -70,6 +70,28 @@ class TokenMean(nn.Module):
         return (self.embed(tokens) * own).sum(dim=1) / own.sum(dim=1)
 
 
+class MobileActivations(nn.Module):
+    """MobileNetV3's activations (in place, as torchvision has them) after convolutions of 21
+    and 24 channels, counts that are not multiples of 16: PyTorch 1.13's oneDNN versions of
+    these activations, which optimize_for_inference puts in, leave part of the last block
+    of 16 channels as the convolution gave it."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 21, 3, padding=1)
+        self.act1 = nn.Hardswish(inplace=True)
+        self.conv2 = nn.Conv2d(21, 24, 1)
+        self.act2 = nn.Hardsigmoid(inplace=True)
+        self.conv3 = nn.Conv2d(24, 21, 1)
+        self.act3 = nn.ReLU6(inplace=True)
+
+    def forward(self, x):
+        x = self.act1(self.conv1(x))
+        x = self.act2(self.conv2(x) * 4)
+        return self.act3(self.conv3(x) * 4)
+
+
+torch.jit.script(MobileActivations().eval()).save(f"{out}/mobile_activations.pt")
 torch.jit.script(Double()).save(f"{out}/double.pt")
 torch.jit.script(MaskedMean()).save(f"{out}/masked_mean.pt")
 torch.jit.script(TokenMean().eval()).save(f"{out}/token_mean.pt")
