@@ -26,7 +26,7 @@ Status EmbeddingMatch::process(Context& ctx) {
   // Normalised here too, so that an embedding node with normalize = false still gives
   // cosine similarities.
   std::vector<float> unit = e.values;
-  if (!normalise(unit)) return invalid_argument("the embedding is all zeros");
+  if (!normalise(unit)) return invalid_argument("the embedding is all zeros or not finite");
   const std::vector<float> score = gallery_->similarities(unit);
   std::vector<std::size_t> order(score.size());
   std::iota(order.begin(), order.end(), std::size_t{0});

@@ -33,7 +33,7 @@ struct Any {};
 enum class PixelFormat { kBGR, kRGB, kGRAY, kBGRA, kRGBA };
 const char* to_string(PixelFormat f);
 
-// A picture: an image and its pixel format.
+// A picture: an image, its pixel format and, when it came from a file of its own, that file.
 struct Frame {
   Frame() = default;
   explicit Frame(cv::Mat image_, PixelFormat format_ = PixelFormat::kBGR, std::string origin_ = {})

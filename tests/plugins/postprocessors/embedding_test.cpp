@@ -193,7 +193,9 @@ TEST_F(EmbeddingMatchTest, AnEmbeddingOfAnotherLengthIsAnError) {
   EXPECT_THAT(s.message(), HasSubstr("the embedding has 3 values, the gallery's 2: was the "
                                      "gallery made with another model?"));
   s = h->push(EmbeddingMatch::kIn, Embedding{{0, 0}});
-  EXPECT_THAT(s.message(), HasSubstr("the embedding is all zeros"));
+  EXPECT_THAT(s.message(), HasSubstr("the embedding is all zeros or not finite"));
+  s = h->push(EmbeddingMatch::kIn, Embedding{{NAN, 1}});  // from a plugin of another kind
+  EXPECT_THAT(s.message(), HasSubstr("the embedding is all zeros or not finite"));
 }
 
 }  // namespace
