@@ -1,10 +1,9 @@
 #include "embedding.h"
 
-#include <cmath>
-
 #include "embedding_match.h"
 #include "gallery.h"
 #include "sluice/text.h"
+#include "tensor_view.h"
 
 namespace sluice::postprocessors {
 
@@ -16,19 +15,14 @@ Status EmbeddingNode::open(const Params& p) {
 
 Status EmbeddingNode::process(Context& ctx) {
   const Tensor& t = ctx.get(kIn);
-  if (t.dtype != DType::kFloat32)
-    return invalid_argument(std::string("the output must be float32, not ") + to_string(t.dtype));
-  const int64_t n = t.numel();
+  SLUICE_ASSIGN_OR_RETURN(const std::span<const float> values, finite_values(t));
+  const auto n = static_cast<int64_t>(values.size());
   if (n < 1) return invalid_argument("the output " + shape_text(t.shape) + " is empty");
   if (size_ > 0 && n != size_)
     return invalid_argument("the output " + shape_text(t.shape) + " holds " + std::to_string(n) +
                             " values, and size is " + std::to_string(size_));
   Embedding e;
-  e.values.assign(t.as<float>(), t.as<float>() + n);
-  for (int64_t i = 0; i < n; ++i)
-    if (!std::isfinite(e.values[static_cast<std::size_t>(i)]))
-      return invalid_argument("the output " + shape_text(t.shape) +
-                              " holds a non-finite value at " + std::to_string(i));
+  e.values.assign(values.begin(), values.end());
   if (normalize_ && !normalise(e.values))
     return invalid_argument("the output " + shape_text(t.shape) +
                             " is all zeros: it has no direction to normalise");

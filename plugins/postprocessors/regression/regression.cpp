@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "sluice/text.h"
+#include "tensor_view.h"
 
 namespace sluice::postprocessors {
 
@@ -26,14 +27,9 @@ Status Regression::open(const Params& p) {
 
 Status Regression::process(Context& ctx) {
   const Tensor& t = ctx.get(kIn);
-  if (t.dtype != DType::kFloat32)
-    return invalid_argument(std::string("the output must be float32, not ") + to_string(t.dtype));
-  const int64_t n = t.numel();
-  const float* v = t.as<float>();
-  for (int64_t i = 0; i < n; ++i)
-    if (!std::isfinite(v[i]))
-      return invalid_argument("the output " + shape_text(t.shape) +
-                              " holds a non-finite value at " + std::to_string(i));
+  SLUICE_ASSIGN_OR_RETURN(const std::span<const float> values, finite_values(t));
+  const auto n = static_cast<int64_t>(values.size());
+  const float* v = values.data();
   Values out;
   if (mode_ == "expectation") {
     if (n < 1) return invalid_argument("the output is empty: no bins");
