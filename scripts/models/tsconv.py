@@ -131,6 +131,9 @@ def _flat(out):
     return list(out) if isinstance(out, (tuple, list)) else [out]
 
 
+BATCH_TOLERANCE = 1e-4  # batch of 3 against 3 single runs (see export)
+
+
 def max_rel_diff(a, b):
     """max |a - b| over max(1, max |a|): the batch-invariance measure."""
     worst = 0.0
@@ -186,8 +189,12 @@ def export(core, path, name, expect, scale, shift, describe, example, tol=1e-5):
         joined = [torch.cat(parts) for parts in zip(*[_flat(s) for s in singles])]
         d = max_rel_diff(joined, _flat(batch))
         checks["batch3_vs_singles"] = d
-        if not d <= tol:
-            raise RuntimeError(f"{name}: a batch of 3 differs from 3 single runs by {d:.3g} (> {tol})")
+        # oneDNN picks its convolution kernels per batch size and CPU, so a batch sums in
+        # another order than single runs: selfie measured 2.53e-05 on an AMD EPYC, 2.1e-05
+        # elsewhere. The same bound as tests/models/check_batch_invariance.py.
+        if not d <= BATCH_TOLERANCE:
+            raise RuntimeError(f"{name}: a batch of 3 differs from 3 single runs by {d:.3g} "
+                               f"(> {BATCH_TOLERANCE})")
     data = serialize(model)
     # What is written must load and give the same results.
     with torch.no_grad():
