@@ -4,9 +4,12 @@ side in one run, interleaved (plain, http, plain, http, ...).
 
 With `--http`, curl reads /metrics and /api/pipeline every second for the whole run (as
 Prometheus and a dashboard would; a C client, so the scraper itself costs little CPU), and
-one preview client (curl) watches /preview/NODE of the pipeline's sink as MJPEG throughout.
-Rate = packets (or frames) / process wall time, timed here around each whole process.
-Prints every round, the medians and the ratio (target: http at most 2% slower).
+one preview client (curl) watches /preview/NODE?width=480 of the pipeline's sink as MJPEG
+throughout (what the page at / asks for: its preview boxes are 480 pixels wide).
+Rate = packets (or frames) / process wall time, timed here around each whole process; CPU =
+the process's user + system seconds (from wait4), which a noisy machine disturbs less than
+the rate, and which says what the service costs when the cores are shared.
+Prints every round, the medians and the ratios (target: http at most 2% slower).
 
   /usr/bin/python3 bench/http_cost.py [--rounds 5] [--packets 1000000] [--detect] [--no-preview]
 
@@ -60,7 +63,7 @@ def watch(port, node, stop, counts):
     """One MJPEG client (curl) on /preview/NODE while the run goes on; counts the bytes."""
     while not stop.is_set():
         r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{size_download}",
-                            "--max-time", "600", f"http://127.0.0.1:{port}/preview/{node}"],
+                            "--max-time", "600", f"http://127.0.0.1:{port}/preview/{node}?width=480"],
                            capture_output=True, text=True)
         counts["preview_bytes"] = counts.get("preview_bytes", 0) + int(r.stdout or 0)
         stop.wait(0.2)  # not listening yet, or the run ended
@@ -81,8 +84,11 @@ def run(args, http, preview):
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     for h in helpers:
         h.start()
-    _, err = child.communicate()
+    err = child.stderr.read()
+    _, status, usage = os.wait4(child.pid, 0)
     wall = time.monotonic() - t0
+    child.returncode = os.waitstatus_to_exitcode(status)
+    counts["cpu_s"] = usage.ru_utime + usage.ru_stime
     stop.set()
     for h in helpers:
         h.join()
@@ -94,22 +100,28 @@ def run(args, http, preview):
 
 def compare(name, args, units, rounds, preview):
     plain, served, scrapes = [], [], 0
+    plain_cpu, served_cpu = [], []
     for r in range(rounds):
-        a, _ = run(args, False, None)
+        a, plain_counts = run(args, False, None)
         b, counts = run(args, True, preview)
         if a is None or b is None:
             return False
         plain.append(units / a)
         served.append(units / b)
+        plain_cpu.append(plain_counts["cpu_s"])
+        served_cpu.append(counts["cpu_s"])
         scrapes += counts.get("/metrics", 0)
-        print(f"  {name} round {r + 1}: plain {units / a:,.1f}/s, --http {units / b:,.1f}/s "
-              f"({counts.get('/metrics', 0)} scrapes, "
-              f"{counts.get('preview_bytes', 0) / 1e3:,.0f} kB of preview)")
+        print(f"  {name} round {r + 1}: plain {units / a:,.1f}/s ({plain_counts['cpu_s']:.1f} CPU s), "
+              f"--http {units / b:,.1f}/s ({counts['cpu_s']:.1f} CPU s; "
+              f"{counts.get('/metrics', 0)} scrapes, "
+              f"{counts.get('preview_bytes', 0) / 1e3:,.0f} kB of preview)", flush=True)
     mp, ms = statistics.median(plain), statistics.median(served)
+    cp, cs = statistics.median(plain_cpu), statistics.median(served_cpu)
     print(f"{name}: median plain {mp:,.1f}/s (min {min(plain):,.1f}, max {max(plain):,.1f}), "
           f"--http {ms:,.1f}/s (min {min(served):,.1f}, max {max(served):,.1f}); "
           f"--http/plain = {ms / mp:.3f} ({(1 - ms / mp) * 100:+.1f}% slower), "
-          f"{scrapes} scrapes of /metrics")
+          f"{scrapes} scrapes of /metrics; CPU median plain {cp:.1f} s, --http {cs:.1f} s "
+          f"(--http/plain = {cs / cp:.3f})", flush=True)
     return True
 
 

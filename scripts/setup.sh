@@ -42,6 +42,7 @@ test_packages=(
   clang-format                                 # CI: scripts/check_format.sh
   prometheus                                   # tests: promtool checks /metrics, a real server scrapes it
   chromium                                     # tests: the page at / in a real (headless) browser
+  hey python3-fastapi python3-uvicorn          # bench/serve_compare.py: the load, the seed's FastAPI peer
 )
 packages=("${demo_packages[@]}")
 [ "$profile" = all ] && packages+=("${test_packages[@]}")

@@ -21,9 +21,10 @@ fi
 
 if [ "${SLUICE_TSAN:-0}" = "1" ]; then
   cmake -S . -B build-tsan -G Ninja -DSLUICE_TSAN=ON -DCMAKE_BUILD_TYPE=Debug > /dev/null
-  # The plugins the framework-labelled suites run (the service's tests: uri_source, video_writer).
+  # The plugins the framework-labelled suites run (the service's tests: uri_source,
+  # video_writer, http_request).
   ninja -C build-tsan framework_tests cli_tests builtin_plugin_tests service_tests sluice sluice_builtin \
-    sluice_uri_source sluice_video_writer
+    sluice_uri_source sluice_video_writer sluice_http_request
   # halt_on_error: a race fails the test instead of only printing a report. Suppressions:
   # third-party libraries only (scripts/tsan_suppressions.txt says which and why).
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/scripts/tsan_suppressions.txt" \

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "growing_thread_pool.h"
+#include "infer_api.h"
 #include "metrics_text.h"
 #include "preview.h"
 #include "process_figures.h"
@@ -42,6 +44,13 @@ bool shows_preview(const runtime::PipelineNode& n) {
 
 // At most this many MJPEG clients at once: each holds one of the server's threads.
 constexpr int kMaxPreviewClients = 4;
+// The control API's bodies (a stream's URI) are small.
+constexpr std::size_t kMaxApiBody = 1 << 20;
+// Clients served at once (each waiting inference request holds a thread); more wait for
+// a thread, in order.
+constexpr std::size_t kMaxServerThreads = 512;
+// Connections the kernel may hold before the server accepts them (SOMAXCONN caps it).
+constexpr int kListenBacklog = 1024;
 // latest.jpg keeps a node's tap on this long after each request.
 constexpr auto kLatestLease = std::chrono::seconds(10);
 
@@ -119,11 +128,15 @@ Status HttpService::start(const HttpOptions& o) {
                             " is out of range: give a rate above 0 and at most 60");
   // cpp-httplib's default options add SO_REUSEPORT, with which a second sluice would bind
   // the same port and share its requests: SO_REUSEADDR alone (restart while TIME_WAIT).
-  server_->set_socket_options([](int sock) {
+  server_->set_socket_options([this](int sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_socket_ = sock;
   });
-  server_->set_payload_max_length(1 << 20);
+  // Bodies: 1 MiB for the control API, a request-taking node's max_body_mb for images.
+  max_body_bytes_ = std::max<std::size_t>(kMaxApiBody, largest_request_body(pipeline_));
+  server_->set_payload_max_length(max_body_bytes_);
+  server_->new_task_queue = [] { return new GrowingThreadPool(8, kMaxServerThreads); };
   server_->set_keep_alive_max_count(100);
   add_routes();
   const int port = o.port == 0 ? server_->bind_to_any_port(o.host) : o.port;
@@ -134,6 +147,10 @@ Status HttpService::start(const HttpOptions& o) {
     return unavailable("cannot serve http on " + printable(o.host) +
                        " (not an address of this "
                        "machine)");
+  // cpp-httplib 0.11 listens with a backlog of 5: a burst of clients (a load generator's
+  // 64 connections, a page's previews) overflows it and the kernel drops their SYNs, which
+  // they resend a second later. Listening again on a listening socket sets a new backlog.
+  if (listen_socket_ >= 0) ::listen(listen_socket_, kListenBacklog);
   port_ = port;
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   return ok();
@@ -199,6 +216,7 @@ void HttpService::add_routes() {
   });
   add_stream_routes();
   add_preview_routes();
+  add_infer_routes(s, pipeline_, runner_, stopping_, port_);
   // Known paths with another method: 405, saying which are allowed.
   auto not_allowed = [](const char* allow) {
     return [allow](const httplib::Request& req, httplib::Response& res) {
@@ -213,21 +231,25 @@ void HttpService::add_routes() {
     s.Put(path, not_allowed("GET"));
     s.Delete(path, not_allowed("GET"));
   }
+  s.Get(R"(/v1/pipelines/([^/]+)/infer)", not_allowed("POST"));
+  s.Put(R"(/v1/pipelines/([^/]+)/infer)", not_allowed("POST"));
+  s.Delete(R"(/v1/pipelines/([^/]+)/infer)", not_allowed("POST"));
   s.Put(R"(/api/nodes/([^/]+)/streams)", not_allowed("GET, POST"));
   s.Delete(R"(/api/nodes/([^/]+)/streams)", not_allowed("GET, POST"));
   s.Get(R"(/api/nodes/([^/]+)/streams/([^/]+))", not_allowed("DELETE"));
   s.Post(R"(/api/nodes/([^/]+)/streams/([^/]+))", not_allowed("DELETE"));
   s.Put(R"(/api/nodes/([^/]+)/streams/([^/]+))", not_allowed("DELETE"));
   // Anything else: a JSON 404 (or 405 for a known path with another method).
-  s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+  s.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // a handler's own JSON error
     if (res.status == 404)
       answer_error(res, 404,
                    "no endpoint " + req.method + " " + req.path +
                        " (endpoints: /, /healthz, /readyz, /metrics, /api/pipeline, "
-                       "/api/nodes/NODE/streams, /preview/NODE)");
+                       "/api/nodes/NODE/streams, /preview/NODE, /v1/pipelines/NAME/infer)");
     else if (res.status == 413)
-      answer_error(res, 413, "the request body is over 1 MiB");
+      answer_error(res, 413,
+                   "the request body is over " + std::to_string(max_body_bytes_ >> 20) + " MiB");
     else if (res.status >= 400 && res.body.empty())
       answer_error(res, res.status, "bad request");
   });
@@ -241,6 +263,8 @@ void HttpService::add_stream_routes() {
         });
   s.Post(R"(/api/nodes/([^/]+)/streams)",
          [this](const httplib::Request& req, httplib::Response& res) {
+           if (req.body.size() > kMaxApiBody)
+             return answer_error(res, 413, "the request body is over 1 MiB");
            answer(res, add_stream(pipeline_, runner_, req.matches[1], req.body,
                                   options_.allowed_uri_prefixes));
          });
@@ -285,6 +309,8 @@ void HttpService::add_preview_routes() {
           const std::string node = req.matches[1];
           if (!known(node))
             return answer_error(res, 404, "no node '" + node + "' in this pipeline");
+          const Result<int> width = parse_preview_width(req.get_param_value("width"));
+          if (!width.ok()) return answer_error(res, 400, width.status().message());
           {
             std::lock_guard lock(viewers_mu_);
             lease_[node] = std::chrono::steady_clock::now() + kLatestLease;
@@ -296,7 +322,7 @@ void HttpService::add_preview_routes() {
           if (!wait_for_preview(
                   node, 0, [] { return true; }, packets, number))
             return answer_error(res, 404, "no picture from node '" + node + "' yet");
-          auto jpeg = preview_jpeg(packets);
+          auto jpeg = preview_jpeg(packets, {.max_width = *width});
           if (!jpeg.ok())
             return answer_error(res, 404, "node '" + node + "': " + jpeg.status().message());
           res.set_header("Cache-Control", "no-cache");
@@ -305,6 +331,8 @@ void HttpService::add_preview_routes() {
   s.Get(R"(/preview/([^/]+))", [this, known](const httplib::Request& req, httplib::Response& res) {
     const std::string node = req.matches[1];
     if (!known(node)) return answer_error(res, 404, "no node '" + node + "' in this pipeline");
+    const Result<int> width = parse_preview_width(req.get_param_value("width"));
+    if (!width.ok()) return answer_error(res, 400, width.status().message());
     if (!watch(node, +1))
       return answer_error(res, 503,
                           "node '" + node + "' has " + std::to_string(kMaxPreviewClients) +
@@ -313,7 +341,7 @@ void HttpService::add_preview_routes() {
     auto last = std::make_shared<uint64_t>(0);
     res.set_chunked_content_provider(
         "multipart/x-mixed-replace; boundary=sluiceframe",
-        [this, node, last](size_t, httplib::DataSink& sink) {
+        [this, node, last, width = *width](size_t, httplib::DataSink& sink) {
           // One picture per call, when a newer one is there; a slow client only slows its
           // own thread: the node keeps offering, and what is not sent is replaced.
           std::vector<Packet> packets;
@@ -322,7 +350,7 @@ void HttpService::add_preview_routes() {
                   node, *last, [&] { return sink.is_writable(); }, packets, number))
             return !stopping_.load() && sink.is_writable();  // none yet: called again
           *last = number;
-          auto jpeg = preview_jpeg(packets);
+          auto jpeg = preview_jpeg(packets, {.max_width = width});
           if (!jpeg.ok()) return !stopping_.load();
           const std::string head = "--sluiceframe\r\nContent-Type: image/jpeg\r\nContent-Length: " +
                                    std::to_string(jpeg->size()) + "\r\n\r\n";

@@ -11,6 +11,9 @@
 //   GET /preview/NODE  the pictures at NODE with their results drawn, as MJPEG, at most
 //                      preview_fps; /preview/NODE/latest.jpg the latest one
 //   GET /              the page: graph, live figures, previews, streams (web_page.h)
+//   POST /v1/pipelines/NAME/infer
+//                      an image for the pipeline's http_request node, answered with its
+//                      results (infer_api.h)
 //
 // Errors are JSON {"error": "..."} with a 4xx status, and the run goes on. It binds to a
 // loopback address unless given a token; with a token every request but /healthz and the
@@ -87,6 +90,8 @@ class HttpService {
   std::thread thread_;
   std::string token_;
   int port_ = 0;
+  std::size_t max_body_bytes_ = 1 << 20;
+  int listen_socket_ = -1;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

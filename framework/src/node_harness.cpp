@@ -235,6 +235,7 @@ const std::vector<NodeHarness::StreamEvent>& NodeHarness::stream_events() const 
 Status NodeHarness::stream_done(const StreamEnd& end) {
   Context ctx(s_->context);
   Node* node = s_->node.get();
+  s_->context.ended_streams.erase(end.stream_id);  // as the runner does: the id may be reused
   Status status = guarded_call("stream_done", [&] { return node->stream_done(ctx, end); });
   s_->collect();
   return status;
@@ -248,6 +249,17 @@ StreamControl* NodeHarness::stream_control() {
   });
   return control;
 }
+
+RequestIntake* NodeHarness::request_intake() {
+  RequestIntake* intake = nullptr;
+  (void)guarded_call("request_intake()", [&] {
+    intake = s_->node->request_intake();
+    return ok();
+  });
+  return intake;
+}
+
+void NodeHarness::set_serving(bool serving) { s_->context.serving = serving; }
 
 Packet NodeHarness::pull(const std::string& output) {
   auto& q = s_->outputs[output];

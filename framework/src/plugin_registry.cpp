@@ -193,6 +193,15 @@ Status PluginRegistry::load_file(const std::string& path) {
           "plugin '{}': node type '{}' mixes matched and unmatched inputs; make all of them "
           "matched = false, or none",
           canonical, t.contract.type));
+    // The pipeline file reads these keys of a node itself: a param of the same name could
+    // never be set (`queue = 2` would be read as the node's input queue).
+    for (const auto& param : t.contract.params)
+      for (const char* reserved : {"plugin", "queue", "queues", "on_error", "replicas"})
+        if (param.name == reserved)
+          return internal_error(fmt::format(
+              "plugin '{}': node type '{}' declares a param named '{}', a key the pipeline file "
+              "keeps for every node (plugin, queue, queues, on_error, replicas): rename it",
+              canonical, t.contract.type, reserved));
     t.create = descriptor->factories[i].create;
     t.file = canonical;
     t.library = lib;

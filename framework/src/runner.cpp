@@ -92,6 +92,7 @@ struct Runner::NodeRuntime {
 
   std::vector<std::unique_ptr<InstanceStats>> stats;  // one per replica
   StreamControl* stream_control = nullptr;            // sources that take streams
+  RequestIntake* request_intake = nullptr;            // sources that take requests
 
   // Live preview (Runner::set_preview_interval): off while the interval is 0.
   std::atomic<int64_t> preview_interval_ns{0};
@@ -258,6 +259,7 @@ Status Runner::open_all() {
       stream_base += static_cast<uint32_t>(std::max(streams, 0));
       Status control = guarded_call("stream_control()", [&] {
         n->stream_control = first->stream_control();
+        n->request_intake = first->request_intake();
         return ok();
       });
       if (!control.ok()) {
@@ -430,6 +432,9 @@ Status Runner::call_stream_done(NodeRuntime& n, Node& instance, Context& ctx) {
     done.swap(n.done);
   }
   for (const StreamEnd& end : done) {
+    // Done everywhere: the source may reuse the id (node.h), so it is no longer "ended".
+    // (This thread is the source's, the only one touching its contexts.)
+    for (detail::ContextState& c : n.contexts) c.ended_streams.erase(end.stream_id);
     Status s = guarded_call("stream_done", [&] { return instance.stream_done(ctx, end); });
     if (!s.ok()) return in_stage("stream_done", s);
   }
@@ -703,6 +708,11 @@ RunReport Runner::run() {
 StreamControl* Runner::stream_control(const std::string& node) const {
   const NodeRuntime* n = started_.load() ? find(node) : nullptr;
   return n ? n->stream_control : nullptr;
+}
+
+RequestIntake* Runner::request_intake(const std::string& node) const {
+  const NodeRuntime* n = started_.load() ? find(node) : nullptr;
+  return n ? n->request_intake : nullptr;
 }
 
 // The contexts are made by open_all(), before started_ is set: read them only once it is.

@@ -58,6 +58,8 @@ class Runner {
   // is not such a source or the run has not opened yet; with the run's id of local
   // stream `local` through stream_id_of.
   StreamControl* stream_control(const std::string& node) const;
+  // A source's intake of served requests (Node::request_intake), or nullptr likewise.
+  RequestIntake* request_intake(const std::string& node) const;
 
   // Live preview (the service's /preview/NODE). While `interval_ns` > 0, node `node`
   // offers the packets of an input set (a source: a packet it sends) at most once per

@@ -30,9 +30,9 @@ TEST(PluginRegistry, WrongAbiVersionIsRefusedByName) {
   const Status s = r.load_dirs({test_plugin_dir("bad_abi")});
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(s.message(), HasSubstr("sluice_bad_abi.so"));
-  EXPECT_THAT(s.message(), HasSubstr("built for sluice ABI version 4, this sluice has version " +
+  EXPECT_THAT(s.message(), HasSubstr("built for sluice ABI version 5, this sluice has version " +
                                      std::to_string(kAbiVersion) + ": rebuild it"));
-  EXPECT_EQ(kAbiVersion, 5u) << "bump the old version this test names along with kAbiVersion";
+  EXPECT_EQ(kAbiVersion, 6u) << "bump the old version this test names along with kAbiVersion";
 }
 
 TEST(PluginRegistry, LibraryWithoutDescriptorIsRefusedByName) {
@@ -74,6 +74,14 @@ TEST(PluginRegistry, MixingMatchedAndUnmatchedInputsIsRefused) {
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(s.message(), HasSubstr("sluice_mixed_inputs.so"));
   EXPECT_THAT(s.message(), HasSubstr("'mixed' mixes matched and unmatched inputs"));
+}
+
+TEST(PluginRegistry, AParamNamedLikeAKeyOfEveryNodeIsRefused) {
+  PluginRegistry r;
+  const Status s = r.load_dirs({test_plugin_dir("reserved_param")});
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("sluice_reserved_param.so"));
+  EXPECT_THAT(s.message(), HasSubstr("'reserved' declares a param named 'queue'"));
 }
 
 TEST(PluginRegistry, AManifestDefersLoadingUntilATypeIsUsed) {

@@ -90,6 +90,27 @@ TEST_F(HttpService, APreviewIsAnMjpegOfDecodableFramesAtMostPreviewFps) {
   ASSERT_TRUE(latest);
   EXPECT_EQ(latest->status, 200);
   EXPECT_EQ(latest->get_header_value("Content-Type"), "image/jpeg");
+  // ?width= (what the page asks for): scaled down, aspect kept; a bad width is a 400.
+  const auto small = read_mjpeg(c, "/preview/show?width=160", 1.0, &type);
+  ASSERT_FALSE(small.empty());
+  const cv::Mat scaled =
+      cv::imdecode(std::vector<unsigned char>(small[0].begin(), small[0].end()), cv::IMREAD_COLOR);
+  EXPECT_EQ(scaled.cols, 160);
+  EXPECT_EQ(scaled.rows, 120);
+  auto latest_small = client().Get("/preview/cams/latest.jpg?width=160");
+  ASSERT_TRUE(latest_small);
+  ASSERT_EQ(latest_small->status, 200);
+  EXPECT_EQ(
+      cv::imdecode(std::vector<unsigned char>(latest_small->body.begin(), latest_small->body.end()),
+                   cv::IMREAD_COLOR)
+          .cols,
+      160);
+  for (const char* path : {"/preview/show?width=wide", "/preview/cams/latest.jpg?width=9"}) {
+    auto bad = client().Get(path);
+    ASSERT_TRUE(bad) << path;
+    EXPECT_EQ(bad->status, 400) << path;
+    EXPECT_THAT(bad->body, HasSubstr("preview width")) << path;
+  }
   auto unknown = client().Get("/preview/nope");
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, 404);

@@ -66,7 +66,9 @@
 //   `end_of_stream()`. Once every sink is done with a stream the source emitted,
 //   `stream_done` is called on the source's thread, between `process` calls: the hook an
 //   at-least-once source acknowledges on. A source that ends waits for these before its
-//   `close`, unless the run has failed.
+//   `close`, unless the run has failed. Once `stream_done` has been called for a local
+//   stream id, the source may use that id again for a new stream (http_request does: a
+//   stream per request, for months, from a few ids).
 // - `close(ctx)` once after the last `process` whenever `open` succeeded: at end of
 //   stream, after a stop, or after a failure elsewhere. Packets sent from close (a flushed
 //   batch) are delivered downstream unless the run has failed.
@@ -86,6 +88,7 @@
 #include "sluice/contract.h"
 #include "sluice/packet.h"
 #include "sluice/params.h"
+#include "sluice/served_request.h"
 #include "sluice/status.h"
 
 namespace sluice {
@@ -97,7 +100,8 @@ namespace sluice {
 // 4: Detection::velocity, landmark_scores, mask_rect, mask and values (Detection's layout
 // changed); the Events and Values payloads.
 // 5: Frame::origin and Detection::embedding (both layouts changed); the Embedding payload.
-inline constexpr uint32_t kAbiVersion = 5;
+// 6: Node::request_intake (a new virtual function) and RequestIntake (served_request.h).
+inline constexpr uint32_t kAbiVersion = 6;
 
 // A stream's end, as it reaches each node downstream and, once every sink is done with it,
 // the source that emitted it.
@@ -264,6 +268,8 @@ class Node {
   }
   // Sources that take streams while running; asked once after open.
   virtual StreamControl* stream_control() { return nullptr; }
+  // Sources that take requests served over HTTP (served_request.h); asked once after open.
+  virtual RequestIntake* request_intake() { return nullptr; }
 };
 
 // What a plugin library exports: its ABI version and a factory per node type.

@@ -78,6 +78,10 @@ class NodeHarness {
   Status stream_done(const StreamEnd& end);
   // Sources that take streams while running; nullptr for others.
   StreamControl* stream_control();
+  // The node's request intake (Node::request_intake), or nullptr.
+  RequestIntake* request_intake();
+  // As `sluice run --http` does: the run serves the control API (Context::serving).
+  void set_serving(bool serving);
 
   // The oldest unread packet of an output; an empty Packet when there is none.
   Packet pull(const std::string& output);

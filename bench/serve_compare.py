@@ -1,0 +1,193 @@
+#!/usr/bin/python3
+"""Serving a model over HTTP, side by side in one run: (a) sluice (bench/serve/pipeline.toml:
+http_request -> BlazeFace -> http_response, concurrent requests batched) against (b) the
+seed's way, FastAPI + uvicorn with torch.no_grad() per request (bench/serve/fastapi_peer.py),
+the same model, preprocessing and postprocessing. `hey` (Debian) posts the same JPEG at each
+concurrency for DURATION seconds; the two servers alternate at each level.
+
+Per run: requests/s (answers 200 only), p50 and p99 latency of the 200s, other statuses,
+and the server's resident memory (all its processes) sampled every 0.25 s: median and max.
+Then an overload run: concurrency OVERLOAD against sluice with its max_queued of 64: 503s at
+once instead of growing latency, a flat memory line.
+
+  /usr/bin/python3 bench/serve_compare.py [--duration 30] [--levels 1,8,32,64]
+      [--overload 256] [--peer-workers 2] [--image assets/media/messi5.jpg]
+
+Targets (issue 17): at concurrency >= 8, sluice at least 2x the peer's requests/s; p99
+below the peer's at every level; at overload a flat memory line with 503s.
+Needs hey, python3-fastapi, python3-uvicorn (scripts/setup.sh installs them).
+Exit status: 0 when every run worked (whether or not the targets are met), 1 otherwise.
+"""
+import argparse
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SLUICE = os.environ.get("SLUICE", os.path.join(ROOT, "build/bin/sluice"))
+MODEL = os.path.join(ROOT, "assets/models/blazeface_front128.pt")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_of_tree(pid):
+    """Resident bytes of `pid` and its children (uvicorn's workers)."""
+    pids = [pid]
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        pids.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    total = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
+def wait_ready(url, seconds=60):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+class Server:
+    def __init__(self, kind, workers):
+        self.kind, self.port = kind, free_port()
+        if kind == "sluice":
+            command = [SLUICE, "run", "-q", os.path.join(ROOT, "bench/serve/pipeline.toml"),
+                       "--http", f"127.0.0.1:{self.port}"]
+            self.url = f"http://127.0.0.1:{self.port}/v1/pipelines/faces/infer"
+            ready = f"http://127.0.0.1:{self.port}/readyz"
+            env = dict(os.environ)
+        else:
+            command = ["/usr/bin/python3", "-m", "uvicorn", "fastapi_peer:app", "--app-dir",
+                       os.path.join(ROOT, "bench/serve"), "--host", "127.0.0.1", "--port",
+                       str(self.port), "--workers", str(workers), "--log-level", "warning"]
+            self.url = f"http://127.0.0.1:{self.port}/infer"
+            ready = f"http://127.0.0.1:{self.port}/health"
+            env = dict(os.environ, SERVE_MODEL=MODEL, SERVE_TORCH_THREADS="1")
+        self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE)
+        if not wait_ready(ready):
+            self.stop()
+            raise RuntimeError(f"{kind} did not become ready: {self.process.stderr.read().decode()}")
+
+    def stop(self):
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def hey(url, image, concurrency, duration, pid):
+    """Runs hey against `url`; its figures and the server's memory while it ran."""
+    samples, stop = [], threading.Event()
+
+    def sample():
+        while not stop.wait(0.25):
+            samples.append(rss_of_tree(pid))
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    r = subprocess.run(["hey", "-z", f"{duration}s", "-c", str(concurrency), "-m", "POST",
+                        "-T", "image/jpeg", "-D", image, "-t", "30", url],
+                       capture_output=True, text=True)
+    stop.set()
+    sampler.join()
+    out = r.stdout
+    codes = {int(c): int(n) for c, n in re.findall(r"\[(\d+)\]\s+(\d+) responses", out)}
+    total = re.search(r"Total:\s+([\d.]+) secs", out)
+    lat = dict(re.findall(r"(\d+)% in ([\d.]+) secs", out))
+    if r.returncode != 0 or not total:
+        raise RuntimeError(f"hey failed: {r.stderr}\n{out}")
+    seconds = float(total.group(1))
+    return {"rps": codes.get(200, 0) / seconds, "p50_ms": float(lat.get("50", "nan")) * 1e3,
+            "p99_ms": float(lat.get("99", "nan")) * 1e3, "codes": codes,
+            "rss_median_mb": statistics.median(samples) / 2**20 if samples else float("nan"),
+            "rss_max_mb": max(samples) / 2**20 if samples else float("nan"),
+            "rss_min_mb": min(samples) / 2**20 if samples else float("nan")}
+
+
+def show(kind, c, f):
+    other = {k: v for k, v in f["codes"].items() if k != 200}
+    print(f"  {kind:7} c={c:3}: {f['rps']:8.1f} req/s, p50 {f['p50_ms']:7.1f} ms, "
+          f"p99 {f['p99_ms']:7.1f} ms, RSS median {f['rss_median_mb']:.0f} MB "
+          f"(max {f['rss_max_mb']:.0f}){', other: ' + str(other) if other else ''}", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=int, default=30)
+    parser.add_argument("--levels", default="1,8,32,64")
+    parser.add_argument("--overload", type=int, default=256)
+    parser.add_argument("--peer-workers", type=int, default=2)
+    parser.add_argument("--image", default=os.path.join(ROOT, "assets/media/messi5.jpg"))
+    a = parser.parse_args()
+    levels = [int(x) for x in a.levels.split(",")]
+    results = {}
+    try:
+        for c in levels:
+            for kind in ("sluice", "fastapi"):
+                server = Server(kind, a.peer_workers)
+                try:
+                    hey(server.url, a.image, c, 3, server.process.pid)  # warm-up
+                    results[(kind, c)] = hey(server.url, a.image, c, a.duration,
+                                             server.process.pid)
+                finally:
+                    server.stop()
+                show(kind, c, results[(kind, c)])
+        print("\n| concurrency | sluice req/s | FastAPI req/s | ratio | sluice p50 / p99 ms | "
+              "FastAPI p50 / p99 ms | sluice RSS MB | FastAPI RSS MB |")
+        print("|---|---|---|---|---|---|---|---|")
+        for c in levels:
+            s, p = results[("sluice", c)], results[("fastapi", c)]
+            print(f"| {c} | {s['rps']:.1f} | {p['rps']:.1f} | **{s['rps'] / p['rps']:.2f}** | "
+                  f"{s['p50_ms']:.1f} / {s['p99_ms']:.1f} | {p['p50_ms']:.1f} / {p['p99_ms']:.1f} | "
+                  f"{s['rss_median_mb']:.0f} | {p['rss_median_mb']:.0f} |")
+        if a.overload:
+            server = Server("sluice", a.peer_workers)
+            try:
+                f = hey(server.url, a.image, a.overload, a.duration, server.process.pid)
+            finally:
+                server.stop()
+            show("sluice", a.overload, f)
+            print(f"overload c={a.overload}: {f['codes'].get(200, 0)} answered, "
+                  f"{f['codes'].get(503, 0)} refused 503; RSS min {f['rss_min_mb']:.0f}, "
+                  f"median {f['rss_median_mb']:.0f}, max {f['rss_max_mb']:.0f} MB")
+    except RuntimeError as e:
+        print(e, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
