@@ -11,7 +11,10 @@ Then an overload run: concurrency OVERLOAD against sluice with its max_queued of
 once instead of growing latency, a flat memory line.
 
   /usr/bin/python3 bench/serve_compare.py [--duration 30] [--levels 1,8,32,64]
-      [--overload 256] [--peer-workers 2] [--image assets/media/messi5.jpg]
+      [--overload 256] [--peer-workers 2] [--image assets/media/astronaut.png]
+
+The image (one face) is posted as a JPEG (quality 90). Before the load, one request to each
+server checks that both find the same faces (boxes within 0.01 px): the same work.
 
 Targets (issue 17): at concurrency >= 8, sluice at least 2x the peer's requests/s; p99
 below the peer's at every level; at overload a flat memory line with 503s.
@@ -19,6 +22,7 @@ Needs hey, python3-fastapi, python3-uvicorn (scripts/setup.sh installs them).
 Exit status: 0 when every run worked (whether or not the targets are met), 1 otherwise.
 """
 import argparse
+import json
 import os
 import re
 import signal
@@ -28,6 +32,7 @@ import subprocess
 import sys
 import threading
 import time
+import tempfile
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -137,6 +142,15 @@ def hey(url, image, concurrency, duration, pid):
             "rss_min_mb": min(samples) / 2**20 if samples else float("nan")}
 
 
+def faces_of(url, image):
+    """The boxes one request gets, to check that both servers do the same work."""
+    with open(image, "rb") as f:
+        request = urllib.request.Request(url, data=f.read(), headers={"Content-Type": "image/jpeg"})
+    with urllib.request.urlopen(request, timeout=30) as r:
+        answer = json.load(r)
+    return [[d["box"][k] for k in ("x", "y", "w", "h")] for d in answer["detections"]]
+
+
 def show(kind, c, f):
     other = {k: v for k, v in f["codes"].items() if k != 200}
     print(f"  {kind:7} c={c:3}: {f['rps']:8.1f} req/s, p50 {f['p50_ms']:7.1f} ms, "
@@ -150,11 +164,32 @@ def main():
     parser.add_argument("--levels", default="1,8,32,64")
     parser.add_argument("--overload", type=int, default=256)
     parser.add_argument("--peer-workers", type=int, default=2)
-    parser.add_argument("--image", default=os.path.join(ROOT, "assets/media/messi5.jpg"))
+    parser.add_argument("--image", default=os.path.join(ROOT, "assets/media/astronaut.png"))
     a = parser.parse_args()
+    import cv2  # noqa: E402 (only here: the module's other users need no OpenCV)
+    picture = cv2.imread(a.image)
+    if picture is None:
+        print(f"cannot read {a.image}", file=sys.stderr)
+        return 1
+    jpeg = os.path.join(tempfile.mkdtemp(), "request.jpg")
+    cv2.imwrite(jpeg, picture, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    a.image = jpeg
     levels = [int(x) for x in a.levels.split(",")]
     results = {}
     try:
+        found = {}
+        for kind in ("sluice", "fastapi"):
+            server = Server(kind, a.peer_workers)
+            try:
+                found[kind] = faces_of(server.url, a.image)
+            finally:
+                server.stop()
+        same = len(found["sluice"]) == len(found["fastapi"]) and all(
+            abs(x - y) < 0.01 for p, q in zip(found["sluice"], found["fastapi"]) for x, y in zip(p, q))
+        print(f"faces found: sluice {found['sluice']}, FastAPI {found['fastapi']}: "
+              f"{'the same' if same else 'DIFFERENT'}", flush=True)
+        if not same:
+            return 1
         for c in levels:
             for kind in ("sluice", "fastapi"):
                 server = Server(kind, a.peer_workers)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
@@ -41,6 +42,8 @@ plugin = "http_response"
 )";
 }
 
+// Encoded on the test's main thread only: OpenCV's encoders are not safe to call from
+// several threads at once (ThreadSanitizer reports a race inside libopencv_imgcodecs).
 std::string jpeg_of(int width, int height) {
   cv::Mat image(height, width, CV_8UC3, cv::Scalar(40, 120, 200));
   std::vector<unsigned char> bytes;
@@ -121,13 +124,17 @@ TEST_F(Serving, ConcurrentRequestsEachGetTheirOwnAnswer) {
   serve(echo_pipeline(2, 64));
   constexpr int kClients = 16, kEach = 5;
   std::atomic<int> right{0}, wrong{0};
+  std::map<std::pair<int, int>, std::string> images;  // by size: whose answer it is
+  for (int i = 0; i < kClients; ++i)
+    for (int k = 0; k < kEach; ++k)
+      images[{16 + 8 * i, 16 + 4 * k}] = jpeg_of(16 + 8 * i, 16 + 4 * k);
   std::vector<std::thread> clients;
   for (int i = 0; i < kClients; ++i)
     clients.emplace_back([&, i] {
       auto c = client();
       for (int k = 0; k < kEach; ++k) {
-        const int width = 16 + 8 * i, height = 16 + 4 * k;  // whose answer it is
-        auto r = c.Post("/v1/pipelines/echo/infer", jpeg_of(width, height), "image/jpeg");
+        const int width = 16 + 8 * i, height = 16 + 4 * k;
+        auto r = c.Post("/v1/pipelines/echo/infer", images.at({width, height}), "image/jpeg");
         const bool ok = r && r->status == 200 &&
                         json::parse(r->body)["frame_size"] == json::array({width, height});
         (ok ? right : wrong)++;
@@ -141,7 +148,8 @@ TEST_F(Serving, ConcurrentRequestsEachGetTheirOwnAnswer) {
 
 TEST_F(Serving, AFullQueueAnswers503AtOnceAndTheAcceptedAreServed) {
   // One request at a time in the delay (its queue holds 1), one waiting in the source.
-  serve(echo_pipeline(300, 1, "", "queue = { capacity = 1 }\n"));
+  serve(echo_pipeline(600, 1, "", "queue = { capacity = 1 }\n"));
+  const std::string image = jpeg_of(32, 32);
   constexpr int kClients = 12;
   std::vector<int> status(kClients, 0);
   std::vector<std::string> retry(kClients);
@@ -151,7 +159,7 @@ TEST_F(Serving, AFullQueueAnswers503AtOnceAndTheAcceptedAreServed) {
     clients.emplace_back([&, i] {
       auto c = client();
       const auto t0 = std::chrono::steady_clock::now();
-      auto r = c.Post("/v1/pipelines/echo/infer", jpeg_of(32, 32), "image/jpeg");
+      auto r = c.Post("/v1/pipelines/echo/infer", image, "image/jpeg");
       seconds[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (r) {
         status[i] = r->status;
@@ -174,7 +182,7 @@ TEST_F(Serving, AFullQueueAnswers503AtOnceAndTheAcceptedAreServed) {
   }
   EXPECT_GE(served, 2);
   EXPECT_GE(refused, 1);
-  // "At once": a refusal never waits for the pipeline, whose every answer takes 300 ms.
+  // "At once": a refusal never waits for the pipeline, whose every answer takes 600 ms.
   if (refused > 0) {
     EXPECT_LT(slowest_refusal, fastest_served);
   }
@@ -201,7 +209,8 @@ TEST_F(Serving, ARequestPastItsDeadlineGets504AndTheServerGoesOn) {
 TEST_F(Serving, AClientThatLeavesCostsNoAnswerAndNoThread) {
   serve(echo_pipeline(300, 8));
   // A raw request whose client closes at once, behind one that holds the delay.
-  std::thread holder([&] { post("/v1/pipelines/echo/infer", jpeg_of(20, 20), "image/jpeg"); });
+  const std::string held = jpeg_of(20, 20);
+  std::thread holder([&] { post("/v1/pipelines/echo/infer", held, "image/jpeg"); });
   std::this_thread::sleep_for(50ms);
   const std::string image = jpeg_of(24, 24);
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -312,12 +321,15 @@ TEST_F(Serving, MalformedRequestsGetA4xxSayingWhyWhileValidOnesAreServed) {
   std::atomic<bool> done{false};
   std::atomic<int> valid_right{0}, valid_wrong{0};
   std::vector<std::thread> valid;
+  std::map<int, std::string> widths;
+  for (int i = 0; i < 2; ++i)
+    for (int k = 0; k < 7; ++k) widths[20 + i * 10 + k] = jpeg_of(20 + i * 10 + k, 20);
   for (int i = 0; i < 2; ++i)
     valid.emplace_back([&, i] {
       auto c = client();
       for (int k = 0; !done.load() || k < 5; ++k) {
         const int width = 20 + i * 10 + k % 7;
-        auto r = c.Post(infer, jpeg_of(width, 20), "image/jpeg");
+        auto r = c.Post(infer, widths.at(width), "image/jpeg");
         const bool ok =
             r && r->status == 200 && json::parse(r->body)["frame_size"] == json::array({width, 20});
         (ok ? valid_right : valid_wrong)++;
