@@ -32,6 +32,10 @@
 
 namespace sluice::runtime {
 
+// The keys of a node's table the pipeline file reads itself (read_node); every other key
+// is a param. The plugin loader refuses a param of one of these names: none could be set.
+inline constexpr const char* kNodeKeys[] = {"plugin", "queue", "queues", "on_error", "replicas"};
+
 enum class OnError { kFail, kSkip };
 
 struct LinkEnd {

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "pipeline_spec.h"
+
 namespace fs = std::filesystem;
 
 namespace sluice::runtime {
@@ -196,7 +198,7 @@ Status PluginRegistry::load_file(const std::string& path) {
     // The pipeline file reads these keys of a node itself: a param of the same name could
     // never be set (`queue = 2` would be read as the node's input queue).
     for (const auto& param : t.contract.params)
-      for (const char* reserved : {"plugin", "queue", "queues", "on_error", "replicas"})
+      for (const char* reserved : kNodeKeys)
         if (param.name == reserved)
           return internal_error(fmt::format(
               "plugin '{}': node type '{}' declares a param named '{}', a key the pipeline file "
