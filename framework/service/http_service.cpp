@@ -138,6 +138,10 @@ Status HttpService::start(const HttpOptions& o) {
   server_->set_payload_max_length(max_body_bytes_);
   server_->new_task_queue = [] { return new GrowingThreadPool(8, kMaxServerThreads); };
   server_->set_keep_alive_max_count(100);
+  // cpp-httplib writes a response's head and body apart. With Nagle's algorithm the body
+  // waits for the client to acknowledge the head, which it delays by up to 40 ms: every
+  // answer on a kept-alive connection was 40 ms late (183 /healthz a second at 8 clients).
+  server_->set_tcp_nodelay(true);
   add_routes();
   const int port = o.port == 0 ? server_->bind_to_any_port(o.host) : o.port;
   if (o.port != 0 && !server_->bind_to_port(o.host, o.port))

@@ -37,7 +37,7 @@ bool HttpRequest::refused_for_room(ServedRequest& request) {
                     "application/json", retry_after_s_});
     return true;
   }
-  if (waiting_.size() < queue_limit_) return false;
+  if (waiting_.size() + decoding_ < queue_limit_) return false;
   ++refused_full_;
   request.answer({503,
                   error_body("overloaded: " + std::to_string(waiting_.size()) +
@@ -49,23 +49,32 @@ bool HttpRequest::refused_for_room(ServedRequest& request) {
 
 void HttpRequest::submit(std::shared_ptr<ServedRequest> request) {
   {
-    // Refused before decoding, so that overload costs no decoding.
+    // A place in the queue is taken before decoding, so that under overload only the
+    // requests that will be served are decoded; the others cost a 503.
     std::lock_guard lock(mu_);
     if (refused_for_room(*request)) return;
+    ++decoding_;
   }
   DecodedImage decoded = decode_image_body(request->body(), request->content_type());
-  if (decoded.status != 200) {
-    ++refused_bad_;
-    request->answer({decoded.status, error_body(decoded.error)});
-    return;
-  }
   request->release_body();
+  bool taken = false;
   {
     std::lock_guard lock(mu_);
-    if (refused_for_room(*request)) return;
-    waiting_.push_back({std::move(request), std::move(decoded.image)});
+    --decoding_;
+    if (decoded.status == 200 && !closed_) {
+      waiting_.push_back({request, std::move(decoded.image)});
+      taken = true;
+    }
   }
-  arrived_.notify_one();
+  if (taken) {
+    arrived_.notify_one();
+  } else if (decoded.status != 200) {
+    ++refused_bad_;
+    request->answer({decoded.status, error_body(decoded.error)});
+  } else {
+    std::lock_guard lock(mu_);
+    (void)refused_for_room(*request);  // closed while it was decoded: 503
+  }
 }
 
 void HttpRequest::count_refusals(Context& ctx) {

@@ -93,6 +93,7 @@ class HttpRequest final : public Node, public RequestIntake {
   std::mutex mu_;
   std::condition_variable arrived_;
   std::deque<Waiting> waiting_;  // under mu_
+  std::size_t decoding_ = 0;     // under mu_: places taken by requests being decoded
   bool closed_ = false;          // under mu_: close() ran, every new request gets 503
   // Refusals on the server's threads, moved into the node's counters by process().
   std::atomic<int64_t> refused_full_{0}, refused_bad_{0};
