@@ -5,13 +5,17 @@ seed's way, FastAPI + uvicorn with torch.no_grad() per request (bench/serve/fast
 the same model, preprocessing and postprocessing. `hey` (Debian) posts the same JPEG at each
 concurrency for DURATION seconds; the two servers alternate at each level.
 
-Per run: requests/s (answers 200 only), p50 and p99 latency of the 200s, other statuses,
+Per run: requests/s (answers 200 only), p50 and p99 latency of the 200s (from hey's line
+per request), other statuses,
 and the server's resident memory (all its processes) sampled every 0.25 s: median and max.
-Then an overload run: concurrency OVERLOAD against sluice with its max_queued of 64: 503s at
-once instead of growing latency, a flat memory line.
+Then 4x overload against sluice (max_queued 64): OVERLOAD clients together offering four
+times the rate sluice served at the highest level (`hey -q`, an open loop): 503s at once,
+the answered requests' latency bounded, a flat memory line (the highest RSS of the run's
+first third against its last). Then HAMMER clients that post again as soon as they are
+refused (no offered rate: a stress), reported beside.
 
   /usr/bin/python3 bench/serve_compare.py [--duration 30] [--levels 1,8,32,64]
-      [--overload 256] [--peer-workers 2] [--image assets/media/astronaut.png]
+      [--overload 256] [--hammer 256] [--peer-workers 2] [--image assets/media/astronaut.png]
 
 The image (one face) is posted as a JPEG (quality 90). Before the load, one request to each
 server checks that both find the same faces (boxes within 0.01 px): the same work.
@@ -22,6 +26,8 @@ Needs hey, python3-fastapi, python3-uvicorn (scripts/setup.sh installs them).
 Exit status: 0 when every run worked (whether or not the targets are met), 1 otherwise.
 """
 import argparse
+import csv
+import io
 import json
 import os
 import re
@@ -113,33 +119,54 @@ class Server:
             self.process.wait()
 
 
-def hey(url, image, concurrency, duration, pid):
-    """Runs hey against `url`; its figures and the server's memory while it ran."""
+def percentile(sorted_values, q):
+    if not sorted_values:
+        return float("nan")
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
+def hey(url, image, concurrency, duration, pid, rate=None):
+    """Runs hey against `url` (each of its `concurrency` clients at most `rate` requests a
+    second when given); its figures, from hey's line per request, and the server's memory
+    while it ran."""
     samples, stop = [], threading.Event()
+    began = time.monotonic()
 
     def sample():
         while not stop.wait(0.25):
-            samples.append(rss_of_tree(pid))
+            samples.append((time.monotonic() - began, rss_of_tree(pid)))
 
     sampler = threading.Thread(target=sample)
     sampler.start()
-    r = subprocess.run(["hey", "-z", f"{duration}s", "-c", str(concurrency), "-m", "POST",
-                        "-T", "image/jpeg", "-D", image, "-t", "30", url],
-                       capture_output=True, text=True)
+    command = ["hey", "-z", f"{duration}s", "-c", str(concurrency), "-m", "POST",
+               "-T", "image/jpeg", "-D", image, "-t", "30", "-o", "csv"]
+    if rate:
+        command += ["-q", f"{rate:.3f}"]
+    r = subprocess.run(command + [url], capture_output=True, text=True)
     stop.set()
     sampler.join()
-    out = r.stdout
-    codes = {int(c): int(n) for c, n in re.findall(r"\[(\d+)\]\s+(\d+) responses", out)}
-    total = re.search(r"Total:\s+([\d.]+) secs", out)
-    lat = dict(re.findall(r"(\d+)% in ([\d.]+) secs", out))
-    if r.returncode != 0 or not total:
-        raise RuntimeError(f"hey failed: {r.stderr}\n{out}")
-    seconds = float(total.group(1))
-    return {"rps": codes.get(200, 0) / seconds, "p50_ms": float(lat.get("50", "nan")) * 1e3,
-            "p99_ms": float(lat.get("99", "nan")) * 1e3, "codes": codes,
-            "rss_median_mb": statistics.median(samples) / 2**20 if samples else float("nan"),
-            "rss_max_mb": max(samples) / 2**20 if samples else float("nan"),
-            "rss_min_mb": min(samples) / 2**20 if samples else float("nan")}
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    if r.returncode != 0 or not rows:
+        raise RuntimeError(f"hey failed: {r.stderr}\n{r.stdout[-2000:]}")
+    codes, answered = {}, []
+    for row in rows:
+        code = int(row["status-code"])
+        codes[code] = codes.get(code, 0) + 1
+        if code == 200:
+            answered.append(float(row["response-time"]))
+    answered.sort()
+    seconds = max(float(row["offset"]) + float(row["response-time"]) for row in rows)
+    rss = [m for _, m in samples]
+    third = max(1, len(samples) // 3)
+    return {"rps": len(answered) / seconds, "sent_per_s": len(rows) / seconds,
+            "p50_ms": percentile(answered, 0.50) * 1e3, "p99_ms": percentile(answered, 0.99) * 1e3,
+            "codes": codes,
+            "rss_median_mb": statistics.median(rss) / 2**20 if rss else float("nan"),
+            "rss_max_mb": max(rss) / 2**20 if rss else float("nan"),
+            "rss_min_mb": min(rss) / 2**20 if rss else float("nan"),
+            # A flat line: the highest of the first third against the highest of the last.
+            "rss_first_third_max_mb": max(rss[:third]) / 2**20 if rss else float("nan"),
+            "rss_last_third_max_mb": max(rss[-third:]) / 2**20 if rss else float("nan")}
 
 
 def faces_of(url, image):
@@ -162,7 +189,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=30)
     parser.add_argument("--levels", default="1,8,32,64")
-    parser.add_argument("--overload", type=int, default=256)
+    parser.add_argument("--overload", type=int, default=256,
+                        help="clients offering 4x sluice's rate at the highest level; 0: none")
+    parser.add_argument("--hammer", type=int, default=256,
+                        help="clients posting without pause against sluice alone; 0: none")
     parser.add_argument("--peer-workers", type=int, default=2)
     parser.add_argument("--image", default=os.path.join(ROOT, "assets/media/astronaut.png"))
     a = parser.parse_args()
@@ -209,15 +239,42 @@ def main():
                   f"{s['p50_ms']:.1f} / {s['p99_ms']:.1f} | {p['p50_ms']:.1f} / {p['p99_ms']:.1f} | "
                   f"{s['rss_median_mb']:.0f} | {p['rss_median_mb']:.0f} |")
         if a.overload:
+            # 4x overload: an offered rate four times what sluice served at the highest
+            # level, from OVERLOAD clients at a fixed rate each (an open loop, as many
+            # independent clients are), so that the offered load does not depend on how
+            # fast the server refuses.
+            capacity = results[("sluice", levels[-1])]["rps"]
+            offered = 4 * capacity
             server = Server("sluice", a.peer_workers)
             try:
-                f = hey(server.url, a.image, a.overload, a.duration, server.process.pid)
+                hey(server.url, a.image, levels[-1], 3, server.process.pid)  # warm-up
+                f = hey(server.url, a.image, a.overload, a.duration, server.process.pid,
+                        rate=offered / a.overload)
             finally:
                 server.stop()
+            print(f"overload: {offered:.0f} requests/s offered (4x {capacity:.1f}) by "
+                  f"{a.overload} clients; sent {f['sent_per_s']:.1f}/s", flush=True)
             show("sluice", a.overload, f)
-            print(f"overload c={a.overload}: {f['codes'].get(200, 0)} answered, "
-                  f"{f['codes'].get(503, 0)} refused 503; RSS min {f['rss_min_mb']:.0f}, "
-                  f"median {f['rss_median_mb']:.0f}, max {f['rss_max_mb']:.0f} MB")
+            print(f"overload: {f['codes'].get(200, 0)} answered ({f['rps']:.1f}/s), "
+                  f"{f['codes'].get(503, 0)} refused 503; answered p50 {f['p50_ms']:.1f} ms, "
+                  f"p99 {f['p99_ms']:.1f} ms; RSS max in the first third "
+                  f"{f['rss_first_third_max_mb']:.0f} MB, in the last third "
+                  f"{f['rss_last_third_max_mb']:.0f} MB (min {f['rss_min_mb']:.0f}, max "
+                  f"{f['rss_max_mb']:.0f})", flush=True)
+        if a.hammer:
+            # Clients that ignore Retry-After and post again at once, as fast as the server
+            # refuses: not an offered rate but a stress, reported beside.
+            server = Server("sluice", a.peer_workers)
+            try:
+                f = hey(server.url, a.image, a.hammer, a.duration, server.process.pid)
+            finally:
+                server.stop()
+            show("sluice", a.hammer, f)
+            print(f"hammer c={a.hammer}: {f['codes'].get(200, 0)} answered ({f['rps']:.1f}/s), "
+                  f"{f['codes'].get(503, 0)} refused 503 ({f['sent_per_s']:.0f} sent/s); "
+                  f"answered p99 {f['p99_ms']:.1f} ms; RSS first third max "
+                  f"{f['rss_first_third_max_mb']:.0f} MB, last third max "
+                  f"{f['rss_last_third_max_mb']:.0f} MB", flush=True)
     except RuntimeError as e:
         print(e, file=sys.stderr)
         return 1

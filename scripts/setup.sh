@@ -43,6 +43,7 @@ test_packages=(
   prometheus                                   # tests: promtool checks /metrics, a real server scrapes it
   chromium                                     # tests: the page at / in a real (headless) browser
   hey python3-fastapi python3-uvicorn          # bench/serve_compare.py: the load, the seed's FastAPI peer
+  python3-requests                             # tests: the KServe v2 client (tests/service/kserve_client_test.py)
 )
 packages=("${demo_packages[@]}")
 [ "$profile" = all ] && packages+=("${test_packages[@]}")

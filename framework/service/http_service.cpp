@@ -8,6 +8,7 @@
 
 #include "growing_thread_pool.h"
 #include "infer_api.h"
+#include "kserve_api.h"
 #include "metrics_text.h"
 #include "preview.h"
 #include "process_figures.h"
@@ -168,10 +169,22 @@ void HttpService::stop() {
   }
 }
 
+std::string HttpService::not_ready() const {
+  const runtime::RunReport live = runner_.snapshot();
+  if (!live.status.ok()) return "the run failed: " + live.status.message();
+  if (live.nodes.empty()) return "the nodes are still opening";
+  for (const NodeStream& st : all_streams(pipeline_, runner_))
+    if (st.status.state == "failed")
+      return "stream " + std::to_string(st.id) + " of node '" + st.node +
+             "' failed for good: " + st.status.error;
+  return {};
+}
+
 void HttpService::add_routes() {
   httplib::Server& s = *server_;
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (token_.empty() || req.path == "/healthz" || req.path == "/")
+    if (token_.empty() || req.path == "/healthz" || req.path == "/v2/health/live" ||
+        req.path == "/")
       return httplib::Server::HandlerResponse::Unhandled;
     if (req.get_header_value("Authorization") == "Bearer " + token_)
       return httplib::Server::HandlerResponse::Unhandled;
@@ -183,17 +196,7 @@ void HttpService::add_routes() {
     res.set_content("{\"status\": \"alive\"}\n", "application/json");
   });
   s.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-    const runtime::RunReport live = runner_.snapshot();
-    std::string why;
-    if (!live.status.ok())
-      why = "the run failed: " + live.status.message();
-    else if (live.nodes.empty())
-      why = "the nodes are still opening";
-    else
-      for (const NodeStream& st : all_streams(pipeline_, runner_))
-        if (st.status.state == "failed" && why.empty())
-          why = "stream " + std::to_string(st.id) + " of node '" + st.node +
-                "' failed for good: " + st.status.error;
+    const std::string why = not_ready();
     if (why.empty()) {
       res.set_content("{\"status\": \"ready\"}\n", "application/json");
       return;
@@ -221,6 +224,7 @@ void HttpService::add_routes() {
   add_stream_routes();
   add_preview_routes();
   add_infer_routes(s, pipeline_, runner_, stopping_, port_);
+  add_kserve_routes(s, pipeline_, runner_, stopping_, port_, [this] { return not_ready(); });
   // Known paths with another method: 405, saying which are allowed.
   auto not_allowed = [](const char* allow) {
     return [allow](const httplib::Request& req, httplib::Response& res) {
@@ -235,6 +239,16 @@ void HttpService::add_routes() {
     s.Put(path, not_allowed("GET"));
     s.Delete(path, not_allowed("GET"));
   }
+  for (const char* path :
+       {"/v2", "/v2/health/live", "/v2/health/ready", R"(/v2/models/([^/]+)(?:/versions/([^/]+))?)",
+        R"(/v2/models/([^/]+)(?:/versions/([^/]+))?/ready)"}) {
+    s.Post(path, not_allowed("GET"));
+    s.Put(path, not_allowed("GET"));
+    s.Delete(path, not_allowed("GET"));
+  }
+  s.Get(R"(/v2/models/([^/]+)(?:/versions/([^/]+))?/infer)", not_allowed("POST"));
+  s.Put(R"(/v2/models/([^/]+)(?:/versions/([^/]+))?/infer)", not_allowed("POST"));
+  s.Delete(R"(/v2/models/([^/]+)(?:/versions/([^/]+))?/infer)", not_allowed("POST"));
   s.Get(R"(/v1/pipelines/([^/]+)/infer)", not_allowed("POST"));
   s.Put(R"(/v1/pipelines/([^/]+)/infer)", not_allowed("POST"));
   s.Delete(R"(/v1/pipelines/([^/]+)/infer)", not_allowed("POST"));
@@ -250,7 +264,8 @@ void HttpService::add_routes() {
       answer_error(res, 404,
                    "no endpoint " + req.method + " " + req.path +
                        " (endpoints: /, /healthz, /readyz, /metrics, /api/pipeline, "
-                       "/api/nodes/NODE/streams, /preview/NODE, /v1/pipelines/NAME/infer)");
+                       "/api/nodes/NODE/streams, /preview/NODE, /v1/pipelines/NAME/infer, "
+                       "/v2/health/live|ready, /v2/models/NAME[/ready|/infer])");
     else if (res.status == 413)
       answer_error(res, 413,
                    "the request body is over " + std::to_string(max_body_bytes_ >> 20) + " MiB");

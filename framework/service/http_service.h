@@ -14,6 +14,8 @@
 //   POST /v1/pipelines/NAME/infer
 //                      an image for the pipeline's http_request node, answered with its
 //                      results (infer_api.h)
+//   /v2/...            KServe v2 (Triton's HTTP/REST protocol) for the tensor_request
+//                      nodes: health, model metadata, inference (kserve_api.h)
 //
 // Errors are JSON {"error": "..."} with a 4xx status, and the run goes on. It binds to a
 // loopback address unless given a token; with a token every request but /healthz and the
@@ -69,6 +71,8 @@ class HttpService {
 
  private:
   void add_routes();
+  // Why the run is not ready (/readyz, /v2/health/ready), or "" when it is.
+  std::string not_ready() const;
   void add_stream_routes();
   void add_preview_routes();
   // Viewers of a node's preview: its tap is on while it has any (or a recent latest.jpg).

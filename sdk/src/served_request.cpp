@@ -4,9 +4,11 @@
 
 namespace sluice {
 
-ServedRequest::ServedRequest(std::string body, std::string content_type, Clock::time_point deadline)
+ServedRequest::ServedRequest(std::string body, std::string content_type, Clock::time_point deadline,
+                             std::string target)
     : body_(std::move(body)),
       content_type_(std::move(content_type)),
+      target_(std::move(target)),
       received_(Clock::now()),
       deadline_(deadline) {}
 

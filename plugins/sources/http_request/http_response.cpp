@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cmath>
 
-#include "http_request.h"
 #include "request_table.h"
 #include "result_record.h"
 
@@ -27,7 +26,7 @@ Status HttpResponse::open(const Params& params) {
 
 Status HttpResponse::process(Context& ctx) {
   const PacketHeader& h = ctx.header();
-  std::shared_ptr<ServedRequest> request = RequestTable::instance().take(h.stream_id);
+  std::shared_ptr<ServedRequest> request = RequestTable::instance().take(h.stream_id).request;
   if (!request) {
     // Answered already (a second input set for it), or not a request's stream.
     ctx.add_to_counter("extra_results");
@@ -54,5 +53,3 @@ Status HttpResponse::process(Context& ctx) {
 }
 
 }  // namespace sluice::sources
-
-SLUICE_EXPORT_NODES(sluice::sources::HttpRequest, sluice::sources::HttpResponse)

@@ -7,24 +7,24 @@ RequestTable& RequestTable::instance() {
   return table;
 }
 
-void RequestTable::add(uint32_t stream_id, std::shared_ptr<ServedRequest> request) {
+void RequestTable::add(uint32_t stream_id, InFlight in_flight) {
   std::lock_guard lock(mu_);
-  requests_[stream_id] = std::move(request);
+  requests_[stream_id] = std::move(in_flight);
 }
 
-std::shared_ptr<ServedRequest> RequestTable::find(uint32_t stream_id) const {
+InFlight RequestTable::find(uint32_t stream_id) const {
   std::lock_guard lock(mu_);
   const auto it = requests_.find(stream_id);
-  return it == requests_.end() ? nullptr : it->second;
+  return it == requests_.end() ? InFlight{} : it->second;
 }
 
-std::shared_ptr<ServedRequest> RequestTable::take(uint32_t stream_id) {
+InFlight RequestTable::take(uint32_t stream_id) {
   std::lock_guard lock(mu_);
   const auto it = requests_.find(stream_id);
-  if (it == requests_.end()) return nullptr;
-  auto request = std::move(it->second);
+  if (it == requests_.end()) return {};
+  InFlight in_flight = std::move(it->second);
   requests_.erase(it);
-  return request;
+  return in_flight;
 }
 
 std::size_t RequestTable::size() const {

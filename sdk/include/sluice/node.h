@@ -101,7 +101,8 @@ namespace sluice {
 // changed); the Events and Values payloads.
 // 5: Frame::origin and Detection::embedding (both layouts changed); the Embedding payload.
 // 6: Node::request_intake (a new virtual function) and RequestIntake (served_request.h).
-inline constexpr uint32_t kAbiVersion = 6;
+// 7: RequestIntake::protocol and model_metadata (KServe v2), ServedRequest::target.
+inline constexpr uint32_t kAbiVersion = 7;
 
 // A stream's end, as it reaches each node downstream and, once every sink is done with it,
 // the source that emitted it.

@@ -1,8 +1,10 @@
-// Requests served over HTTP (`sluice run --http`: POST /v1/pipelines/NAME/infer), as the
-// service hands them to a source that takes requests (Node::request_intake; the
-// http_request plugin). No HTTP here: the service parses HTTP (headers, multipart, body
-// limits) and waits; the node reads the body it is given and answers, through any node of
-// its library (http_response), from any thread.
+// Requests served over HTTP (`sluice run --http`), as the service hands them to a source
+// that takes requests (Node::request_intake): images posted to
+// POST /v1/pipelines/NAME/infer (the http_request plugin), or KServe v2 inference requests,
+// JSON tensors posted to POST /v2/models/NAME/infer (the tensor_request plugin). No HTTP
+// here: the service parses HTTP (headers, multipart, body limits) and waits; the node reads
+// the body it is given and answers, through any node of its library (http_response,
+// tensor_response), from any thread.
 //
 // Exactly one answer is sent per request: whoever answers first wins. The service answers
 // by itself when the deadline passes (504), the client goes away or the run stops (503);
@@ -31,7 +33,9 @@ struct ServedAnswer {
 class ServedRequest {
  public:
   using Clock = std::chrono::steady_clock;
-  ServedRequest(std::string body, std::string content_type, Clock::time_point deadline);
+  // `target`: the NAME the client addressed (a pipeline's or a node's name).
+  ServedRequest(std::string body, std::string content_type, Clock::time_point deadline,
+                std::string target = {});
   ServedRequest(const ServedRequest&) = delete;
   ServedRequest& operator=(const ServedRequest&) = delete;
 
@@ -39,6 +43,7 @@ class ServedRequest {
   // media type as the client sent it ("image/jpeg").
   const std::string& body() const { return body_; }
   const std::string& content_type() const { return content_type_; }
+  const std::string& target() const { return target_; }
   // Frees the body once it has been read (decoded), so that a queue of requests holds
   // pictures, not pictures and their files.
   void release_body();
@@ -54,6 +59,7 @@ class ServedRequest {
  private:
   std::string body_;
   std::string content_type_;
+  std::string target_;
   Clock::time_point received_;
   Clock::time_point deadline_;
   std::atomic<bool> answered_{false};
@@ -67,6 +73,14 @@ class ServedRequest {
 // concurrently with process(): the node synchronizes.
 class RequestIntake {
  public:
+  // What the requests are: kImage, a picture (POST /v1/pipelines/NAME/infer); kTensors, a
+  // KServe v2 inference request (POST /v2/models/NAME/infer, JSON).
+  enum class Protocol { kImage, kTensors };
+  virtual Protocol protocol() const { return Protocol::kImage; }
+  // kTensors: the model's inputs and outputs as KServe v2's model metadata writes them, a
+  // JSON object's text: {"inputs": [{"name", "datatype", "shape"}], "outputs": [...]}.
+  virtual std::string model_metadata() const { return "{}"; }
+
   // Takes a request, or refuses it by answering it at once (415, 400, 503 when the queue
   // is full). A request taken must be answered in the end; the service's deadline ensures
   // that it is, so a node may drop work whose request is answered().
