@@ -239,16 +239,6 @@ void HttpService::add_routes() {
     s.Put(path, not_allowed("GET"));
     s.Delete(path, not_allowed("GET"));
   }
-  for (const char* path :
-       {"/v2", "/v2/health/live", "/v2/health/ready", R"(/v2/models/([^/]+)(?:/versions/([^/]+))?)",
-        R"(/v2/models/([^/]+)(?:/versions/([^/]+))?/ready)"}) {
-    s.Post(path, not_allowed("GET"));
-    s.Put(path, not_allowed("GET"));
-    s.Delete(path, not_allowed("GET"));
-  }
-  s.Get(R"(/v2/models/([^/]+)(?:/versions/([^/]+))?/infer)", not_allowed("POST"));
-  s.Put(R"(/v2/models/([^/]+)(?:/versions/([^/]+))?/infer)", not_allowed("POST"));
-  s.Delete(R"(/v2/models/([^/]+)(?:/versions/([^/]+))?/infer)", not_allowed("POST"));
   s.Get(R"(/v1/pipelines/([^/]+)/infer)", not_allowed("POST"));
   s.Put(R"(/v1/pipelines/([^/]+)/infer)", not_allowed("POST"));
   s.Delete(R"(/v1/pipelines/([^/]+)/infer)", not_allowed("POST"));

@@ -21,6 +21,15 @@ void answer_json(httplib::Response& res, int status, const json& body) {
   res.set_content(body.dump() + "\n", "application/json");
 }
 
+// 405 for a known path with another method, saying which is allowed.
+httplib::Server::Handler not_allowed(const char* allow) {
+  return [allow](const httplib::Request& req, httplib::Response& res) {
+    res.set_header("Allow", allow);
+    send_answer(res, error_answer(405, req.method + " is not allowed on " + req.path +
+                                           " (allowed: " + allow + ")"));
+  };
+}
+
 // The intake of the model the path names (match 1, version in match 2), or nullptr with
 // the error answered.
 RequestIntake* model_of(const httplib::Request& req, httplib::Response& res,
@@ -85,6 +94,16 @@ void add_kserve_routes(httplib::Server& server, const runtime::Pipeline& pipelin
     send_answer(res, serve_request(*intake, req, req.body, "application/json", req.matches[1],
                                    stopping, port));
   });
+  const std::string model(kModelPath);
+  for (const std::string& path : {std::string("/v2"), std::string("/v2/health/live"),
+                                  std::string("/v2/health/ready"), model, model + "/ready"}) {
+    server.Post(path, not_allowed("GET"));
+    server.Put(path, not_allowed("GET"));
+    server.Delete(path, not_allowed("GET"));
+  }
+  server.Get(model + "/infer", not_allowed("POST"));
+  server.Put(model + "/infer", not_allowed("POST"));
+  server.Delete(model + "/infer", not_allowed("POST"));
 }
 
 }  // namespace sluice::service
