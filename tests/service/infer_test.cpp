@@ -180,7 +180,10 @@ TEST_F(Serving, AFullQueueAnswers503AtOnceAndTheAcceptedAreServed) {
       slowest_refusal = std::max(slowest_refusal, seconds[i]);
     }
   }
-  EXPECT_GE(served, 2);
+  // How many are taken depends on how the clients' arrivals interleave with the source
+  // taking the queued one (a place is held from before the image is decoded): at least
+  // the first is, and with 12 at once into a queue of 1, not all.
+  EXPECT_GE(served, 1);
   EXPECT_GE(refused, 1);
   // "At once": a refusal never waits for the pipeline, whose every answer takes 600 ms.
   if (refused > 0) {
