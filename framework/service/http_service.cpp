@@ -12,6 +12,7 @@
 #include "metrics_text.h"
 #include "preview.h"
 #include "process_figures.h"
+#include "request_serving.h"
 #include "run_report.h"
 #include "sluice/text.h"
 #include "stream_api.h"
@@ -23,8 +24,7 @@ namespace {
 using nlohmann::json;
 
 void answer_error(httplib::Response& res, int status, const std::string& message) {
-  res.status = status;
-  res.set_content(json{{"error", printable(message)}}.dump() + "\n", "application/json");
+  send_answer(res, error_answer(status, message));
 }
 
 void answer(httplib::Response& res, const ApiAnswer& a) {
