@@ -226,13 +226,6 @@ void HttpService::add_routes() {
   add_infer_routes(s, pipeline_, runner_, stopping_, port_);
   add_kserve_routes(s, pipeline_, runner_, stopping_, port_, [this] { return not_ready(); });
   // Known paths with another method: 405, saying which are allowed.
-  auto not_allowed = [](const char* allow) {
-    return [allow](const httplib::Request& req, httplib::Response& res) {
-      res.set_header("Allow", allow);
-      answer_error(res, 405,
-                   req.method + " is not allowed on " + req.path + " (allowed: " + allow + ")");
-    };
-  };
   for (const char* path : {"/healthz", "/readyz", "/metrics", "/api/pipeline", "/",
                            R"(/preview/([^/]+))", R"(/preview/([^/]+)/latest\.jpg)"}) {
     s.Post(path, not_allowed("GET"));

@@ -21,15 +21,6 @@ void answer_json(httplib::Response& res, int status, const json& body) {
   res.set_content(body.dump() + "\n", "application/json");
 }
 
-// 405 for a known path with another method, saying which is allowed.
-httplib::Server::Handler not_allowed(const char* allow) {
-  return [allow](const httplib::Request& req, httplib::Response& res) {
-    res.set_header("Allow", allow);
-    send_answer(res, error_answer(405, req.method + " is not allowed on " + req.path +
-                                           " (allowed: " + allow + ")"));
-  };
-}
-
 // The intake of the model the path names (match 1, version in match 2), or nullptr with
 // the error answered.
 RequestIntake* model_of(const httplib::Request& req, httplib::Response& res,

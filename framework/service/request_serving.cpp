@@ -37,6 +37,14 @@ void send_answer(httplib::Response& res, const ServedAnswer& a) {
   res.set_content(a.body, a.content_type.c_str());
 }
 
+httplib::Server::Handler not_allowed(const char* allow) {
+  return [allow](const httplib::Request& req, httplib::Response& res) {
+    res.set_header("Allow", allow);
+    send_answer(res, error_answer(405, req.method + " is not allowed on " + req.path +
+                                           " (allowed: " + allow + ")"));
+  };
+}
+
 RequestIntake* intake_named(const runtime::Pipeline& pipeline, const runtime::Runner& runner,
                             const std::string& name, RequestIntake::Protocol protocol,
                             const char* what, ServedAnswer& why) {

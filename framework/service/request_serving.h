@@ -1,6 +1,7 @@
 // What the two inference APIs share (infer_api.h: images, /v1; kserve_api.h: KServe v2
 // tensors, /v2): finding the node that takes a request by the NAME of its URL, and handing
-// it a request and waiting for the answer.
+// it a request and waiting for the answer; and the JSON answers every route of the
+// service sends (errors, 405).
 #pragma once
 
 #include <httplib.h>
@@ -14,8 +15,11 @@
 
 namespace sluice::service {
 
+// The service's JSON answers: {"error": message} with a status, sent as it is; and the
+// handler of a known path asked with another method (405 naming those allowed, "GET").
 ServedAnswer error_answer(int status, const std::string& message);
 void send_answer(httplib::Response& res, const ServedAnswer& a);
+httplib::Server::Handler not_allowed(const char* allow);
 
 // The intake that NAME addresses among the nodes taking requests of `protocol`: a node's
 // name, or the pipeline's when one node takes them. nullptr with the answer saying why
