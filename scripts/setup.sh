@@ -25,6 +25,7 @@ demo_packages=(
   nlohmann-json3-dev                           # nlohmann-json: --stats-json output, tests
   libcpp-httplib-dev prometheus-cpp-dev        # sluice run --http: the HTTP service, /metrics
   libopencv-dev                                # OpenCV: frames (cv::Mat) in the SDK; video I/O
+  libjpeg-dev                                  # libjpeg-turbo: http_request decodes JPEGs straight to BGR
   libtorch-dev                                 # LibTorch: the torchscript model plugin
   python3-torch python3-numpy python3-opencv   # models: converting the npm models to TorchScript
   python3-onnx python3-flatbuffers             # models: reading ONNX and TFLite graphs

@@ -4,8 +4,13 @@
 
 namespace sluice::sources {
 
+Status HttpRequest::open(const Params& params) {
+  format_ = params.get(kFormat) == "RGB" ? PixelFormat::kRGB : PixelFormat::kBGR;
+  return RequestSource::open(params);
+}
+
 DecodedRequest HttpRequest::decode(const ServedRequest& request) const {
-  DecodedImage image = decode_image_body(request.body(), request.content_type());
+  DecodedImage image = decode_image_body(request.body(), request.content_type(), format_);
   DecodedRequest decoded;
   decoded.status = image.status;
   decoded.error = std::move(image.error);
@@ -14,7 +19,7 @@ DecodedRequest HttpRequest::decode(const ServedRequest& request) const {
 }
 
 void HttpRequest::emit(Context& ctx, DecodedRequest& decoded, const PacketHeader& header) {
-  ctx.send(kOut, Frame{std::move(decoded.image)}, header);
+  ctx.send(kOut, Frame{std::move(decoded.image), format_}, header);
 }
 
 }  // namespace sluice::sources

@@ -8,6 +8,7 @@
 //   plugin = "http_request"
 //   max_queued = 32       # requests waiting to enter the pipeline; more get 503 at once
 //   timeout_ms = 10000    # 504 after this (or the client's X-Request-Timeout-Ms, if less)
+//   format = "RGB"        # the decoded image's channel order (default BGR, as OpenCV's)
 //
 // The image is decoded on the server's thread that received it (image_body.h), so a bad
 // one gets its 400 or 415 without entering the pipeline.
@@ -23,13 +24,25 @@ class HttpRequest final : public RequestSource {
       "http_request", NodeKind::kSource,
       "Images posted over HTTP (sluice run --http), each a stream of its own; "
       "http_response answers them."};
-  static constexpr Output<Frame> kOut{"out", "the request's image, BGR; one frame per stream"};
-  SLUICE_CONTRACT(kInfo, kOut, kMaxQueued, kTimeoutMs, kMaxBodyMb, kRetryAfterS);
+  static constexpr Output<Frame> kOut{"out",
+                                      "the request's image, in `format`; one frame per stream"};
+  static inline const Param<std::string> kFormat{
+      .name = "format",
+      .default_value = "BGR",
+      .description =
+          "the decoded image's channel order; RGB decodes JPEGs straight to RGB, so "
+          "that a model fed RGB needs no color_convert",
+      .choices = {"BGR", "RGB"}};
+  SLUICE_CONTRACT(kInfo, kOut, kMaxQueued, kTimeoutMs, kMaxBodyMb, kRetryAfterS, kFormat);
+
+  Status open(const Params& params) override;
 
  private:
   DecodedRequest decode(const ServedRequest& request) const override;
   void emit(Context& ctx, DecodedRequest& decoded, const PacketHeader& header) override;
   const char* type_name() const override { return "http_request"; }
+
+  PixelFormat format_ = PixelFormat::kBGR;
 };
 
 }  // namespace sluice::sources

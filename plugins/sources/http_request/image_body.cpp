@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <vector>
+
+#include "jpeg_decoder.h"
 
 namespace sluice::sources {
 namespace {
@@ -46,7 +49,8 @@ bool is_image_type(std::string_view content_type) {
          t == "application/octet-stream";
 }
 
-DecodedImage decode_image_body(std::string_view body, std::string_view content_type) {
+DecodedImage decode_image_body(std::string_view body, std::string_view content_type,
+                               PixelFormat order) {
   const std::string type = media_type(content_type);
   if (!is_image_type(content_type))
     return refused(415, "content type '" + std::string(content_type) +
@@ -66,7 +70,14 @@ DecodedImage decode_image_body(std::string_view body, std::string_view content_t
   if (png && !png_is_whole(body))
     return refused(400, "the PNG image (" + std::to_string(body.size()) +
                             " bytes) is truncated: it does not end with its IEND chunk");
-  cv::Mat image;
+  if (jpeg) {
+    JpegDecode d = decode_jpeg(body, order);
+    if (d.outcome == JpegDecode::Outcome::kDecoded) return {d.image, 200, {}};
+    if (d.outcome == JpegDecode::Outcome::kFailed)
+      return refused(400, "the JPEG image (" + std::to_string(body.size()) +
+                              " bytes) does not decode: " + d.error);
+  }
+  cv::Mat image;  // a PNG, or a JPEG that decode_jpeg leaves to OpenCV
   try {
     const cv::Mat bytes(1, static_cast<int>(body.size()), CV_8U, const_cast<char*>(body.data()));
     image = cv::imdecode(bytes, cv::IMREAD_COLOR);
@@ -76,6 +87,7 @@ DecodedImage decode_image_body(std::string_view body, std::string_view content_t
   if (image.empty())
     return refused(400, std::string("the ") + (jpeg ? "JPEG" : "PNG") + " image (" +
                             std::to_string(body.size()) + " bytes) does not decode");
+  if (order == PixelFormat::kRGB) cv::cvtColor(image, image, cv::COLOR_BGR2RGB);
   return {image, 200, {}};
 }
 

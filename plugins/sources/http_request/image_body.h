@@ -8,10 +8,12 @@
 #include <string>
 #include <string_view>
 
+#include "sluice/payloads.h"
+
 namespace sluice::sources {
 
 struct DecodedImage {
-  cv::Mat image;      // BGR 8-bit; empty when refused
+  cv::Mat image;      // 8-bit, BGR or RGB as asked; empty when refused
   int status = 200;   // 415: not a media type taken; 400: not a whole image of that type
   std::string error;  // why it was refused, naming what was sent
 };
@@ -20,6 +22,8 @@ struct DecodedImage {
 // by their first bytes). Parameters after ';' are ignored.
 bool is_image_type(std::string_view content_type);
 
-DecodedImage decode_image_body(std::string_view body, std::string_view content_type);
+// `order`: PixelFormat::kBGR or kRGB, the order of the decoded image's channels.
+DecodedImage decode_image_body(std::string_view body, std::string_view content_type,
+                               PixelFormat order = PixelFormat::kBGR);
 
 }  // namespace sluice::sources

@@ -99,12 +99,28 @@ TEST(HttpRequest, ARequestIsAFrameOfAStreamOfItsOwnThatEndsWithIt) {
   EXPECT_NE(a.header().stream_id, b.header().stream_id);
   EXPECT_EQ(a.header().seq, 0);
   EXPECT_EQ(a.get_if<Frame>()->image.size(), cv::Size(64, 48));
+  EXPECT_EQ(a.get_if<Frame>()->format, PixelFormat::kBGR) << "BGR unless asked";
   // Each stream started and ended at once, in order: start a, end a, start b, end b.
   const auto& events = h.stream_events();
   ASSERT_EQ(events.size(), 4u);
   EXPECT_TRUE(events[0].started);
   EXPECT_FALSE(events[1].started);
   EXPECT_EQ(events[1].stream.stream_id, a.header().stream_id);
+}
+
+TEST(HttpRequest, FormatRgbGivesRgbFramesThatSaySo) {
+  for (const char* ext : {".jpg", ".png"}) {
+    auto h = NodeHarness::load("http_request", "format = \"RGB\"\n");
+    h.set_serving(true);
+    h.request_intake()->submit(request_of(encoded(ext), "application/octet-stream"));
+    ASSERT_TRUE(h.run_source(1).ok());
+    const Packet p = h.pull(HttpRequest::kOut);
+    const Frame& frame = *p.get_if<Frame>();
+    EXPECT_EQ(frame.format, PixelFormat::kRGB) << ext;
+    EXPECT_GT(frame.image.at<cv::Vec3b>(24, 8)[0], 200) << ext << ": red on the left, first";
+    EXPECT_GT(frame.image.at<cv::Vec3b>(24, 56)[2], 200) << ext << ": blue on the right, last";
+  }
+  EXPECT_FALSE(NodeHarness::try_load("http_request", "format = \"YUV\"\n").ok());
 }
 
 TEST(HttpRequest, AFullQueueAnswers503AtOnceWithRetryAfter) {
