@@ -18,7 +18,9 @@ refused (no offered rate: a stress), reported beside.
       [--overload 256] [--hammer 256] [--peer-workers 2] [--image assets/media/astronaut.png]
 
 The image (one face) is posted as a JPEG (quality 90). Before the load, one request to each
-server checks that both find the same faces (boxes within 0.01 px): the same work.
+server checks that both find the same faces (boxes within 0.01 px): the same work; and
+fifteen on one kept-alive connection against fifteen on new ones check that neither
+server's answers wait on Nagle's algorithm (at most 20 ms later): the same TCP.
 
 Targets (issue 17): at concurrency >= 8, sluice at least 2x the peer's requests/s; p99
 below the peer's at every level; at overload a flat memory line with 503s.
@@ -178,6 +180,36 @@ def faces_of(url, image):
     return [[d["box"][k] for k in ("x", "y", "w", "h")] for d in answer["detections"]]
 
 
+def keep_alive_penalty_ms(url, image, n=15):
+    """How much later an answer comes on a kept-alive connection than on a new one (medians
+    of n requests each, one at a time). About 40 ms when a server's answers wait for the
+    client's delayed ACK (Nagle's algorithm on): a defect both servers once had, which
+    would make the comparison one of TCP settings."""
+    import http.client  # noqa: E402
+    from urllib.parse import urlsplit
+    u = urlsplit(url)
+    with open(image, "rb") as f:
+        body = f.read()
+    headers = {"Content-Type": "image/jpeg"}
+
+    def timed(connection):
+        t = time.perf_counter()
+        connection.request("POST", u.path, body=body, headers=headers)
+        connection.getresponse().read()
+        return time.perf_counter() - t
+
+    kept = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    timed(kept)
+    on_kept = sorted(timed(kept) for _ in range(n))
+    kept.close()
+    on_new = []
+    for _ in range(n):
+        fresh = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        on_new.append(timed(fresh))
+        fresh.close()
+    return 1000 * (statistics.median(on_kept) - statistics.median(sorted(on_new)))
+
+
 def show(kind, c, f):
     other = {k: v for k, v in f["codes"].items() if k != 200}
     print(f"  {kind:7} c={c:3}: {f['rps']:8.1f} req/s, p50 {f['p50_ms']:7.1f} ms, "
@@ -212,8 +244,16 @@ def main():
             server = Server(kind, a.peer_workers)
             try:
                 found[kind] = faces_of(server.url, a.image)
+                late = keep_alive_penalty_ms(server.url, a.image)
             finally:
                 server.stop()
+            print(f"{kind}: an answer on a kept-alive connection {late:+.1f} ms against a new "
+                  f"connection's", flush=True)
+            if late > 20:
+                print(f"{kind}'s answers on kept-alive connections are {late:.0f} ms late "
+                      f"(Nagle's algorithm waiting for a delayed ACK?): not a fair run",
+                      file=sys.stderr)
+                return 1
         same = len(found["sluice"]) == len(found["fastapi"]) and all(
             abs(x - y) < 0.01 for p, q in zip(found["sluice"], found["fastapi"]) for x, y in zip(p, q))
         print(f"faces found: sluice {found['sluice']}, FastAPI {found['fastapi']}: "
