@@ -30,6 +30,18 @@ bool address_of(const sockaddr_storage& a, std::string& host, int& port) {
   return true;
 }
 
+// Whether `fd` is the connection from remote_addr:remote_port to our local_port.
+bool is_connection(int fd, const std::string& remote_addr, int remote_port, int local_port) {
+  sockaddr_storage local{}, peer{};
+  socklen_t local_size = sizeof local, peer_size = sizeof peer;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_size) != 0) return false;
+  std::string host;
+  int port = 0;
+  if (!address_of(local, host, port) || port != local_port) return false;
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_size) != 0) return false;
+  return address_of(peer, host, port) && port == remote_port && host == remote_addr;
+}
+
 int find_socket(const std::string& remote_addr, int remote_port, int local_port) {
   DIR* dir = opendir("/proc/self/fd");
   if (!dir) return -1;
@@ -37,14 +49,7 @@ int find_socket(const std::string& remote_addr, int remote_port, int local_port)
   while (const dirent* entry = readdir(dir)) {
     if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
     const int fd = std::atoi(entry->d_name);
-    sockaddr_storage local{}, peer{};
-    socklen_t local_size = sizeof local, peer_size = sizeof peer;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_size) != 0) continue;
-    std::string host;
-    int port = 0;
-    if (!address_of(local, host, port) || port != local_port) continue;
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_size) != 0) continue;
-    if (address_of(peer, host, port) && port == remote_port && host == remote_addr) {
+    if (is_connection(fd, remote_addr, remote_port, local_port)) {
       found = fd;
       break;
     }
@@ -53,10 +58,30 @@ int find_socket(const std::string& remote_addr, int remote_port, int local_port)
   return found;
 }
 
+// The socket this thread found last. A server thread serves one kept-alive connection
+// request after request, so the scan of /proc/self/fd (two system calls per open file) is
+// made once per connection, not once per request that waits: at concurrency 64 every
+// request waits past the first check, and each scanned all of the server's sockets.
+struct FoundSocket {
+  std::string remote_addr;
+  int remote_port = -1, local_port = -1, fd = -1;
+};
+thread_local FoundSocket last_found;
+
 }  // namespace
 
 bool ClientWatch::gone() {
-  if (fd_ == -2) fd_ = find_socket(remote_addr_, remote_port_, local_port_);
+  if (fd_ == -2) {
+    FoundSocket& last = last_found;
+    if (last.fd >= 0 && last.remote_port == remote_port_ && last.local_port == local_port_ &&
+        last.remote_addr == remote_addr_ &&
+        is_connection(last.fd, remote_addr_, remote_port_, local_port_)) {
+      fd_ = last.fd;  // checked again: the number may have been closed and reused since
+    } else {
+      fd_ = find_socket(remote_addr_, remote_port_, local_port_);
+      last = {remote_addr_, remote_port_, local_port_, fd_};
+    }
+  }
   if (fd_ < 0) return false;
   pollfd p{fd_, POLLRDHUP, 0};
   if (poll(&p, 1, 0) != 1) return false;
