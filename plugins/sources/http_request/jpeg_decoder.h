@@ -7,12 +7,12 @@
 // YCbCr to BGR or RGB in its SIMD colour conversion at no extra cost, so that a pipeline
 // fed RGB needs no conversion either. The pixels are the same as
 // OpenCV's: the same library with the same decompression settings (libjpeg's defaults:
-// the slow integer DCT, fancy upsampling), checked in http_request_test.cpp against
+// the slow integer DCT, fancy upsampling), checked in jpeg_decoder_test.cpp against
 // cv::imdecode on colour, greyscale and subsampled images.
 //
 // Left to cv::imdecode (kNotHandled): CMYK and YCCK images, which libjpeg cannot turn into
-// BGR, and images whose Exif block turns the picture (orientation other than 1), which
-// OpenCV rotates.
+// BGR; images whose Exif block turns the picture (orientation other than 1), which OpenCV
+// rotates; and pictures past OpenCV's own size limits, which it refuses.
 #pragma once
 
 #include <opencv2/core.hpp>
