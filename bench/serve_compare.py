@@ -29,6 +29,7 @@ Exit status: 0 when every run worked (whether or not the targets are met), 1 oth
 """
 import argparse
 import csv
+import http.client
 import io
 import json
 import os
@@ -42,6 +43,7 @@ import threading
 import time
 import tempfile
 import urllib.request
+from urllib.parse import urlsplit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SLUICE = os.environ.get("SLUICE", os.path.join(ROOT, "build/bin/sluice"))
@@ -185,8 +187,6 @@ def keep_alive_penalty_ms(url, image, n=15):
     of n requests each, one at a time). About 40 ms when a server's answers wait for the
     client's delayed ACK (Nagle's algorithm on): a defect both servers once had, which
     would make the comparison one of TCP settings."""
-    import http.client  # noqa: E402
-    from urllib.parse import urlsplit
     u = urlsplit(url)
     with open(image, "rb") as f:
         body = f.read()
@@ -200,14 +200,14 @@ def keep_alive_penalty_ms(url, image, n=15):
 
     kept = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
     timed(kept)
-    on_kept = sorted(timed(kept) for _ in range(n))
+    on_kept = [timed(kept) for _ in range(n)]
     kept.close()
     on_new = []
     for _ in range(n):
         fresh = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
         on_new.append(timed(fresh))
         fresh.close()
-    return 1000 * (statistics.median(on_kept) - statistics.median(sorted(on_new)))
+    return 1000 * (statistics.median(on_kept) - statistics.median(on_new))
 
 
 def show(kind, c, f):

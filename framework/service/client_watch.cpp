@@ -62,25 +62,17 @@ int find_socket(const std::string& remote_addr, int remote_port, int local_port)
 // request after request, so the scan of /proc/self/fd (two system calls per open file) is
 // made once per connection, not once per request that waits: at concurrency 64 every
 // request waits past the first check, and each scanned all of the server's sockets.
-struct FoundSocket {
-  std::string remote_addr;
-  int remote_port = -1, local_port = -1, fd = -1;
-};
-thread_local FoundSocket last_found;
+thread_local int last_found = -1;
 
 }  // namespace
 
 bool ClientWatch::gone() {
   if (fd_ == -2) {
-    FoundSocket& last = last_found;
-    if (last.fd >= 0 && last.remote_port == remote_port_ && last.local_port == local_port_ &&
-        last.remote_addr == remote_addr_ &&
-        is_connection(last.fd, remote_addr_, remote_port_, local_port_)) {
-      fd_ = last.fd;  // checked again: the number may have been closed and reused since
-    } else {
-      fd_ = find_socket(remote_addr_, remote_port_, local_port_);
-      last = {remote_addr_, remote_port_, local_port_, fd_};
-    }
+    // is_connection checks the number again: it may have been closed and reused since.
+    fd_ = last_found >= 0 && is_connection(last_found, remote_addr_, remote_port_, local_port_)
+              ? last_found
+              : find_socket(remote_addr_, remote_port_, local_port_);
+    last_found = fd_;
   }
   if (fd_ < 0) return false;
   pollfd p{fd_, POLLRDHUP, 0};

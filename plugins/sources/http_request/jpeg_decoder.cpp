@@ -53,12 +53,12 @@ bool read_pixels(jpeg_decompress_struct* info, ErrorJump* e, J_COLOR_SPACE order
   return true;
 }
 
-// Every Exif block says the picture is upright (orientation 1) or says nothing (0).
+// Every Exif block says the picture is upright (orientation 1) or says nothing (0, also
+// what an APP1 block of another kind, such as XMP, gives).
 bool upright(const jpeg_decompress_struct& info) {
   for (jpeg_saved_marker_ptr m = info.marker_list; m != nullptr; m = m->next) {
     if (m->marker != JPEG_APP0 + 1) continue;
     const std::string_view payload(reinterpret_cast<const char*>(m->data), m->data_length);
-    if (payload.substr(0, 6) != std::string_view("Exif\0\0", 6)) continue;  // e.g. XMP
     const int orientation = exif_orientation(payload);
     if (orientation != 0 && orientation != 1) return false;
   }
