@@ -26,6 +26,8 @@ demo_packages=(
   libcpp-httplib-dev prometheus-cpp-dev        # sluice run --http: the HTTP service, /metrics
   libopencv-dev                                # OpenCV: frames (cv::Mat) in the SDK; video I/O
   libjpeg-dev                                  # libjpeg-turbo: http_request decodes JPEGs straight to BGR
+  libhiredis-dev                               # hiredis: redis_source and redis_sink (a worker pool on Redis Streams)
+  python3-redis                                # scripts/sluice_jobs.py: submitting jobs, reading their results
   libtorch-dev                                 # LibTorch: the torchscript model plugin
   python3-torch python3-numpy python3-opencv   # models: converting the npm models to TorchScript
   python3-onnx python3-flatbuffers             # models: reading ONNX and TFLite graphs
@@ -45,6 +47,7 @@ test_packages=(
   chromium                                     # tests: the page at / in a real (headless) browser
   hey python3-fastapi python3-uvicorn          # bench/serve_compare.py: the load, the seed's FastAPI peer
   python3-requests                             # tests: the KServe v2 client (tests/service/kserve_client_test.py)
+  redis-server                                 # tests, bench: the real Redis the worker pool's tests start on 127.0.0.1
 )
 packages=("${demo_packages[@]}")
 [ "$profile" = all ] && packages+=("${test_packages[@]}")

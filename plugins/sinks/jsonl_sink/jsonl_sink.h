@@ -49,6 +49,7 @@
 #include <map>
 #include <string>
 
+#include "result_ports.h"
 #include "sluice/sluice.h"
 
 namespace sluice::sinks {
@@ -58,24 +59,12 @@ class JsonlSink final : public Node {
   static constexpr NodeInfo kInfo{
       "jsonl_sink", NodeKind::kSink,
       "Writes one JSON object per frame (detections, classes, mask summary), a line each."};
-  static constexpr Input<Detections> kDetections{
-      .name = "detections", .description = "detections to write", .required = false};
-  static constexpr Input<Classifications> kClassifications{
-      .name = "classifications", .description = "classifications to write", .required = false};
-  static constexpr Input<SegmentationMask> kMask{
-      .name = "mask",
-      .description = "a mask, written as its size and the share of each class",
-      .required = false};
-  static constexpr Input<Values> kValues{
-      .name = "values", .description = "named numbers to write (regression)", .required = false};
-  static constexpr Input<Embedding> kEmbedding{
-      .name = "embedding",
-      .description = "an embedding to write (a list of numbers)",
-      .required = false};
-  static constexpr Input<Events> kEvents{
-      .name = "events",
-      .description = "analytics events to write, with the counts on lines that have any",
-      .required = false};
+  static constexpr Input<Detections> kDetections = result_ports::kDetections;
+  static constexpr Input<Classifications> kClassifications = result_ports::kClassifications;
+  static constexpr Input<SegmentationMask> kMask = result_ports::kMask;
+  static constexpr Input<Values> kValues = result_ports::kValues;
+  static constexpr Input<Embedding> kEmbedding = result_ports::kEmbedding;
+  static constexpr Input<Events> kEvents = result_ports::kEvents;
   static inline const Param<std::string> kPath{.name = "path",
                                                .default_value = "",
                                                .description = "the .jsonl file to write",

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "image_file.h"  // read_image, for the tests
 #include "sluice/sluice.h"
 
 namespace sluice::sources {
@@ -56,11 +57,5 @@ class ImageSource final : public Node {
 // The files `path` names (a file, a folder's files, or a glob's matches), sorted; an
 // error when there are none.
 Result<std::vector<std::string>> list_image_files(const std::string& path);
-
-// Reads and decodes one image as 8-bit BGR; errors name the file and what is wrong.
-Result<cv::Mat> read_image(const std::string& file);
-
-// True unless the JPEG data in `data` ends before its end-of-image marker.
-bool jpeg_is_complete(const std::vector<unsigned char>& data);
 
 }  // namespace sluice::sources

@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "camera_reader.h"
-#include "network_stream_reader.h"
-#include "video_file_reader.h"
+#include "uri_reader.h"
 
 namespace sluice::sources {
 namespace {
@@ -14,15 +12,6 @@ namespace {
 constexpr std::size_t kHistory = 64;
 // How long process() waits for a frame before returning (so a stop is seen).
 constexpr auto kIdleWait = std::chrono::milliseconds(20);
-
-enum class UriKind { kFile, kNetwork, kCamera };
-
-UriKind kind_of(const std::string& uri) {
-  if (uri.rfind("/dev/video", 0) == 0) return UriKind::kCamera;
-  if (uri.find("://") != std::string::npos && uri.rfind("file://", 0) != 0)
-    return UriKind::kNetwork;
-  return UriKind::kFile;
-}
 
 }  // namespace
 
@@ -53,26 +42,7 @@ Status UriSource::open(const Params& p) {
 }
 
 Result<std::unique_ptr<FrameReader>> UriSource::open_reader(const std::string& uri) const {
-  if (uri.empty()) return invalid_argument("the uri is empty");
-  switch (kind_of(uri)) {
-    case UriKind::kCamera: {
-      SLUICE_ASSIGN_OR_RETURN(auto camera, CameraReader::open({.device = uri}));
-      return std::unique_ptr<FrameReader>(std::move(camera));
-    }
-    case UriKind::kNetwork: {
-      NetworkStreamOptions options = network_;
-      options.url = uri;
-      SLUICE_ASSIGN_OR_RETURN(auto stream, NetworkStreamReader::open(options));
-      return std::unique_ptr<FrameReader>(std::move(stream));
-    }
-    case UriKind::kFile: {
-      const std::string path = uri.rfind("file://", 0) == 0 ? uri.substr(7) : uri;
-      SLUICE_ASSIGN_OR_RETURN(
-          auto file, VideoFileReader::open({.path = path, .loop = loop_, .realtime = realtime_}));
-      return std::unique_ptr<FrameReader>(std::move(file));
-    }
-  }
-  return internal_error("unknown kind of uri");
+  return open_uri_reader(uri, {.loop = loop_, .realtime = realtime_, .network = network_});
 }
 
 uint32_t UriSource::start_stream_locked(const std::string& uri,

@@ -45,8 +45,9 @@ class UriSource final : public Node, public StreamControl {
       .name = "uris",
       .default_value = {},
       .description =
-          "the streams: video files, URLs (rtsp://, http://, udp://, tcp://, ...) or "
-          "cameras (/dev/videoN); may be empty when streams are added through the API",
+          "the streams: video files, image files (a frame each), URLs (rtsp://, http://, "
+          "udp://, tcp://, ...) or cameras (/dev/videoN); may be empty when streams are "
+          "added through the API",
       .is_path = true};
   static inline const Param<bool> kLoop{
       .name = "loop", .default_value = false, .description = "files start again at their end"};

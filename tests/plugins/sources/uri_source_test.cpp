@@ -7,8 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <opencv2/imgcodecs.hpp>
 #include <thread>
 
+#include "image_file.h"
 #include "sluice/testing/node_harness.h"
 #include "source_test_support.h"
 
@@ -72,6 +74,31 @@ TEST(UriSource, FilesAreStreamsOfTheirOwnEachWholeAndInOrder) {
   EXPECT_EQ(events[2].stream.reason, "end");
   EXPECT_EQ(events[3].stream.stream_id, 1u);
   ASSERT_TRUE(h.close().ok());
+}
+
+TEST(UriSource, AnImageFileIsAStreamOfOneFrameWithImageSourcesPixels) {
+  test::TempDir dir;
+  cv::Mat image(30, 40, CV_8UC3);
+  cv::randu(image, 0, 255);
+  const std::string path = dir.file("still.png");
+  ASSERT_TRUE(cv::imwrite(path, image));
+  const std::string clip = short_clip(dir, "a.avi", 3);
+  auto h = NodeHarness::load("uri_source", uris_param({path, clip}) + "realtime = false\n");
+  ASSERT_TRUE(h.run_source().ok());
+  const auto frames = drain(h);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames.begin()->second, (std::vector<int64_t>{0}));
+  EXPECT_EQ(std::next(frames.begin())->second, iota(3));
+  // The PNG's own pixels, as image_source reads them (not a video decoder's).
+  auto h2 = NodeHarness::load("uri_source", uris_param({path}));
+  ASSERT_TRUE(h2.run_source().ok());
+  const auto expected = sources::read_image(path);
+  ASSERT_TRUE(expected.ok());
+  const Packet frame = h2.pull(sources::UriSource::kOut);
+  const cv::Mat& got = frame.get_if<Frame>()->image;
+  ASSERT_EQ(got.size(), expected->size());
+  EXPECT_EQ(cv::norm(got, *expected, cv::NORM_INF), 0.0);
+  EXPECT_EQ(cv::norm(got, image, cv::NORM_INF), 0.0);
 }
 
 TEST(UriSource, AUriThatDoesNotOpenFailsAtOpenNamingIt) {
