@@ -11,7 +11,8 @@ point 7): the same 1-second clips (assets/media/Megamind.avi cut by ffmpeg, 24 f
 
 Wall time from starting the runs until every one has ended, interleaved rounds, medians.
 Reported: jobs per second of each, the broker's cost per job (redis x1 against local, as a
-share of local's time; target: under 2%), and what a second worker adds on this machine.
+share of local's time; target: under 2%), the Redis commands a job takes and their time on
+the server (INFO commandstats), and what a second worker adds on this machine.
 
     /usr/bin/python3 bench/redis_jobs.py [--rounds 3] [--copies 2]
 """
@@ -144,13 +145,14 @@ def main():
             local = local_pipeline(folder, clips)
             workers = [worker_pipeline(folder, port, f"w{i}") for i in range(2)]
             times = {"local": [], "redis x1": [], "redis x2": []}
-            results = {}
+            per_job = []  # redis x1: (Redis commands, server microseconds) per job
             for rnd in range(args.rounds):
                 for name in times:
                     if name == "local":
                         times[name].append(timed([[SLUICE, "run", local]]))
                         continue
                     r.flushall()
+                    r.config_resetstat()
                     subprocess.run(JOBS_CLI + ["--redis", f"127.0.0.1:{port}", "submit"] + clips,
                                    check=True, stdout=subprocess.DEVNULL)
                     n = 1 if name == "redis x1" else 2
@@ -158,7 +160,12 @@ def main():
                     finals = sum(1 for _, f in r.xrange("sluice:results") if f[b"seq"] == b"final")
                     if finals != jobs:
                         sys.exit(f"redis_jobs: {name}: {finals} final records for {jobs} jobs")
-                    results[name] = finals
+                    if name == "redis x1":
+                        stats = r.info("commandstats")
+                        calls = sum(v["calls"] for k, v in stats.items() if k != "cmdstat_info")
+                        usec = sum(v["usec"] for k, v in stats.items() if k != "cmdstat_info")
+                        per_job.append((calls / jobs, usec / jobs))
+                        r.config_resetstat()
                 print(f"round {rnd + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()),
                       flush=True)
         finally:
@@ -173,6 +180,10 @@ def main():
     cost = (med["redis x1"] - med["local"]) / med["local"]
     print(f"\nbroker cost per job (redis x1 against local): {100 * cost:+.1f}% "
           f"({1000 * (med['redis x1'] - med['local']) / jobs:+.1f} ms a job); target under 2%")
+    calls = statistics.median(c for c, _ in per_job)
+    usec = statistics.median(u for _, u in per_job)
+    print(f"Redis per job (redis x1, with the submission): {calls:.1f} commands, "
+          f"{usec / 1000:.2f} ms of the server's time")
     print(f"second worker: {med['redis x1'] / med['redis x2']:.2f}x the jobs per second of one")
 
 

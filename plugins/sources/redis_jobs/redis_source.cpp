@@ -17,6 +17,8 @@ constexpr auto kFetchEvery = std::chrono::milliseconds(50);
 // An idle worker with jobs waiting for their sinks blocks at most this long, so that their
 // acknowledgements (stream_done, between process calls) are not held up.
 constexpr auto kBlockWhileEnding = std::chrono::milliseconds(50);
+// How long process() naps while max_jobs jobs wait for their sinks.
+constexpr auto kFullHandsNap = std::chrono::milliseconds(2);
 
 std::string default_consumer() {
   char host[256] = {};
@@ -116,6 +118,9 @@ Status RedisSource::process(Context& ctx) {
     return ok();
   }
   if (end_when_idle_ && fetched_none && in_hand() == 0 && idle_batch_done()) return end_of_stream();
+  // Hands full of jobs the sinks still work on: nothing to do until a stream_done (called
+  // between process calls). A short nap, so that waiting costs no CPU the pipeline needs.
+  if (in_hand() >= max_jobs_) std::this_thread::sleep_for(kFullHandsNap);
   return ok();
 }
 
